@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+import type { Topology, Replica } from '../topology/topology';
+
+export interface FaultContext {
+  topology: Topology;
+  /** The replica named by the fault's `target`. */
+  target: Replica;
+}
+
+/**
+ * One kind of fault. Target, start and duration live in the scenario envelope; a fault type owns only its own
+ * attributes and how to inject and revert them. inject must confirm the fault took effect (no silent pass).
+ */
+export interface FaultType<A = unknown> {
+  readonly description: string;
+  readonly attributes: z.ZodType<A>;
+  inject(ctx: FaultContext, attrs: A): Promise<void>;
+  revert(ctx: FaultContext, attrs: A): Promise<void>;
+}
+
+export const defineFault = <A>(fault: FaultType<A>): FaultType<A> => fault;

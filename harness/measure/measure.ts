@@ -1,0 +1,127 @@
+// Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
+import type { Phase } from '../scenario/schema';
+import { isError, isGood, isLate, isWrong, latencyOf, type RequestRecord } from './records';
+
+export interface FaultWindow {
+  injectedAtMs: number;
+  /** Absent when the fault lasted until the end of the load. */
+  revertedAtMs?: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50Ms: number | null;
+  p90Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+}
+
+export interface PhaseMeasurements {
+  requests: number;
+  errors: number;
+  wrongAnswers: number;
+  lateResponses: number;
+  servedBy: Record<string, number>;
+  latency: LatencySummary;
+}
+
+export interface Measurements {
+  /** Injection of the first fault -> first good standby response after which `steadyCount` in a row are good. null: never. */
+  failoverMs: number | null;
+  /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */
+  unavailabilityMs: number;
+  errors: number;
+  wrongAnswers: number;
+  lateResponses: number;
+  phases: Record<Phase, PhaseMeasurements>;
+}
+
+export interface MeasureOptions {
+  sloMs: number;
+  steadyCount: number;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}
+
+function summarizeLatency(records: readonly RequestRecord[]): LatencySummary {
+  const latencies = records.filter((r) => !isError(r)).map(latencyOf).sort((a, b) => a - b);
+  return {
+    count: latencies.length,
+    p50Ms: percentile(latencies, 50),
+    p90Ms: percentile(latencies, 90),
+    p99Ms: percentile(latencies, 99),
+    maxMs: latencies.length ? (latencies[latencies.length - 1] as number) : null,
+  };
+}
+
+function summarizePhase(records: readonly RequestRecord[], sloMs: number): PhaseMeasurements {
+  const servedBy: Record<string, number> = {};
+  for (const r of records) if (r.servedBy && !isError(r)) servedBy[r.servedBy] = (servedBy[r.servedBy] ?? 0) + 1;
+  return {
+    requests: records.length,
+    errors: records.filter(isError).length,
+    wrongAnswers: records.filter(isWrong).length,
+    lateResponses: records.filter((r) => isLate(r, sloMs)).length,
+    servedBy,
+    latency: summarizeLatency(records),
+  };
+}
+
+/** The phase a request belongs to, by when it was sent. */
+export function phaseOf(sentMs: number, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
+  if (faults.length === 0 || sentMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
+  const inWindow = faults.some((f) => sentMs >= f.injectedAtMs && (f.revertedAtMs === undefined || sentMs < f.revertedAtMs));
+  return inWindow ? 'fault' : 'recovery';
+}
+
+/** Index of the first record from which `count` consecutive records satisfy `ok`, or -1. */
+function firstSteadyRun(records: readonly RequestRecord[], from: number, count: number, ok: (r: RequestRecord) => boolean): number {
+  let run = 0;
+  for (let i = from; i < records.length; i++) {
+    run = ok(records[i] as RequestRecord) ? run + 1 : 0;
+    if (run === count) return i - count + 1;
+  }
+  return -1;
+}
+
+export function measure(records: readonly RequestRecord[], faults: readonly FaultWindow[], opts: MeasureOptions): Measurements {
+  const bySend = [...records].sort((a, b) => a.seq - b.seq);
+  const good = (r: RequestRecord): boolean => isGood(r, opts.sloMs);
+  const phases = {
+    run: summarizePhase(bySend, opts.sloMs),
+    baseline: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'baseline'), opts.sloMs),
+    fault: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'fault'), opts.sloMs),
+    recovery: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'recovery'), opts.sloMs),
+  };
+  const result: Measurements = {
+    failoverMs: null,
+    unavailabilityMs: 0,
+    errors: phases.run.errors,
+    wrongAnswers: phases.run.wrongAnswers,
+    lateResponses: phases.run.lateResponses,
+    phases,
+  };
+  const first = faults[0];
+  if (!first) return result;
+
+  // Requests still in flight at injection are affected by it too, so start from those completing after it.
+  const affected = bySend.filter((r) => r.doneMs >= first.injectedAtMs);
+  const steadyFrom = (i: number): boolean => affected.slice(i, i + opts.steadyCount).filter(good).length === opts.steadyCount;
+  const failover = affected.findIndex((r, i) => r.servedBy === 'standby' && steadyFrom(i));
+  if (failover >= 0) result.failoverMs = (affected[failover] as RequestRecord).doneMs - first.injectedAtMs;
+
+  const firstBad = affected.findIndex((r) => !good(r));
+  if (firstBad >= 0) {
+    const recovered = firstSteadyRun(affected, firstBad, opts.steadyCount, good);
+    const lastBadIndex = recovered < 0 ? affected.length - 1 : recovered - 1;
+    let lastBad = firstBad;
+    for (let i = firstBad; i <= lastBadIndex; i++) if (!good(affected[i] as RequestRecord)) lastBad = i;
+    result.unavailabilityMs = (affected[lastBad] as RequestRecord).doneMs - (affected[firstBad] as RequestRecord).sentMs;
+  }
+  return result;
+}

@@ -1,0 +1,14 @@
+/** Metrics a threshold can bound (scenario `thresholds[].metric`). */
+export const METRICS = [
+  'errors',
+  'wrongAnswers',
+  'lateResponses',
+  'failoverMs',
+  'unavailabilityMs',
+  'requests',
+  'p50Ms',
+  'p90Ms',
+  'p99Ms',
+  'maxMs',
+] as const;
+export type Metric = (typeof METRICS)[number];

@@ -1,0 +1,39 @@
+// Once per process: the setup state, the model the replicas serve, and the service images.
+import { join } from 'node:path';
+import { readModelDir, type Manifest } from '../services/model/manifest';
+import { writeModelDir } from '../services/model/build';
+import { projectRoot } from './paths';
+import { applyTestcontainersEnv, readSetupState } from './setup/state';
+import { ensureServiceImages, type ServiceImages } from './topology/images';
+import { sweep } from './topology/cleanup';
+
+export interface Prepared {
+  images: ServiceImages;
+  toxiproxyImage: string;
+  modelDir: string;
+  modelPath: string;
+  manifest: Manifest;
+}
+
+let prepared: Promise<Prepared> | undefined;
+
+/** The build is deterministic: rewriting gives the same bytes (and image hash) unless the model code changed. */
+async function ensureModel(dir: string): Promise<{ manifest: Manifest; modelPath: string }> {
+  await writeModelDir(dir);
+  return readModelDir(dir);
+}
+
+export function prepare(): Promise<Prepared> {
+  prepared ??= (async () => {
+    const state = readSetupState();
+    applyTestcontainersEnv(state);
+    // Leftovers of runs whose process died (SIGKILL, crash) are removed before anything new starts.
+    await sweep({ onlyDead: true });
+    const modelDir = join(projectRoot, '.build', 'model');
+    const { manifest, modelPath } = await ensureModel(modelDir);
+    const images = await ensureServiceImages({ baseImage: state.baseImage, modelDir });
+    return { images, toxiproxyImage: state.toxiproxyImage, modelDir, modelPath, manifest };
+  })();
+  prepared.catch(() => { prepared = undefined; });
+  return prepared;
+}

@@ -1,0 +1,57 @@
+import type { Measurements } from '../measure/measure';
+import type { ThresholdResult } from '../measure/thresholds';
+
+export type Verdict = 'pass' | 'fail' | 'error';
+
+export interface JournalFault {
+  fault: string;
+  target: string;
+  /** Scheduled start, ms from load start. */
+  at: number;
+  attributes: unknown;
+  injectedAtMs?: number;
+  revertedAtMs?: number;
+  /** Why inject or revert failed. */
+  error?: string;
+}
+
+export interface ReplicaDiagnosis {
+  role: string;
+  /** /readyz at the end of the drill, or why it could not be read. */
+  readiness: string;
+  /** Last lines of the container's log. */
+  logTail: string[];
+}
+
+export interface Diagnosis {
+  /** The first threshold that failed (in file order) or the step that errored, with why. */
+  firstFailure?: string;
+  replicas: ReplicaDiagnosis[];
+}
+
+/**
+ * The single record of one drill; every report renders it and computes nothing. `records` is columnar to keep
+ * thousands of requests small: records.sentMs[i], records.status[i], ... describe request i.
+ */
+export interface Journal {
+  schemaVersion: 1;
+  scenario: { name: string; description: string; file: string };
+  runId: string;
+  verdict: Verdict;
+  startedAt: string;
+  finishedAt: string;
+  environment: { node: string; platform: string; images: Record<string, string>; model: { version: string; sha256: string }; seed: number };
+  timing: { topologyUpMs?: number; loadMs?: number; totalMs: number };
+  faults: JournalFault[];
+  measurements?: Measurements;
+  thresholds: ThresholdResult[];
+  diagnosis: Diagnosis;
+  records?: {
+    sentMs: number[];
+    doneMs: number[];
+    status: number[];
+    servedBy: (string | null)[];
+    wrong: boolean[];
+    error: (string | null)[];
+  };
+}

@@ -1,0 +1,59 @@
+// JUnit XML: one testsuite per drill, one testcase per threshold. Rendered from journals only.
+import { create } from 'xmlbuilder2';
+import type { Journal } from './journal';
+
+const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
+
+export function drillSummaryText(j: Journal): string {
+  const m = j.measurements;
+  const lines = [
+    `${j.scenario.name}: ${j.verdict.toUpperCase()} (run ${j.runId}, ${seconds(j.timing.totalMs)} s)`,
+    `  ${j.scenario.description}`,
+  ];
+  if (m) {
+    lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
+    lines.push(`  failover ${m.failoverMs === null ? 'never' : `${m.failoverMs.toFixed(1)} ms`}, unavailability ${m.unavailabilityMs.toFixed(1)} ms, p99 ${m.phases.run.latency.p99Ms?.toFixed(1) ?? '-'} ms`);
+  }
+  for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
+  if (j.diagnosis.firstFailure) lines.push(`  first failure: ${j.diagnosis.firstFailure}`);
+  return lines.join('\n');
+}
+
+export function renderJunit(journals: readonly Journal[]): string {
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+    name: 'failover-drill',
+    tests: journals.reduce((n, j) => n + Math.max(1, j.thresholds.length), 0),
+    failures: journals.reduce((n, j) => n + j.thresholds.filter((t) => !t.pass).length, 0),
+    errors: journals.filter((j) => j.verdict === 'error').length,
+    time: seconds(journals.reduce((n, j) => n + j.timing.totalMs, 0)),
+  });
+  for (const j of journals) {
+    const suite = root.ele('testsuite', {
+      name: j.scenario.name,
+      tests: Math.max(1, j.thresholds.length),
+      failures: j.thresholds.filter((t) => !t.pass).length,
+      errors: j.verdict === 'error' ? 1 : 0,
+      skipped: 0,
+      time: seconds(j.timing.totalMs),
+      timestamp: j.startedAt.replace(/\.\d+Z$/, ''),
+    });
+    suite.ele('properties')
+      .ele('property', { name: 'runId', value: j.runId }).up()
+      .ele('property', { name: 'file', value: j.scenario.file }).up();
+    if (j.verdict === 'error') {
+      // The system under test was not judged; say why instead of reporting thresholds.
+      suite.ele('testcase', { classname: j.scenario.name, name: 'drill', time: seconds(j.timing.totalMs) })
+        .ele('error', { message: j.diagnosis.firstFailure ?? 'error', type: 'DrillError' }).txt(drillSummaryText(j));
+    } else {
+      for (const t of j.thresholds) {
+        const testcase = suite.ele('testcase', { classname: j.scenario.name, name: t.name, time: '0' });
+        if (!t.pass) {
+          testcase.ele('failure', { message: `${t.name}: observed ${t.observed ?? 'never'}, limit ${t.limit}`, type: 'ThresholdFailed' })
+            .txt(`${t.metric} in phase ${t.phase}: observed ${t.observed ?? 'never (the event did not happen)'}, limit <= ${t.limit}\n${j.diagnosis.firstFailure ?? ''}`);
+        }
+      }
+    }
+    suite.ele('system-out').txt(drillSummaryText(j));
+  }
+  return root.end({ prettyPrint: true });
+}

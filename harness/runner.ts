@@ -1,0 +1,238 @@
+// Runs one scenario against the reference deployment and writes its journal:
+// validated Scenario -> topology up -> steady state -> load + fault timeline -> records -> measurements ->
+// verdicts -> journal.json. Everything the run started is removed before it returns, also on error.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import type { RankRequest } from '../services/common/contract';
+import { generateRequests } from '../services/model/requests';
+import { Ranker } from '../services/model/ranker';
+import { isInfrastructureError } from './errors';
+import { FAULTS } from './faults';
+import type { FaultContext } from './faults/fault';
+import { runOpenLoad } from './load/open-load';
+import { makeJudge, type ReferenceModel } from './load/reference';
+import { measure, type FaultWindow } from './measure/measure';
+import { isGood, type RequestRecord } from './measure/records';
+import { evaluate } from './measure/thresholds';
+import { prepare, type Prepared } from './prepare';
+import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, Verdict } from './report/journal';
+import type { Scenario } from './scenario/load';
+import { startTopology, type GatewayOptions, type Topology } from './topology/topology';
+
+export interface RunOptions {
+  /** Overrides the scenario's gateway settings (used by negative controls). */
+  gateway?: Partial<GatewayOptions>;
+  log?: (line: string) => void;
+}
+
+/** Runs in progress, so an interrupted process can remove what they started. */
+export const activeRuns = new Set<string>();
+
+const STEADY_STATE_REQUESTS = 10;
+
+async function referenceScores(prepared: Prepared, requests: readonly RankRequest[]): Promise<ReferenceModel> {
+  const ranker = await Ranker.load(prepared.modelPath);
+  try {
+    const scores: Float32Array[] = [];
+    for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
+    return { sha256: prepared.manifest.sha256, precision: prepared.manifest.precision, scores };
+  } finally {
+    await ranker.release();
+  }
+}
+
+/** Before any fault: both replicas ready and the gateway answering correctly from the primary. */
+async function checkSteadyState(topology: Topology, bodies: readonly string[], judge: ReturnType<typeof makeJudge>, sloMs: number): Promise<string | undefined> {
+  for (const replica of Object.values(topology.replicas)) {
+    const res = await request(`${replica.directUrl}/readyz`).catch((e: Error) => e);
+    if (res instanceof Error) return `${replica.role} /readyz unreachable: ${res.message}`;
+    const body = await res.body.text();
+    if (res.statusCode !== 200) return `${replica.role} not ready: ${res.statusCode} ${body}`;
+  }
+  for (let i = 0; i < STEADY_STATE_REQUESTS; i++) {
+    const started = performance.now();
+    const res = await request(`${topology.gatewayUrl}/v1/rank`, { method: 'POST', body: bodies[i % bodies.length], headers: { 'content-type': 'application/json' } });
+    const body = await res.body.text();
+    const done = performance.now();
+    const record: RequestRecord = { seq: i, request: i % bodies.length, scheduledMs: 0, sentMs: started, doneMs: done, status: res.statusCode, ...judge(i % bodies.length, body) };
+    // Connection set-up makes the very first request slow; judge it on correctness only.
+    if (!isGood(record, i === 0 ? Infinity : sloMs)) return `gateway request ${i} was not a good answer before any fault: ${res.statusCode} ${body.slice(0, 200)}`;
+    if (res.headers['x-served-by'] !== 'primary') return `gateway request ${i} was served by ${String(res.headers['x-served-by'])}, not the primary, before any fault`;
+  }
+  return undefined;
+}
+
+async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]> {
+  return Promise.all(Object.values(topology.replicas).map(async (replica): Promise<ReplicaDiagnosis> => {
+    let readiness: string;
+    try {
+      const res = await request(`${replica.directUrl}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });
+      readiness = `${res.statusCode} ${await res.body.text()}`;
+    } catch (e) {
+      readiness = `unreachable: ${(e as Error).message}`;
+    }
+    let logTail: string[] = [];
+    try {
+      const logs = await replica.container.logs({ tail: 20 });
+      logTail = await new Promise<string[]>((resolve) => {
+        const lines: string[] = [];
+        logs.on('data', (line: string | Buffer) => lines.push(String(line).trimEnd()));
+        logs.on('end', () => resolve(lines));
+        logs.on('error', () => resolve(lines));
+        setTimeout(() => resolve(lines), 1000);
+      });
+    } catch (e) {
+      logTail = [`logs unavailable: ${(e as Error).message}`];
+    }
+    return { role: replica.role, readiness, logTail };
+  }));
+}
+
+/** Injects and reverts each fault on schedule relative to the load's t0; records what happened. */
+function runTimeline(scenario: Scenario, topology: Topology, t0: number): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+  const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
+  const injected = new Set<number>();
+  const context = (i: number): FaultContext => ({ topology, target: topology.replicas[(scenario.faults[i] as Scenario['faults'][number]).target] });
+  const revert = async (i: number): Promise<void> => {
+    if (!injected.delete(i)) return;
+    const f = scenario.faults[i] as Scenario['faults'][number];
+    const entry = entries[i] as JournalFault;
+    try {
+      await FAULTS[f.fault].revert(context(i), f.attributes as never);
+      entry.revertedAtMs = performance.now() - t0;
+    } catch (e) {
+      entry.error = `revert failed: ${(e as Error).message}`;
+    }
+  };
+  const done = Promise.all(scenario.faults.map(async (f, i) => {
+    await sleep(Math.max(0, t0 + f.at - performance.now()));
+    const entry = entries[i] as JournalFault;
+    const started = performance.now() - t0;
+    try {
+      injected.add(i);
+      await FAULTS[f.fault].inject(context(i), f.attributes as never);
+      entry.injectedAtMs = started;
+    } catch (e) {
+      entry.error = `inject failed: ${(e as Error).message}`;
+      return;
+    }
+    if (f.duration !== undefined) {
+      await sleep(Math.max(0, t0 + f.at + f.duration - performance.now()));
+      await revert(i);
+    }
+  })).then(() => undefined);
+  const revertAll = async (): Promise<void> => {
+    await Promise.all([...injected].map(revert));
+  };
+  return { done, entries, revertAll };
+}
+
+function compactRecords(records: readonly RequestRecord[]): NonNullable<Journal['records']> {
+  return {
+    sentMs: records.map((r) => Math.round(r.sentMs * 1000) / 1000),
+    doneMs: records.map((r) => Math.round(r.doneMs * 1000) / 1000),
+    status: records.map((r) => r.status),
+    servedBy: records.map((r) => r.servedBy ?? null),
+    wrong: records.map((r) => r.wrong === true),
+    error: records.map((r) => r.error ?? null),
+  };
+}
+
+export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<Journal> {
+  const log = opts.log ?? (() => undefined);
+  const runId = `${scenario.name}-${randomBytes(4).toString('hex')}`;
+  const startedAt = new Date();
+  const started = performance.now();
+  const prepared = await prepare();
+  const journal: Journal = {
+    schemaVersion: 1,
+    scenario: { name: scenario.name, description: scenario.description, file: scenario.file },
+    runId,
+    verdict: 'error',
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      images: { ...prepared.images, toxiproxy: prepared.toxiproxyImage },
+      model: { version: prepared.manifest.version, sha256: prepared.manifest.sha256 },
+      seed: scenario.load.requests.seed,
+    },
+    timing: { totalMs: 0 },
+    faults: [],
+    thresholds: [],
+    diagnosis: { replicas: [] },
+  };
+  const requests = generateRequests(scenario.load.requests);
+  const bodies = requests.map((r) => JSON.stringify(r));
+  const judge = makeJudge([await referenceScores(prepared, requests)]);
+  const gateway: GatewayOptions = { ...scenario.gateway, ...opts.gateway };
+
+  activeRuns.add(runId);
+  let topology: Topology | undefined;
+  const diagnosis: Diagnosis = { replicas: [] };
+  try {
+    log(`${scenario.name}: starting topology (run ${runId})`);
+    const upStarted = performance.now();
+    topology = await startTopology({ runId, images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway });
+    journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
+
+    const unhealthy = await checkSteadyState(topology, bodies, judge, scenario.load.slo);
+    if (unhealthy) {
+      diagnosis.firstFailure = `steady state before faults: ${unhealthy}`;
+      diagnosis.replicas = await diagnoseReplicas(topology);
+      return finish('error');
+    }
+
+    log(`${scenario.name}: load ${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
+    const t0 = performance.now() + 20;
+    const timeline = runTimeline(scenario, topology, t0);
+    let records: RequestRecord[];
+    try {
+      [records] = await Promise.all([
+        runOpenLoad({ url: topology.gatewayUrl, rate: scenario.load.rate, durationMs: scenario.load.duration, timeoutMs: scenario.load.timeout, bodies, t0 }, judge),
+        timeline.done,
+      ]);
+    } finally {
+      await timeline.revertAll();
+    }
+    journal.timing.loadMs = Math.round(performance.now() - t0);
+    journal.faults = timeline.entries;
+    journal.records = compactRecords(records);
+
+    const failedFault = timeline.entries.find((f) => f.error);
+    const windows: FaultWindow[] = timeline.entries.flatMap((f) =>
+      f.injectedAtMs === undefined ? [] : [{ injectedAtMs: f.injectedAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]);
+    const measurements = measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount });
+    journal.measurements = measurements;
+    journal.thresholds = evaluate(measurements, scenario.thresholds);
+    diagnosis.replicas = await diagnoseReplicas(topology);
+    if (failedFault) {
+      diagnosis.firstFailure = `fault ${failedFault.fault} on ${failedFault.target}: ${failedFault.error}`;
+      return finish('error');
+    }
+    const firstFailed = journal.thresholds.find((t) => !t.pass);
+    if (firstFailed) {
+      diagnosis.firstFailure = `threshold ${firstFailed.name} failed: observed ${firstFailed.observed ?? 'never (the event did not happen)'}`;
+      return finish('fail');
+    }
+    return finish('pass');
+  } catch (e) {
+    diagnosis.firstFailure = `${isInfrastructureError(e) ? 'infrastructure' : 'harness'} error: ${(e as Error).message}`;
+    if (topology) diagnosis.replicas = await diagnoseReplicas(topology).catch(() => []);
+    return finish('error');
+  } finally {
+    if (topology) await topology[Symbol.asyncDispose]();
+    activeRuns.delete(runId);
+  }
+
+  function finish(verdict: Verdict): Journal {
+    journal.verdict = verdict;
+    journal.diagnosis = diagnosis;
+    journal.finishedAt = new Date().toISOString();
+    journal.timing.totalMs = Math.round(performance.now() - started);
+    return journal;
+  }
+}

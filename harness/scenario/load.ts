@@ -1,0 +1,152 @@
+// Loads and validates scenario files before anything starts. Every error names file:line:column, the path in
+// the document and the bad value, and lists the allowed values where there is a list.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InvalidInputError } from '../errors';
+import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
+import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
+
+export interface ScheduledFault extends FaultEnvelope {
+  fault: FaultName;
+  /** The fault type's own attributes, validated by its schema. */
+  attributes: unknown;
+}
+
+export interface Scenario extends Omit<ScenarioEnvelope, 'faults'> {
+  file: string;
+  faults: ScheduledFault[];
+}
+
+export interface ScenarioProblem {
+  file: string;
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+export class ScenarioError extends InvalidInputError {
+  constructor(readonly problems: ScenarioProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? `${p.path}: ` : ''}${p.message}`).join('\n'));
+  }
+}
+
+const formatPath = (path: readonly PropertyKey[]): string =>
+  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+
+function locate(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): { line: number; col: number } {
+  // A missing key has no node: point at the closest ancestor that exists.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]);
+  }
+  return { line: 1, col: 1 };
+}
+
+function describeValue(doc: Document, path: readonly PropertyKey[]): string {
+  const value: unknown = doc.getIn(path as unknown[]);
+  if (value === undefined) return '';
+  const text = JSON.stringify(isNode(value) ? value.toJSON() : value);
+  return ` (got ${text && text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value' && 'values' in issue) return `${issue.message}; allowed: ${issue.values.join(', ')}`;
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message;
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const problem = (path: readonly PropertyKey[], message: string, withValue = true): ScenarioProblem => {
+    const { line, col } = locate(doc, counter, path);
+    return { file, line, column: col, path: formatPath(path), message: withValue ? message + describeValue(doc, path) : message };
+  };
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(doc.errors.map((e) => {
+      const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [1, 1];
+      return { file, line, column, path: '', message: `YAML syntax error: ${e.message.split('\n')[0]}` };
+    }));
+  }
+  const envelope = scenarioSchema.safeParse(doc.toJS());
+  if (!envelope.success) {
+    throw new ScenarioError(envelope.error.issues.map((issue) => problem(issue.path, issueMessage(issue), issue.code !== 'unrecognized_keys')));
+  }
+  const problems: ScenarioProblem[] = [];
+  const faults: ScheduledFault[] = [];
+  envelope.data.faults.forEach((entry, index) => {
+    const { at, fault, target, duration, ...attributes } = entry;
+    if (!(fault in FAULTS)) {
+      problems.push(problem(['faults', index, 'fault'], `unknown fault "${fault}"; allowed: ${FAULT_NAMES.join(', ')}`, false));
+      return;
+    }
+    const parsed = FAULTS[fault as FaultName].attributes.safeParse(attributes);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const message = issue.code === 'unrecognized_keys'
+          ? `${issueMessage(issue)} for fault "${fault}"`
+          : issueMessage(issue);
+        problems.push(problem(['faults', index, ...issue.path], message, issue.code !== 'unrecognized_keys'));
+      }
+      return;
+    }
+    if (at >= envelope.data.load.duration) {
+      problems.push(problem(['faults', index, 'at'], `fault starts at ${at} ms, after the load ends (${envelope.data.load.duration} ms)`, false));
+    }
+    faults.push({ at, fault: fault as FaultName, target, ...(duration !== undefined ? { duration } : {}), attributes: parsed.data });
+  });
+  if (problems.length > 0) throw new ScenarioError(problems);
+  return { ...envelope.data, faults, file };
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read scenario file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return parseScenario(text, file);
+}
+
+/** Expands directories to their *.yaml / *.yml files, sorted; files are kept as given. */
+export function scenarioFiles(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => {
+    const path = resolve(p);
+    let isDir: boolean;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      throw new InvalidInputError(`no such scenario file or directory: ${p}`);
+    }
+    if (!isDir) return [path];
+    return readdirSync(path).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort().map((f) => join(path, f));
+  });
+}
+
+/** Loads every file, collecting all problems before failing, so one run reports every broken file. */
+export function loadScenarios(paths: readonly string[]): Scenario[] {
+  const files = scenarioFiles(paths);
+  if (files.length === 0) throw new InvalidInputError(`no scenario files (*.yaml) in ${paths.join(', ')}`);
+  const problems: ScenarioProblem[] = [];
+  const scenarios: Scenario[] = [];
+  for (const file of files) {
+    try {
+      scenarios.push(loadScenario(file));
+    } catch (e) {
+      if (e instanceof ScenarioError) problems.push(...e.problems);
+      else throw e;
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+  const names = new Map<string, string>();
+  for (const s of scenarios) {
+    const other = names.get(s.name);
+    if (other) throw new InvalidInputError(`scenario name "${s.name}" is used by both ${other} and ${basename(s.file)}`);
+    names.set(s.name, basename(s.file));
+  }
+  return scenarios;
+}

@@ -1,0 +1,50 @@
+// The scenario file format. Parsed in two steps (STYLE.md): the envelope here, then each fault's own attributes
+// by its type (harness/faults). The same source generates scenarios/schema.json for editors.
+import { z } from 'zod';
+import { METRICS } from '../measure/metrics';
+import { duration } from './duration';
+
+export const PHASES = ['run', 'baseline', 'fault', 'recovery'] as const;
+export type Phase = (typeof PHASES)[number];
+
+const faultEnvelope = z.object({
+  at: duration.describe('when to inject, from the start of the load'),
+  fault: z.string().describe('fault type, e.g. crash'),
+  target: z.enum(['primary', 'standby']),
+  duration: duration.optional().describe('revert after this long; without it the fault lasts until the end of the load'),
+}).loose();
+
+export const scenarioSchema = z.object({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
+  description: z.string().min(1),
+  gateway: z.object({
+    failover: z.boolean().default(true),
+    attemptTimeoutMs: z.number().int().positive().optional(),
+  }).strict().default({ failover: true }),
+  load: z.object({
+    rate: z.number().positive().max(5000).describe('requests per second, sent on schedule (open model)'),
+    duration: duration.refine((ms) => ms > 0, 'must be longer than 0'),
+    warmup: duration.default(500).describe('requests before the measured load, not recorded'),
+    timeout: duration.default(2000).describe('client-side limit on one request'),
+    slo: duration.default(250).describe('a response slower than this counts as late'),
+    requests: z.object({
+      count: z.number().int().min(1).max(10_000).default(64),
+      candidates: z.number().int().min(1).max(1000).default(100),
+      seed: z.number().int().default(7),
+    }).strict().default({ count: 64, candidates: 100, seed: 7 }),
+  }).strict(),
+  faults: z.array(faultEnvelope).default([]),
+  measure: z.object({
+    steadyCount: z.number().int().min(1).default(20).describe('consecutive successes that end a failover or an outage'),
+  }).strict().default({ steadyCount: 20 }),
+  thresholds: z.array(z.object({
+    metric: z.enum(METRICS),
+    max: z.number(),
+    phase: z.enum(PHASES).default('run'),
+  }).strict()).min(1, 'a drill needs at least one threshold'),
+}).strict();
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioEnvelope = z.output<typeof scenarioSchema>;
+export type FaultEnvelope = z.output<typeof faultEnvelope>;

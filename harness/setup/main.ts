@@ -1,0 +1,145 @@
+// `npm run setup`: makes this machine able to run drills. Idempotent: each step checks before it acts, and a
+// warm machine finishes in a couple of seconds. Registries are preferred; the offline paths are fallbacks for
+// machines that reach only npm, the Go module proxy and Debian's apt (see ENVIRONMENT.md).
+import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { $, sleep, which } from 'zx';
+import {
+  OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, writeSetupState, type SetupState,
+} from './state';
+
+$.verbose = false;
+$.quiet = true;
+
+const RYUK_IMAGE = 'testcontainers/ryuk:0.14.0';
+const HOST_PROBE_IMAGE = 'alpine:3.14';
+const OFFLINE_DEBIAN_IMAGE = 'failover-drill/debian:bookworm-minbase';
+const OFFLINE_BASE_IMAGE = `failover-drill/node:${process.versions.node}-bookworm-offline`;
+
+class SetupError extends Error {}
+
+async function step<T>(what: string, run: () => Promise<T>, describe: (result: T) => string = (r) => (typeof r === 'string' ? r : 'ok')): Promise<T> {
+  const started = Date.now();
+  process.stdout.write(`setup: ${what} ... `);
+  try {
+    const result = await run();
+    console.log(`${describe(result)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return result;
+  } catch (e) {
+    console.log(`FAILED (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    throw e;
+  }
+}
+
+const succeeds = async (command: Promise<unknown>): Promise<boolean> => command.then(() => true, () => false);
+const dockerReady = (): Promise<boolean> => succeeds($`docker info`.timeout('10s'));
+const imagePresent = (image: string): Promise<boolean> => succeeds($`docker image inspect ${image}`);
+const pull = (image: string): Promise<boolean> => succeeds($`docker pull ${image}`.timeout('300s'));
+
+async function ensureDockerEngine(): Promise<string> {
+  if (await dockerReady()) return 'running';
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !(await which('apt-get', { nothrow: true }))) {
+    throw new SetupError('no Docker engine answers `docker info`. Install and start Docker (https://docs.docker.com/engine/install/), or run setup as root on Debian/Ubuntu so it can install docker.io itself.');
+  }
+  if (!(await which('dockerd', { nothrow: true }))) {
+    await $`apt-get update -qq`;
+    await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq docker.io`;
+  }
+  const log = join(cacheDir(), 'dockerd.log');
+  // Detached so the engine outlives this script; its log says why if it does not come up.
+  await $`nohup dockerd > ${log} 2>&1 &`;
+  for (let i = 0; i < 120; i++) {
+    if (await dockerReady()) return `installed and started (log: ${log})`;
+    await sleep(500);
+  }
+  throw new SetupError(`dockerd did not answer \`docker info\` within 60 s; see ${log}`);
+}
+
+async function ensureToxiproxyImage(): Promise<string> {
+  if (await imagePresent(TOXIPROXY_IMAGE)) return 'present';
+  if (await pull(TOXIPROXY_IMAGE)) return 'pulled';
+  if (!(await which('go', { nothrow: true }))) {
+    throw new SetupError(`${TOXIPROXY_IMAGE} is neither present nor pullable, and \`go\` is not installed to build it from ${TOXIPROXY_MODULE}`);
+  }
+  const context = join(cacheDir(), 'toxiproxy-image');
+  mkdirSync(context, { recursive: true });
+  await $({ env: { ...process.env, CGO_ENABLED: '0', GOBIN: context } })`go install ${TOXIPROXY_MODULE}`;
+  writeFileSync(join(context, 'Dockerfile'), [
+    'FROM scratch',
+    'COPY server /toxiproxy',
+    'EXPOSE 8474',
+    'ENTRYPOINT ["/toxiproxy"]',
+    'CMD ["-host=0.0.0.0"]',
+    '',
+  ].join('\n'));
+  await $`docker build -q -t ${TOXIPROXY_IMAGE} ${context}`;
+  return `built from the Go module ${TOXIPROXY_MODULE}`;
+}
+
+async function ensureBaseImage(): Promise<string> {
+  if (await imagePresent(OFFICIAL_BASE_IMAGE)) return OFFICIAL_BASE_IMAGE;
+  if (await pull(OFFICIAL_BASE_IMAGE)) return OFFICIAL_BASE_IMAGE;
+  if (await imagePresent(OFFLINE_BASE_IMAGE)) return OFFLINE_BASE_IMAGE;
+  if (!(await imagePresent(OFFLINE_DEBIAN_IMAGE))) {
+    if (!(await which('debootstrap', { nothrow: true }))) {
+      await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq debootstrap`;
+    }
+    const rootfs = join(cacheDir(), 'rootfs');
+    rmSync(rootfs, { recursive: true, force: true });
+    await $`debootstrap --variant=minbase bookworm ${rootfs}`;
+    await $`tar -C ${rootfs} -c . | docker import - ${OFFLINE_DEBIAN_IMAGE}`;
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  // Same shape as the official image: node on PATH and a non-root `node` user with uid 1000.
+  const context = join(cacheDir(), 'node-base-image');
+  mkdirSync(context, { recursive: true });
+  copyFileSync(process.execPath, join(context, 'node'));
+  writeFileSync(join(context, 'Dockerfile'), [
+    `FROM ${OFFLINE_DEBIAN_IMAGE}`,
+    'COPY node /usr/local/bin/node',
+    'RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home node && node --version',
+    '',
+  ].join('\n'));
+  await $`docker build -q -t ${OFFLINE_BASE_IMAGE} ${context}`;
+  console.log(`setup: built ${OFFLINE_BASE_IMAGE} offline: debootstrap + this machine's node ${process.version}`);
+  return OFFLINE_BASE_IMAGE;
+}
+
+/** Testcontainers pulls a reaper and, inside a container, a host-probe image; without a registry, both must go. */
+async function testcontainersEnv(): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  if (!(await imagePresent(RYUK_IMAGE)) && !(await pull(RYUK_IMAGE))) {
+    // The harness labels everything it starts and sweeps leftovers of dead runs, so it does not need Ryuk.
+    env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  }
+  if (existsSync('/.dockerenv') && !(await imagePresent(HOST_PROBE_IMAGE)) && !(await pull(HOST_PROBE_IMAGE))) {
+    env.TESTCONTAINERS_HOST_OVERRIDE = 'localhost';
+  }
+  return env;
+}
+
+export async function setup(): Promise<SetupState> {
+  const started = Date.now();
+  await step('Docker engine', ensureDockerEngine);
+  await step(`Toxiproxy image ${TOXIPROXY_IMAGE}`, ensureToxiproxyImage);
+  const baseImage = await step('base image for our services', ensureBaseImage);
+  let env: Record<string, string> = {};
+  await step('Testcontainers settings', async () => {
+    env = await testcontainersEnv();
+    const entries = Object.entries(env);
+    return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults (registry reachable)';
+  });
+  const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, writtenAt: new Date().toISOString() };
+  const file = writeSetupState(state);
+  console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${file}`);
+  return state;
+}
+
+if (require.main === module) {
+  setup().catch((e: unknown) => {
+    console.error(`setup: ${e instanceof SetupError ? e.message : (e as Error).stack ?? String(e)}`);
+    process.exitCode = 3;
+  });
+}
+

@@ -1,0 +1,49 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InfrastructureError } from '../errors';
+
+/** What `npm run setup` found or built on this machine; read by the CLI and the test suite. */
+export interface SetupState {
+  /** Image our service Dockerfiles build FROM (the official Node image, or the offline-built one). */
+  baseImage: string;
+  toxiproxyImage: string;
+  /** Environment Testcontainers needs on this machine; empty when registries are reachable. */
+  testcontainersEnv: Record<string, string>;
+  writtenAt: string;
+}
+
+export const TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
+export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0';
+export const OFFICIAL_BASE_IMAGE = `node:${process.versions.node.split('.')[0]}-bookworm-slim`;
+
+export function cacheDir(): string {
+  const dir = process.env.FAILOVER_DRILL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'failover-drill');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const stateFile = (): string => join(cacheDir(), 'setup.json');
+
+export function writeSetupState(state: SetupState): string {
+  const file = stateFile();
+  writeFileSync(file, JSON.stringify(state, null, 2) + '\n');
+  return file;
+}
+
+export function readSetupState(): SetupState {
+  const file = stateFile();
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SetupState;
+  } catch (cause) {
+    throw new InfrastructureError(`no setup state at ${file}: run \`npm run setup\` first (it starts Docker and prepares the images)`, { cause });
+  }
+}
+
+/**
+ * Applies the Testcontainers settings setup chose (reaper off, host override) unless the user set them.
+ * Must run before Testcontainers first talks to Docker.
+ */
+export function applyTestcontainersEnv(state: SetupState = readSetupState()): void {
+  for (const [key, value] of Object.entries(state.testcontainersEnv)) process.env[key] ??= value;
+}

@@ -1,0 +1,34 @@
+import { hostname } from 'node:os';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { LABEL_OWNER, LABEL_PROJECT, LABEL_RUN } from './labels';
+
+export interface SweepResult {
+  containers: number;
+  networks: number;
+}
+
+function ownerAlive(owner: string | undefined): boolean {
+  const [host, pid] = (owner ?? '').split(':');
+  if (host !== hostname() || !pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes containers and networks labelled by failover-drill runs. With `onlyDead`, spares those whose owning
+ * process is still alive on this host (a concurrent run), so a new run can sweep what a killed one left behind.
+ */
+export async function sweep(opts: { onlyDead: boolean; runId?: string }): Promise<SweepResult> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const label = opts.runId ? `${LABEL_RUN}=${opts.runId}` : LABEL_PROJECT;
+  const keep = (labels: Record<string, string> | undefined): boolean => opts.onlyDead && ownerAlive(labels?.[LABEL_OWNER]);
+  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels));
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels));
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  return { containers: containers.length, networks: networks.length };
+}

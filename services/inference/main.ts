@@ -1,0 +1,63 @@
+// `inference` command: runs the inference service until SIGTERM/SIGINT. Also a standalone entry point
+// (bundled into the container image).
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Role } from '../common/contract';
+import { jsonLineLog } from './log';
+import { startInferenceServer } from './server';
+
+const ROLES: readonly Role[] = ['primary', 'standby'];
+
+interface InferenceCliOptions {
+  model: string;
+  port: number;
+  host: string;
+  role: Role;
+  name?: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError(`Expected an integer port in 0..65535.`);
+  return port;
+}
+
+export function inferenceCommand(): Command {
+  return new Command('inference')
+    .description('serve the ranking model over HTTP (POST /v1/rank, GET /healthz, /readyz, /v1/model)')
+    .requiredOption('--model <dir>', 'model directory holding model.onnx and manifest.json')
+    .addOption(new Option('--port <n>', 'port to listen on').default(8080).argParser(parsePort))
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .addOption(new Option('--role <role>', 'replica role').choices(ROLES).default('primary'))
+    .option('--name <name>', 'replica name reported in responses (default: the role)')
+    .action(async (opts: InferenceCliOptions) => {
+      const name = opts.name ?? opts.role;
+      const log = jsonLineLog({ service: 'inference', name, role: opts.role });
+      const server = await startInferenceServer({ modelDir: opts.model, port: opts.port, host: opts.host, role: opts.role, name, log });
+      const readiness = server.readiness();
+      log('listening', { port: server.port, ready: readiness.ready, ...(readiness.ready ? {} : { reason: readiness.reason.code }) });
+      const stop = (signal: NodeJS.Signals) => {
+        log('stopping', { signal });
+        server.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            log('error while stopping', { level: 'error', error: String(e) });
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}
+
+// Exit codes follow the `drill` CLI: 2 for invalid input, 3 for an infrastructure error (e.g. port in use).
+if (require.main === module) {
+  inferenceCommand()
+    .exitOverride()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+      process.stderr.write(`inference: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(3);
+    });
+}

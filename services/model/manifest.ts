@@ -1,0 +1,89 @@
+// The model directory format: `model.onnx` plus `manifest.json` naming its identity and checksum.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const MODEL_NAME = 'two-tower-ranker';
+export const MODEL_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.json';
+/** Rows of the user and item embedding tables: valid ids are 0..VOCAB-1. */
+export const USER_VOCAB = 10_000;
+export const ITEM_VOCAB = 20_000;
+
+const tensorSpecSchema = z.object({
+  name: z.string().min(1),
+  type: z.enum(['int64', 'float32']),
+  // A string is a symbolic dimension, e.g. "N" candidates.
+  shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])),
+});
+
+export const manifestSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
+  bytes: z.number().int().positive(),
+  precision: z.enum(['fp32', 'int8']),
+  seed: z.number().int(),
+  inputs: z.array(tensorSpecSchema).min(1),
+  outputs: z.array(tensorSpecSchema).min(1),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type TensorSpec = z.infer<typeof tensorSpecSchema>;
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `["inputs", 0, "shape"]` -> `inputs[0].shape`, the way a reader would write the field. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** Raised when a model directory cannot be read or its manifest is invalid; the message names file and field. */
+export class ModelDirError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelDirError';
+  }
+}
+
+export function isModelDirError(e: unknown): e is ModelDirError {
+  return e instanceof ModelDirError;
+}
+
+export function parseManifest(json: unknown, file: string): Manifest {
+  const result = manifestSchema.safeParse(json);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue && issue.path.length > 0 ? formatPath(issue.path) : '(root)';
+  throw new ModelDirError(`${file}: field "${field}" is invalid: ${issue?.message ?? 'unknown problem'}`);
+}
+
+/** Reads and validates `dir/manifest.json`. The weights are not read here: verifying them is the caller's job. */
+export async function readModelDir(dir: string): Promise<{ manifest: Manifest; modelPath: string }> {
+  const file = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ModelDirError(`cannot read model manifest ${file}: ${(cause as Error).message}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ModelDirError(`${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return { manifest: parseManifest(json, file), modelPath: join(dir, MODEL_FILE) };
+}
+
+/** Writes a model and its manifest into `dir` (created if missing). */
+export async function writeModelFiles(dir: string, onnx: Uint8Array, manifest: Manifest): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, MODEL_FILE), onnx);
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+}

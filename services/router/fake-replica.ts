@@ -1,0 +1,102 @@
+// Test double for an inference replica: a real node:http server on loopback whose behaviour a test switches.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RankRequest, Role } from '../common/contract';
+import { rankingOf } from '../common/contract';
+
+export type RankBehaviour = (req: RankRequest, res: ServerResponse) => void;
+
+export interface FakeReplica {
+  url: string;
+  /** POST /v1/rank requests received. */
+  rankRequests: number;
+  /** GET /readyz requests received. */
+  readyzRequests: number;
+  /** Body bytes of the last successful answer, to check the gateway passes them through unchanged. */
+  lastAnswer: Buffer | null;
+  behaviour: RankBehaviour;
+  /** The behaviour a replica starts with: a valid answer for the request. */
+  readonly answersCorrectly: RankBehaviour;
+  ready: boolean;
+  close(): Promise<void>;
+}
+
+export function scoresFor(req: RankRequest): number[] {
+  return req.candidates.map((c) => c.itemId / 1000);
+}
+
+export async function startFakeReplica(role: Role): Promise<FakeReplica> {
+  const correct = answersCorrectly(role);
+  const replica: FakeReplica = {
+    url: '',
+    rankRequests: 0,
+    readyzRequests: 0,
+    lastAnswer: null,
+    behaviour: correct,
+    answersCorrectly: correct,
+    ready: true,
+    close: async () => {},
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/readyz') {
+      replica.readyzRequests += 1;
+      res.writeHead(replica.ready ? 200 : 503).end(JSON.stringify({ ready: replica.ready }));
+      return;
+    }
+    replica.rankRequests += 1;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => replica.behaviour(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RankRequest, res));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  replica.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  replica.close = () => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
+  };
+
+  function answersCorrectly(replicaRole: Role): RankBehaviour {
+    return (req, res) => {
+      const scores = scoresFor(req);
+      const body = Buffer.from(
+        JSON.stringify({
+          scores,
+          ranking: rankingOf(scores),
+          model: { version: 'v1', sha256: 'ab'.repeat(32), precision: 'fp32' },
+          replica: { name: `fake-${replicaRole}`, role: replicaRole },
+        }),
+      );
+      replica.lastAnswer = body;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
+    };
+  }
+  return replica;
+}
+
+/** Answers with a fixed status and raw body text. */
+export function answers(status: number, body: string): RankBehaviour {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  };
+}
+
+/** Starts a 200 answer, then resets the connection halfway through the body. */
+export const resetsMidResponse: RankBehaviour = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
+  res.write('{"scores":[0.1,');
+  setTimeout(() => res.socket?.resetAndDestroy(), 5);
+};
+
+/** Never answers (a frozen process). */
+export const hangs: RankBehaviour = () => {};
+
+/** An origin on which nothing listens: connecting is refused. */
+export async function refusedUrl(): Promise<string> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
