@@ -3,6 +3,9 @@ import type { Config } from 'jest';
 const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 const config: Config = {
+  // Drills share two cores with the containers they measure: never two at once.
+  maxWorkers: 1,
+  testTimeout: 180_000,
   reporters: ['default', ['jest-junit', { outputDirectory: 'reports', outputName: 'jest-junit.xml', addFileAttribute: 'true' }]],
   projects: [
     {
@@ -15,8 +18,9 @@ const config: Config = {
       // Container-backed drills: real Docker, real Toxiproxy. Serial, long timeouts.
       displayName: 'drills',
       transform,
-      testEnvironment: 'node',
       testMatch: ['<rootDir>/test/drills/**/*.test.ts'],
+      // onnxruntime-node computes the reference scores in-process (see the environment for why it is needed).
+      testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
       slowTestThreshold: 60,
     },
   ],

@@ -1,0 +1,87 @@
+import { measure, percentile, phaseOf } from './measure';
+import type { RequestRecord } from './records';
+
+/** 100 req/s: request i sent at 10*i ms, answered `latency` ms later. */
+function records(n: number, shape: (i: number) => Partial<RequestRecord> & { latency?: number } = () => ({})): RequestRecord[] {
+  return Array.from({ length: n }, (_, i) => {
+    const { latency = 5, ...rest } = shape(i);
+    return { seq: i, request: i % 8, scheduledMs: 10 * i, sentMs: 10 * i, doneMs: 10 * i + latency, status: 200, servedBy: 'primary', ...rest };
+  });
+}
+
+const opts = { sloMs: 100, steadyCount: 5 };
+
+describe('percentile', () => {
+  it('uses nearest rank', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).toBe(50);
+    expect(percentile(sorted, 99)).toBe(99);
+    expect(percentile(sorted, 100)).toBe(100);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeNull();
+  });
+});
+
+describe('phaseOf', () => {
+  const faults = [{ injectedAtMs: 100, revertedAtMs: 200 }];
+  it('splits the run at injection and revert', () => {
+    expect(phaseOf(99, faults)).toBe('baseline');
+    expect(phaseOf(100, faults)).toBe('fault');
+    expect(phaseOf(199, faults)).toBe('fault');
+    expect(phaseOf(200, faults)).toBe('recovery');
+    expect(phaseOf(5000, [{ injectedAtMs: 100 }])).toBe('fault');
+    expect(phaseOf(5000, [])).toBe('baseline');
+  });
+});
+
+describe('measure', () => {
+  it('reports a clean failover: time to the first standby answer that starts a steady run', () => {
+    // Fault at 200 ms; from request 20 on the standby answers, each retry costing 3 ms more.
+    const rs = records(60, (i) => (i >= 20 ? { servedBy: 'standby', latency: 8 } : {}));
+    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    expect(m.failoverMs).toBe(8); // request 20 sent at 200, done at 208
+    expect(m.errors).toBe(0);
+    expect(m.unavailabilityMs).toBe(0);
+    expect(m.phases.baseline.requests).toBe(20);
+    expect(m.phases.fault.requests).toBe(40);
+    expect(m.phases.fault.servedBy).toEqual({ standby: 40 });
+  });
+
+  it('counts failed requests and measures the unavailability window from first to last bad request', () => {
+    // Requests 20..24 fail (sent 200..240), then the standby takes over.
+    const rs = records(60, (i) => (i >= 20 && i < 25 ? { status: 0, servedBy: undefined, error: 'ECONNRESET', latency: 1 } : i >= 25 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    expect(m.errors).toBe(5);
+    expect(m.phases.baseline.errors).toBe(0);
+    expect(m.phases.fault.errors).toBe(5);
+    expect(m.unavailabilityMs).toBe(241 - 200); // first bad sent at 200, last bad done at 241
+    expect(m.failoverMs).toBe(255 - 200);
+  });
+
+  it('does not end a failover on a standby answer that is followed by failures', () => {
+    const rs = records(60, (i) => {
+      if (i === 20) return { servedBy: 'standby' };
+      if (i > 20 && i < 23) return { status: 503, servedBy: undefined };
+      return i >= 23 ? { servedBy: 'standby' } : {};
+    });
+    expect(measure(rs, [{ injectedAtMs: 200 }], opts).failoverMs).toBe(235 - 200);
+  });
+
+  it('reports no failover when the standby never serves', () => {
+    const rs = records(60, (i) => (i >= 20 ? { status: 0, servedBy: undefined, error: 'ECONNREFUSED' } : {}));
+    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    expect(m.failoverMs).toBeNull();
+    expect(m.errors).toBe(40);
+  });
+
+  it('counts wrong answers and late responses, and keeps errors out of latency', () => {
+    const rs = records(10, (i) => (i === 3 ? { wrong: true } : i === 4 ? { latency: 150 } : i === 5 ? { status: 500, latency: 900 } : {}));
+    const m = measure(rs, [], opts);
+    expect(m.wrongAnswers).toBe(1);
+    expect(m.lateResponses).toBe(1);
+    expect(m.errors).toBe(1);
+    expect(m.phases.run.latency.count).toBe(9);
+    expect(m.phases.run.latency.maxMs).toBe(150);
+    expect(m.failoverMs).toBeNull();
+  });
+});

@@ -1,0 +1,29 @@
+import { create } from 'xmlbuilder2';
+import type { Journal } from './journal';
+import { renderJunit } from './junit';
+
+const journal = (name: string, verdict: Journal['verdict'], pass: boolean): Journal => ({
+  schemaVersion: 1,
+  scenario: { name, description: 'd', file: `${name}.yaml` },
+  runId: `${name}-1`,
+  verdict,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-01T00:00:10.000Z',
+  environment: { node: 'v20', platform: 'linux-x64', images: {}, model: { version: 'v', sha256: 's' }, seed: 7 },
+  timing: { totalMs: 10_000 },
+  faults: [],
+  thresholds: verdict === 'error' ? [] : [
+    { name: 'errors[run] <= 0', metric: 'errors', phase: 'run', limit: 0, observed: pass ? 0 : 3, pass },
+    { name: 'failoverMs[run] <= 500', metric: 'failoverMs', phase: 'run', limit: 500, observed: 12, pass: true },
+  ],
+  diagnosis: { replicas: [], ...(verdict === 'pass' ? {} : { firstFailure: 'something broke' }) },
+});
+
+it('renders one suite per drill and one case per threshold, with failures and errors', () => {
+  const xml = renderJunit([journal('a', 'pass', true), journal('b', 'fail', false), journal('c', 'error', false)]);
+  const doc = create(xml).end({ format: 'object' }) as { testsuites: { '@tests': string; '@failures': string; '@errors': string; testsuite: Array<{ '@name': string; testcase: unknown }> } };
+  expect(doc.testsuites).toMatchObject({ '@tests': '5', '@failures': '1', '@errors': '1' });
+  expect(doc.testsuites.testsuite.map((s) => s['@name'])).toEqual(['a', 'b', 'c']);
+  expect(xml).toContain('<failure message="errors[run] &lt;= 0: observed 3, limit 0" type="ThresholdFailed">');
+  expect(xml).toContain('<error message="something broke" type="DrillError">');
+});

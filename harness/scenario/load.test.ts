@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { projectRoot } from '../paths';
+import { ScenarioError, loadScenarios, parseScenario } from './load';
+
+const valid = `name: crash-test
+description: a drill
+load:
+  rate: 100
+  duration: 3s
+faults:
+  - at: 1s
+    fault: crash
+    target: primary
+thresholds:
+  - { metric: errors, max: 0 }
+`;
+
+function problemsOf(text: string): string[] {
+  try {
+    parseScenario(text, 'drill.yaml');
+  } catch (e) {
+    if (e instanceof ScenarioError) return e.message.split('\n');
+    throw e;
+  }
+  throw new Error('expected the scenario to be rejected');
+}
+
+it('parses a valid scenario with units and defaults', () => {
+  const s = parseScenario(valid, 'drill.yaml');
+  expect(s.load).toMatchObject({ rate: 100, duration: 3000, slo: 250, timeout: 2000, requests: { count: 64, candidates: 100, seed: 7 } });
+  expect(s.faults).toEqual([{ at: 1000, fault: 'crash', target: 'primary', attributes: {} }]);
+  expect(s.thresholds).toEqual([{ metric: 'errors', max: 0, phase: 'run' }]);
+  expect(s.gateway).toEqual({ failover: true });
+});
+
+it('names file, line, column, path and bad value', () => {
+  expect(problemsOf(valid.replace('rate: 100', 'rate: -5'))).toEqual([expect.stringMatching(/^drill\.yaml:4:9: load\.rate: .*(got -5)/)]);
+});
+
+it('lists the allowed values of an enum', () => {
+  const [problem] = problemsOf(valid.replace('target: primary', 'target: primray'));
+  expect(problem).toMatch(/^drill\.yaml:9:13: faults\[0\]\.target: .*allowed: primary, standby \(got "primray"\)/);
+});
+
+it('rejects an unknown fault, listing the known ones', () => {
+  expect(problemsOf(valid.replace('fault: crash', 'fault: meteor'))).toEqual([
+    expect.stringMatching(/^drill\.yaml:8:12: faults\[0\]\.fault: unknown fault "meteor"; allowed: crash/),
+  ]);
+});
+
+it('rejects attributes the fault type does not have', () => {
+  const [problem] = problemsOf(valid.replace('target: primary', 'target: primary\n    latency: 5ms'));
+  expect(problem).toMatch(/faults\[0\]: unknown field "latency" for fault "crash"/);
+});
+
+it('rejects a fault scheduled after the load ends', () => {
+  expect(problemsOf(valid.replace('at: 1s', 'at: 4s'))[0]).toMatch(/faults\[0\]\.at: fault starts at 4000 ms, after the load ends \(3000 ms\)/);
+});
+
+it('rejects thresholds on unknown metrics and bad durations', () => {
+  const problems = problemsOf(valid.replace('metric: errors', 'metric: mood').replace('duration: 3s', 'duration: three'));
+  expect(problems).toHaveLength(2);
+  expect(problems.join('\n')).toMatch(/load\.duration: expected a duration/);
+  expect(problems.join('\n')).toMatch(/thresholds\[0\]\.metric: .*allowed: errors, wrongAnswers/);
+});
+
+it('reports YAML syntax errors with their position', () => {
+  expect(problemsOf('name: [unclosed\n')[0]).toMatch(/^drill\.yaml:\d+:\d+: YAML syntax error/);
+});
+
+it('loads every built-in drill', () => {
+  const scenarios = loadScenarios([join(projectRoot, 'scenarios')]);
+  expect(scenarios.map((s) => s.name)).toContain('primary-crash');
+});

@@ -1,0 +1,19 @@
+// The resilience gate: every built-in drill in scenarios/ must pass against the reference deployment.
+import { join } from 'node:path';
+import { projectRoot } from '../../harness/paths';
+import type { Journal } from '../../harness/report/journal';
+import { loadScenarios } from '../../harness/scenario/load';
+import { GATE_REPORT_DIR, drill, writeRunReports } from './gate';
+
+const scenarios = loadScenarios([join(projectRoot, 'scenarios')]);
+const journals: Journal[] = [];
+
+afterAll(() => writeRunReports(GATE_REPORT_DIR, journals));
+
+test.each(scenarios.map((s) => [s.name, s] as const))('drill %s passes its thresholds', async (_name, scenario) => {
+  const { journal, summary } = await drill(scenario, GATE_REPORT_DIR);
+  journals.push(journal);
+  if (journal.verdict !== 'pass') throw new Error(`drill ${scenario.name} did not pass:\n${summary}`);
+  expect(journal.thresholds.length).toBeGreaterThan(0);
+  expect(journal.thresholds.every((t) => t.pass)).toBe(true);
+});

@@ -1,0 +1,21 @@
+// Shared by the drill tests: run a scenario through the same runner as `drill run`, keep its reports.
+import { join } from 'node:path';
+import { projectRoot } from '../../harness/paths';
+import type { Journal } from '../../harness/report/journal';
+import { drillSummaryText } from '../../harness/report/junit';
+import { writeJournal, writeRunReports } from '../../harness/report/write';
+import { runScenario, type RunOptions } from '../../harness/runner';
+import { loadScenario, type Scenario } from '../../harness/scenario/load';
+
+export const GATE_REPORT_DIR = join(projectRoot, 'reports', 'gate');
+
+export const builtInScenario = (name: string): Scenario => loadScenario(join(projectRoot, 'scenarios', `${name}.yaml`));
+
+/** Runs a drill and writes its journal under reports/<dir>/; the summary is the failure message. */
+export async function drill(scenario: Scenario, reportDir: string, opts: RunOptions = {}): Promise<{ journal: Journal; summary: string }> {
+  const journal = await runScenario(scenario, opts);
+  writeJournal(reportDir, journal);
+  return { journal, summary: drillSummaryText(journal) };
+}
+
+export { writeRunReports };
