@@ -186,6 +186,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       return finish('error');
     }
 
+    if (scenario.load.warmup > 0) {
+      // Same rate, not recorded: connection pools and JIT of the serving path are warm when measuring starts.
+      await runOpenLoad({ url: topology.gatewayUrl, rate: scenario.load.rate, durationMs: scenario.load.warmup, timeoutMs: scenario.load.timeout, bodies, t0: performance.now() }, judge);
+    }
     log(`${scenario.name}: load ${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
     const t0 = performance.now() + 20;
     const timeline = runTimeline(scenario, topology, t0);

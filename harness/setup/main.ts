@@ -77,10 +77,15 @@ async function ensureToxiproxyImage(): Promise<string> {
   return `built from the Go module ${TOXIPROXY_MODULE}`;
 }
 
-async function ensureBaseImage(): Promise<string> {
-  if (await imagePresent(OFFICIAL_BASE_IMAGE)) return OFFICIAL_BASE_IMAGE;
-  if (await pull(OFFICIAL_BASE_IMAGE)) return OFFICIAL_BASE_IMAGE;
-  if (await imagePresent(OFFLINE_BASE_IMAGE)) return OFFLINE_BASE_IMAGE;
+interface BaseImage {
+  image: string;
+  how: string;
+}
+
+async function ensureBaseImage(): Promise<BaseImage> {
+  if (await imagePresent(OFFICIAL_BASE_IMAGE)) return { image: OFFICIAL_BASE_IMAGE, how: 'present' };
+  if (await pull(OFFICIAL_BASE_IMAGE)) return { image: OFFICIAL_BASE_IMAGE, how: 'pulled' };
+  if (await imagePresent(OFFLINE_BASE_IMAGE)) return { image: OFFLINE_BASE_IMAGE, how: 'present (offline build)' };
   if (!(await imagePresent(OFFLINE_DEBIAN_IMAGE))) {
     if (!(await which('debootstrap', { nothrow: true }))) {
       await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq debootstrap`;
@@ -102,8 +107,7 @@ async function ensureBaseImage(): Promise<string> {
     '',
   ].join('\n'));
   await $`docker build -q -t ${OFFLINE_BASE_IMAGE} ${context}`;
-  console.log(`setup: built ${OFFLINE_BASE_IMAGE} offline: debootstrap + this machine's node ${process.version}`);
-  return OFFLINE_BASE_IMAGE;
+  return { image: OFFLINE_BASE_IMAGE, how: `built offline: debootstrap + this machine's node ${process.version}` };
 }
 
 /** Testcontainers pulls a reaper and, inside a container, a host-probe image; without a registry, both must go. */
@@ -123,7 +127,7 @@ export async function setup(): Promise<SetupState> {
   const started = Date.now();
   await step('Docker engine', ensureDockerEngine);
   await step(`Toxiproxy image ${TOXIPROXY_IMAGE}`, ensureToxiproxyImage);
-  const baseImage = await step('base image for our services', ensureBaseImage);
+  const { image: baseImage } = await step('base image for our services', ensureBaseImage, (b) => `${b.image} (${b.how})`);
   let env: Record<string, string> = {};
   await step('Testcontainers settings', async () => {
     env = await testcontainersEnv();
