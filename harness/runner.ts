@@ -94,7 +94,7 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
 function runTimeline(scenario: Scenario, topology: Topology, t0: number): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
-  const context = (i: number): FaultContext => ({ topology, target: topology.replicas[(scenario.faults[i] as Scenario['faults'][number]).target] });
+  const context = (i: number): FaultContext => ({ id: `fault-${i}`, topology, target: topology.replicas[(scenario.faults[i] as Scenario['faults'][number]).target] });
   const revert = async (i: number): Promise<void> => {
     if (!injected.delete(i)) return;
     const f = scenario.faults[i] as Scenario['faults'][number];

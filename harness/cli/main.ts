@@ -9,6 +9,7 @@ import { drillSummaryText } from '../report/junit';
 import { writeJournal, writeRunReports } from '../report/write';
 import type { Journal } from '../report/journal';
 import { activeRuns, runScenario } from '../runner';
+import { renderScenarioJsonSchema } from '../scenario/json-schema';
 import { loadScenarios } from '../scenario/load';
 import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
@@ -75,6 +76,10 @@ export function program(): Command {
     .action((paths: string[]) => {
       for (const s of loadScenarios(paths)) console.log(`${s.name.padEnd(28)} ${s.description}`);
     });
+
+  drill.command('schema')
+    .description('print the JSON Schema of scenario files (scenarios/schema.json is this output)')
+    .action(() => { process.stdout.write(renderScenarioJsonSchema()); });
 
   drill.command('clean')
     .description('remove every container and network labelled by failover-drill runs')

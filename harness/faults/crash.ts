@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { getContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from '../errors';
+import { dockerContainer } from './docker';
 import { defineFault } from './fault';
 
 /** SIGKILL the replica's container: no graceful shutdown, connections die mid-request. Revert starts it again. */
@@ -8,13 +8,13 @@ export const crash = defineFault({
   description: 'SIGKILL the target container (revert: start it again)',
   attributes: z.object({}).strict(),
   async inject({ target }) {
-    const container = (await getContainerRuntimeClient()).container.dockerode.getContainer(target.container.getId());
+    const container = await dockerContainer(target.container.getId());
     await container.kill({ signal: 'SIGKILL' });
     const state = (await container.inspect()).State;
     if (state.Running) throw new InfrastructureError(`crash of ${target.role}: the container is still running after SIGKILL`);
   },
   async revert({ target }) {
-    const container = (await getContainerRuntimeClient()).container.dockerode.getContainer(target.container.getId());
+    const container = await dockerContainer(target.container.getId());
     if (!(await container.inspect()).State.Running) await container.start();
   },
 });

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Topology, Replica } from '../topology/topology';
 
 export interface FaultContext {
+  /** Unique within the drill (e.g. "fault-0"): names the toxics a fault adds so revert removes only its own. */
+  id: string;
   topology: Topology;
   /** The replica named by the fault's `target`. */
   target: Replica;

@@ -1,10 +1,22 @@
+import { bandwidth } from './bandwidth';
+import { blackhole } from './blackhole';
 import { crash } from './crash';
 import type { FaultType } from './fault';
+import { freeze } from './freeze';
+import { latency } from './latency';
+import { partition } from './partition';
+import { resetPeer } from './reset-peer';
 
 /** Every fault a scenario can name, in one table. */
 export const FAULTS = {
   crash,
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own attribute type
+  freeze,
+  partition,
+  latency,
+  blackhole,
+  reset_peer: resetPeer,
+  bandwidth,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own attribute type
 } satisfies Record<string, FaultType<any>>;
 
 export type FaultName = keyof typeof FAULTS;
