@@ -1,4 +1,4 @@
-import { measure, percentile, phaseOf } from './measure';
+import { measure, phaseOf, summarizeLatency } from './measure';
 import type { RequestRecord } from './records';
 
 /** 100 req/s: request i sent at 10*i ms, answered `latency` ms later. */
@@ -11,14 +11,16 @@ function records(n: number, shape: (i: number) => Partial<RequestRecord> & { lat
 
 const opts = { sloMs: 100, steadyCount: 5 };
 
-describe('percentile', () => {
-  it('uses nearest rank', () => {
-    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(sorted, 50)).toBe(50);
-    expect(percentile(sorted, 99)).toBe(99);
-    expect(percentile(sorted, 100)).toBe(100);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBeNull();
+describe('summarizeLatency', () => {
+  it('reads percentiles within 0.1% (3 significant digits)', () => {
+    const latencies = Array.from({ length: 1000 }, (_, i) => (i + 1) / 10); // 0.1 .. 100 ms
+    const s = summarizeLatency(latencies);
+    expect(s.count).toBe(1000);
+    expect(s.p50Ms).toBeCloseTo(50, 1);
+    expect(s.p90Ms).toBeCloseTo(90, 1);
+    expect(s.p99Ms).toBeCloseTo(99, 1);
+    expect(s.maxMs).toBeCloseTo(100, 1);
+    expect(summarizeLatency([])).toEqual({ count: 0, p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null });
   });
 });
 
@@ -81,7 +83,7 @@ describe('measure', () => {
     expect(m.lateResponses).toBe(1);
     expect(m.errors).toBe(1);
     expect(m.phases.run.latency.count).toBe(9);
-    expect(m.phases.run.latency.maxMs).toBe(150);
+    expect(m.phases.run.latency.maxMs).toBeCloseTo(150, 0);
     expect(m.failoverMs).toBeNull();
   });
 });

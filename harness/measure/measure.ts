@@ -1,4 +1,5 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
+import * as hdr from 'hdr-histogram-js';
 import type { Phase } from '../scenario/schema';
 import { isError, isGood, isLate, isWrong, latencyOf, type RequestRecord } from './records';
 
@@ -41,22 +42,15 @@ export interface MeasureOptions {
   steadyCount: number;
 }
 
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1] as number;
-}
-
-function summarizeLatency(records: readonly RequestRecord[]): LatencySummary {
-  const latencies = records.filter((r) => !isError(r)).map(latencyOf).sort((a, b) => a - b);
-  return {
-    count: latencies.length,
-    p50Ms: percentile(latencies, 50),
-    p90Ms: percentile(latencies, 90),
-    p99Ms: percentile(latencies, 99),
-    maxMs: latencies.length ? (latencies[latencies.length - 1] as number) : null,
-  };
+/** Latency percentiles from an HDR histogram at microsecond resolution, 3 significant digits. */
+export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
+  if (latenciesMs.length === 0) return { count: 0, p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null };
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 'packed' });
+  for (const ms of latenciesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
+  const at = (p: number): number => histogram.getValueAtPercentile(p) / 1000;
+  const summary = { count: latenciesMs.length, p50Ms: at(50), p90Ms: at(90), p99Ms: at(99), maxMs: histogram.maxValue / 1000 };
+  histogram.destroy();
+  return summary;
 }
 
 function summarizePhase(records: readonly RequestRecord[], sloMs: number): PhaseMeasurements {
@@ -68,7 +62,7 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
     wrongAnswers: records.filter(isWrong).length,
     lateResponses: records.filter((r) => isLate(r, sloMs)).length,
     servedBy,
-    latency: summarizeLatency(records),
+    latency: summarizeLatency(records.filter((r) => !isError(r)).map(latencyOf)),
   };
 }
 

@@ -23,3 +23,9 @@ it('fails a limit on an event that never happened', () => {
   const none = measure(rs.map((r) => ({ ...r, servedBy: 'primary' as const })), [{ injectedAtMs: 200 }], { sloMs: 100, steadyCount: 5 });
   expect(evaluate(none, [{ metric: 'failoverMs', max: 1e9, phase: 'run' }])[0]).toMatchObject({ observed: null, pass: false });
 });
+
+it('bounds a metric from below with min', () => {
+  const [requests] = evaluate(m, [{ metric: 'requests', min: 41, phase: 'run' }]);
+  expect(requests).toMatchObject({ name: 'requests[run] >= 41', observed: 40, bound: 'min', pass: false });
+  expect(evaluate(m, [{ metric: 'requests', min: 40, phase: 'run' }])[0]?.pass).toBe(true);
+});

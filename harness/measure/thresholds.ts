@@ -4,8 +4,10 @@ import type { Measurements } from './measure';
 
 export interface ThresholdSpec {
   metric: Metric;
-  max: number;
   phase: Phase;
+  /** Exactly one of max and min. */
+  max?: number;
+  min?: number;
 }
 
 export interface ThresholdResult {
@@ -14,6 +16,7 @@ export interface ThresholdResult {
   metric: Metric;
   phase: Phase;
   limit: number;
+  bound: 'max' | 'min';
   /** null: the measured event never happened (e.g. no failover at all), which fails any limit. */
   observed: number | null;
   pass: boolean;
@@ -37,9 +40,11 @@ export function observe(m: Measurements, metric: Metric, phase: Phase): number |
 }
 
 export function evaluate(m: Measurements, specs: readonly ThresholdSpec[]): ThresholdResult[] {
-  return specs.map(({ metric, max, phase }) => {
+  return specs.map(({ metric, phase, max, min }) => {
     const observed = observe(m, metric, phase);
     const rounded = observed === null ? null : Math.round(observed * 1000) / 1000;
-    return { name: `${metric}[${phase}] <= ${max}`, metric, phase, limit: max, observed: rounded, pass: observed !== null && observed <= max };
+    const [bound, limit] = max !== undefined ? (['max', max] as const) : (['min', min as number] as const);
+    const pass = observed !== null && (bound === 'max' ? observed <= limit : observed >= limit);
+    return { name: `${metric}[${phase}] ${bound === 'max' ? '<=' : '>='} ${limit}`, metric, phase, limit, bound, observed: rounded, pass };
   });
 }

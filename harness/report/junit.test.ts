@@ -13,8 +13,8 @@ const journal = (name: string, verdict: Journal['verdict'], pass: boolean): Jour
   timing: { totalMs: 10_000 },
   faults: [],
   thresholds: verdict === 'error' ? [] : [
-    { name: 'errors[run] <= 0', metric: 'errors', phase: 'run', limit: 0, observed: pass ? 0 : 3, pass },
-    { name: 'failoverMs[run] <= 500', metric: 'failoverMs', phase: 'run', limit: 500, observed: 12, pass: true },
+    { name: 'errors[run] <= 0', metric: 'errors', phase: 'run', limit: 0, bound: 'max', observed: pass ? 0 : 3, pass },
+    { name: 'failoverMs[run] <= 500', metric: 'failoverMs', phase: 'run', limit: 500, bound: 'max', observed: 12, pass: true },
   ],
   diagnosis: { replicas: [], ...(verdict === 'pass' ? {} : { firstFailure: 'something broke' }) },
 });

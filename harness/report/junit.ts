@@ -49,7 +49,7 @@ export function renderJunit(journals: readonly Journal[]): string {
         const testcase = suite.ele('testcase', { classname: j.scenario.name, name: t.name, time: '0' });
         if (!t.pass) {
           testcase.ele('failure', { message: `${t.name}: observed ${t.observed ?? 'never'}, limit ${t.limit}`, type: 'ThresholdFailed' })
-            .txt(`${t.metric} in phase ${t.phase}: observed ${t.observed ?? 'never (the event did not happen)'}, limit <= ${t.limit}\n${j.diagnosis.firstFailure ?? ''}`);
+            .txt(`${t.metric} in phase ${t.phase}: observed ${t.observed ?? 'never (the event did not happen)'}, limit ${t.bound === 'max' ? '<=' : '>='} ${t.limit}\n${j.diagnosis.firstFailure ?? ''}`);
         }
       }
     }

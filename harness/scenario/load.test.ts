@@ -72,3 +72,8 @@ it('loads every built-in drill', () => {
   const scenarios = loadScenarios([join(projectRoot, 'scenarios')]);
   expect(scenarios.map((s) => s.name)).toContain('primary-crash');
 });
+
+it('takes exactly one of max and min on a threshold', () => {
+  expect(problemsOf(valid.replace('{ metric: errors, max: 0 }', '{ metric: errors, max: 0, min: 0 }'))[0]).toMatch(/thresholds\[0\]: give exactly one of "max" or "min"/);
+  expect(problemsOf(valid.replace('{ metric: errors, max: 0 }', '{ metric: errors }'))[0]).toMatch(/thresholds\[0\]: give exactly one/);
+});

@@ -40,9 +40,10 @@ export const scenarioSchema = z.object({
   }).strict().default({ steadyCount: 20 }),
   thresholds: z.array(z.object({
     metric: z.enum(METRICS),
-    max: z.number(),
+    max: z.number().optional().describe('pass when observed <= max'),
+    min: z.number().optional().describe('pass when observed >= min'),
     phase: z.enum(PHASES).default('run'),
-  }).strict()).min(1, 'a drill needs at least one threshold'),
+  }).strict().refine((t) => (t.max === undefined) !== (t.min === undefined), 'give exactly one of "max" or "min"')).min(1, 'a drill needs at least one threshold'),
 }).strict();
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
