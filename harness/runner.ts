@@ -17,7 +17,7 @@ import { measure, type FaultWindow } from './measure/measure';
 import { isGood, type RequestRecord } from './measure/records';
 import { evaluate } from './measure/thresholds';
 import { prepare, type Prepared } from './prepare';
-import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, Verdict } from './report/journal';
+import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, SteadyStateCheck, Verdict } from './report/journal';
 import type { Scenario } from './scenario/load';
 import { startTopology, type GatewayOptions, type Topology } from './topology/topology';
 
@@ -43,10 +43,22 @@ async function referenceScores(prepared: Prepared, requests: readonly RankReques
   }
 }
 
-/** Before any fault: both replicas ready and the gateway answering correctly from the primary. */
+/** Polls the steady state until it holds or `timeoutMs` passes (recovery after faults takes a moment). */
+async function awaitSteadyState(check: () => Promise<string | undefined>, timeoutMs: number): Promise<SteadyStateCheck> {
+  const started = performance.now();
+  for (;;) {
+    const problem = await check().catch((e: Error) => `steady-state check failed: ${e.message}`);
+    const elapsedMs = Math.round(performance.now() - started);
+    if (problem === undefined) return { ok: true, elapsedMs };
+    if (elapsedMs >= timeoutMs) return { ok: false, detail: `${problem} (still after ${timeoutMs} ms)`, elapsedMs };
+    await sleep(200);
+  }
+}
+
+/** Both replicas ready and the gateway answering correctly from the primary. */
 async function checkSteadyState(topology: Topology, bodies: readonly string[], judge: ReturnType<typeof makeJudge>, sloMs: number): Promise<string | undefined> {
   for (const replica of Object.values(topology.replicas)) {
-    const res = await request(`${replica.directUrl}/readyz`).catch((e: Error) => e);
+    const res = await replica.directUrl().then((url) => request(`${url}/readyz`)).catch((e: Error) => e);
     if (res instanceof Error) return `${replica.role} /readyz unreachable: ${res.message}`;
     const body = await res.body.text();
     if (res.statusCode !== 200) return `${replica.role} not ready: ${res.statusCode} ${body}`;
@@ -68,7 +80,7 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
   return Promise.all(Object.values(topology.replicas).map(async (replica): Promise<ReplicaDiagnosis> => {
     let readiness: string;
     try {
-      const res = await request(`${replica.directUrl}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });
+      const res = await request(`${await replica.directUrl()}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });
       readiness = `${res.statusCode} ${await res.body.text()}`;
     } catch (e) {
       readiness = `unreachable: ${(e as Error).message}`;
@@ -162,6 +174,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     },
     timing: { totalMs: 0 },
     faults: [],
+    steadyState: {},
     thresholds: [],
     diagnosis: { replicas: [] },
   };
@@ -179,11 +192,16 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     topology = await startTopology({ runId, images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway });
     journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
 
-    const unhealthy = await checkSteadyState(topology, bodies, judge, scenario.load.slo);
-    if (unhealthy) {
-      diagnosis.firstFailure = `steady state before faults: ${unhealthy}`;
-      diagnosis.replicas = await diagnoseReplicas(topology);
-      return finish('error');
+    const steady = (t: Topology) => (): Promise<string | undefined> => checkSteadyState(t, bodies, judge, scenario.load.slo);
+    if (scenario.steadyState.before) {
+      // A fresh topology can take a moment to answer; an environment that never gets there is not a verdict.
+      const before = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);
+      journal.steadyState.before = before;
+      if (!before.ok) {
+        diagnosis.firstFailure = `steady state before faults (environment unhealthy): ${before.detail}`;
+        diagnosis.replicas = await diagnoseReplicas(topology);
+        return finish('error');
+      }
     }
 
     if (scenario.load.warmup > 0) {
@@ -212,6 +230,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const measurements = measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount });
     journal.measurements = measurements;
     journal.thresholds = evaluate(measurements, scenario.thresholds);
+    if (scenario.steadyState.after && !failedFault) journal.steadyState.after = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);
     diagnosis.replicas = await diagnoseReplicas(topology);
     if (failedFault) {
       diagnosis.firstFailure = `fault ${failedFault.fault} on ${failedFault.target}: ${failedFault.error}`;
@@ -220,6 +239,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const firstFailed = journal.thresholds.find((t) => !t.pass);
     if (firstFailed) {
       diagnosis.firstFailure = `threshold ${firstFailed.name} failed: observed ${firstFailed.observed ?? 'never (the event did not happen)'}`;
+      return finish('fail');
+    }
+    if (journal.steadyState.after && !journal.steadyState.after.ok) {
+      diagnosis.firstFailure = `steady state after faults: the system did not recover: ${journal.steadyState.after.detail}`;
       return finish('fail');
     }
     return finish('pass');

@@ -69,6 +69,15 @@ describe('measure', () => {
     expect(measure(rs, [{ injectedAtMs: 200 }], opts).failoverMs).toBe(235 - 200);
   });
 
+  it('measures fail-back from the revert to the first primary answer of a steady run', () => {
+    // Fault 200..400 ms; the standby serves 20..44, the primary from 45 (sent 450 ms, done 455 ms).
+    const rs = records(80, (i) => (i >= 20 && i < 45 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ injectedAtMs: 200, revertedAtMs: 400 }], opts);
+    expect(m.failbackMs).toBe(455 - 400);
+    expect(m.phases.recovery.servedBy).toEqual({ standby: 5, primary: 35 });
+    expect(measure(rs, [{ injectedAtMs: 200 }], opts).failbackMs).toBeNull();
+  });
+
   it('reports no failover when the standby never serves', () => {
     const rs = records(60, (i) => (i >= 20 ? { status: 0, servedBy: undefined, error: 'ECONNREFUSED' } : {}));
     const m = measure(rs, [{ injectedAtMs: 200 }], opts);

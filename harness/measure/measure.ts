@@ -31,6 +31,8 @@ export interface Measurements {
   failoverMs: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */
   unavailabilityMs: number;
+  /** Revert of the last fault -> first good primary answer after which `steadyCount` in a row are good. null: never, or no revert during the load. */
+  failbackMs: number | null;
   errors: number;
   wrongAnswers: number;
   lateResponses: number;
@@ -95,6 +97,7 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
   const result: Measurements = {
     failoverMs: null,
     unavailabilityMs: 0,
+    failbackMs: null,
     errors: phases.run.errors,
     wrongAnswers: phases.run.wrongAnswers,
     lateResponses: phases.run.lateResponses,
@@ -105,9 +108,17 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
 
   // Requests still in flight at injection are affected by it too, so start from those completing after it.
   const affected = bySend.filter((r) => r.doneMs >= first.injectedAtMs);
-  const steadyFrom = (i: number): boolean => affected.slice(i, i + opts.steadyCount).filter(good).length === opts.steadyCount;
-  const failover = affected.findIndex((r, i) => r.servedBy === 'standby' && steadyFrom(i));
+  const steadyRunOf = (rs: readonly RequestRecord[], role: string): number =>
+    rs.findIndex((r, i) => r.servedBy === role && rs.slice(i, i + opts.steadyCount).filter(good).length === opts.steadyCount);
+  const failover = steadyRunOf(affected, 'standby');
   if (failover >= 0) result.failoverMs = (affected[failover] as RequestRecord).doneMs - first.injectedAtMs;
+
+  const revertedAt = Math.max(...faults.map((f) => f.revertedAtMs ?? -Infinity));
+  if (Number.isFinite(revertedAt)) {
+    const afterRevert = bySend.filter((r) => r.sentMs >= revertedAt);
+    const failback = steadyRunOf(afterRevert, 'primary');
+    if (failback >= 0) result.failbackMs = (afterRevert[failback] as RequestRecord).doneMs - revertedAt;
+  }
 
   const firstBad = affected.findIndex((r) => !good(r));
   if (firstBad >= 0) {

@@ -5,6 +5,7 @@ export const METRICS = [
   'lateResponses',
   'failoverMs',
   'unavailabilityMs',
+  'failbackMs',
   'requests',
   'p50Ms',
   'p90Ms',

@@ -22,12 +22,13 @@ export interface ThresholdResult {
   pass: boolean;
 }
 
-/** failover and unavailability describe the run as a whole; the rest can be read per phase. */
+/** failover, unavailability and fail-back describe the run as a whole; the rest can be read per phase. */
 export function observe(m: Measurements, metric: Metric, phase: Phase): number | null {
   const p = m.phases[phase];
   switch (metric) {
     case 'failoverMs': return m.failoverMs;
     case 'unavailabilityMs': return m.unavailabilityMs;
+    case 'failbackMs': return m.failbackMs;
     case 'errors': return p.errors;
     case 'wrongAnswers': return p.wrongAnswers;
     case 'lateResponses': return p.lateResponses;

@@ -15,6 +15,13 @@ export interface JournalFault {
   error?: string;
 }
 
+export interface SteadyStateCheck {
+  ok: boolean;
+  /** Why it did not hold (the last reason seen, for a check that polls). */
+  detail?: string;
+  elapsedMs: number;
+}
+
 export interface ReplicaDiagnosis {
   role: string;
   /** /readyz at the end of the drill, or why it could not be read. */
@@ -43,6 +50,7 @@ export interface Journal {
   environment: { node: string; platform: string; images: Record<string, string>; model: { version: string; sha256: string }; seed: number };
   timing: { topologyUpMs?: number; loadMs?: number; totalMs: number };
   faults: JournalFault[];
+  steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };
   measurements?: Measurements;
   thresholds: ThresholdResult[];
   diagnosis: Diagnosis;

@@ -15,23 +15,30 @@ export function drillSummaryText(j: Journal): string {
     lines.push(`  failover ${m.failoverMs === null ? 'never' : `${m.failoverMs.toFixed(1)} ms`}, unavailability ${m.unavailabilityMs.toFixed(1)} ms, p99 ${m.phases.run.latency.p99Ms?.toFixed(1) ?? '-'} ms`);
   }
   for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
+  const after = j.steadyState.after;
+  if (after) lines.push(`  ${after.ok ? 'ok  ' : 'FAIL'} steady state after faults (${after.ok ? `recovered in ${after.elapsedMs} ms` : after.detail})`);
   if (j.diagnosis.firstFailure) lines.push(`  first failure: ${j.diagnosis.firstFailure}`);
   return lines.join('\n');
 }
 
+// An errored drill is one error case; otherwise one case per threshold plus the steady state after faults.
+const caseCount = (j: Journal): number => (j.verdict === 'error' ? 1 : j.thresholds.length + (j.steadyState.after ? 1 : 0));
+const failureCount = (j: Journal): number =>
+  j.verdict === 'error' ? 0 : j.thresholds.filter((t) => !t.pass).length + (j.steadyState.after?.ok === false ? 1 : 0);
+
 export function renderJunit(journals: readonly Journal[]): string {
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
     name: 'failover-drill',
-    tests: journals.reduce((n, j) => n + Math.max(1, j.thresholds.length), 0),
-    failures: journals.reduce((n, j) => n + j.thresholds.filter((t) => !t.pass).length, 0),
+    tests: journals.reduce((n, j) => n + caseCount(j), 0),
+    failures: journals.reduce((n, j) => n + failureCount(j), 0),
     errors: journals.filter((j) => j.verdict === 'error').length,
     time: seconds(journals.reduce((n, j) => n + j.timing.totalMs, 0)),
   });
   for (const j of journals) {
     const suite = root.ele('testsuite', {
       name: j.scenario.name,
-      tests: Math.max(1, j.thresholds.length),
-      failures: j.thresholds.filter((t) => !t.pass).length,
+      tests: caseCount(j),
+      failures: failureCount(j),
       errors: j.verdict === 'error' ? 1 : 0,
       skipped: 0,
       time: seconds(j.timing.totalMs),
@@ -52,6 +59,11 @@ export function renderJunit(journals: readonly Journal[]): string {
             .txt(`${t.metric} in phase ${t.phase}: observed ${t.observed ?? 'never (the event did not happen)'}, limit ${t.bound === 'max' ? '<=' : '>='} ${t.limit}\n${j.diagnosis.firstFailure ?? ''}`);
         }
       }
+    }
+    const after = j.steadyState.after;
+    if (after) {
+      const testcase = suite.ele('testcase', { classname: j.scenario.name, name: 'steady state after faults', time: seconds(after.elapsedMs) });
+      if (!after.ok) testcase.ele('failure', { message: `the system did not recover: ${after.detail ?? ''}`, type: 'SteadyStateFailed' }).txt(after.detail ?? '');
     }
     suite.ele('system-out').txt(drillSummaryText(j));
   }

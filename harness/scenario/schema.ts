@@ -34,6 +34,11 @@ export const scenarioSchema = z.object({
       seed: z.number().int().default(7),
     }).strict().default({ count: 64, candidates: 100, seed: 7 }),
   }).strict(),
+  steadyState: z.object({
+    before: z.boolean().default(true).describe('before faults: replicas ready and the gateway answering correctly from the primary, else the drill is an error'),
+    after: z.boolean().default(true).describe('after faults are reverted: the same must hold again within timeout, else the drill fails'),
+    timeout: duration.default(15_000),
+  }).strict().default({ before: true, after: true, timeout: 15_000 }),
   faults: z.array(faultEnvelope).default([]),
   measure: z.object({
     steadyCount: z.number().int().min(1).default(20).describe('consecutive successes that end a failover or an outage'),

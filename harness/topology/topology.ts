@@ -30,8 +30,11 @@ export interface Replica {
   container: StartedTestContainer;
   /** The Toxiproxy proxy the gateway reaches this replica through. */
   proxy: CreatedProxy;
-  /** Direct URL from the host, bypassing gateway and proxy (consistency checks, readiness). */
-  directUrl: string;
+  /**
+   * Direct URL from the host, bypassing gateway and proxy (consistency checks, readiness). Read from Docker on
+   * each call: a restarted container gets a new host port.
+   */
+  directUrl(): Promise<string>;
 }
 
 export class Topology implements AsyncDisposable {
@@ -95,7 +98,15 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       .withStartupTimeout(30_000)
       .start();
     const replica = (role: Role, container: StartedTestContainer, proxy: CreatedProxy): Replica => ({
-      role, container, proxy, directUrl: `http://${container.getHost()}:${container.getMappedPort(SERVICE_PORT)}`,
+      role,
+      container,
+      proxy,
+      async directUrl() {
+        const ports = (await docker.getContainer(container.getId()).inspect()).NetworkSettings.Ports[`${SERVICE_PORT}/tcp`];
+        const hostPort = ports?.[0]?.HostPort;
+        if (!hostPort) throw new InfrastructureError(`${role} has no published port ${SERVICE_PORT} (is the container running?)`);
+        return `http://${container.getHost()}:${hostPort}`;
+      },
     });
     return new Topology(opts.runId, networkName, toxiproxy, {
       primary: replica('primary', primary, primaryProxy),
