@@ -78,6 +78,13 @@ describe('measure', () => {
     expect(measure(rs, [{ injectedAtMs: 200 }], opts).failbackMs).toBeNull();
   });
 
+  it('tells clean refusals from other errors', () => {
+    const rs = records(10, (i) => (i < 3 ? { status: 503, error: 'no_healthy_replica' } : i < 5 ? { status: 0, error: 'client_timeout' } : i < 6 ? { status: 500, error: 'internal' } : {}));
+    const m = measure(rs, [], opts);
+    expect(m.errors).toBe(6);
+    expect(m.phases.run.uncleanErrors).toBe(3);
+  });
+
   it('reports no failover when the standby never serves', () => {
     const rs = records(60, (i) => (i >= 20 ? { status: 0, servedBy: undefined, error: 'ECONNREFUSED' } : {}));
     const m = measure(rs, [{ injectedAtMs: 200 }], opts);

@@ -1,7 +1,7 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
 import * as hdr from 'hdr-histogram-js';
 import type { Phase } from '../scenario/schema';
-import { isError, isGood, isLate, isWrong, latencyOf, type RequestRecord } from './records';
+import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type RequestRecord } from './records';
 
 export interface FaultWindow {
   injectedAtMs: number;
@@ -20,6 +20,8 @@ export interface LatencySummary {
 export interface PhaseMeasurements {
   requests: number;
   errors: number;
+  /** Errors other than the gateway's clean 503 no_healthy_replica. */
+  uncleanErrors: number;
   wrongAnswers: number;
   lateResponses: number;
   servedBy: Record<string, number>;
@@ -61,6 +63,7 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
   return {
     requests: records.length,
     errors: records.filter(isError).length,
+    uncleanErrors: records.filter(isUncleanError).length,
     wrongAnswers: records.filter(isWrong).length,
     lateResponses: records.filter((r) => isLate(r, sloMs)).length,
     servedBy,

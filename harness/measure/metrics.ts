@@ -1,6 +1,7 @@
 /** Metrics a threshold can bound (scenario `thresholds[].metric`). */
 export const METRICS = [
   'errors',
+  'uncleanErrors',
   'wrongAnswers',
   'lateResponses',
   'failoverMs',

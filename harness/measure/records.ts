@@ -25,5 +25,10 @@ export const latencyOf = (r: RequestRecord): number => r.doneMs - r.sentMs;
 export const isError = (r: RequestRecord): boolean => r.status < 200 || r.status >= 300;
 export const isWrong = (r: RequestRecord): boolean => !isError(r) && r.wrong === true;
 export const isLate = (r: RequestRecord, sloMs: number): boolean => !isError(r) && latencyOf(r) > sloMs;
+/**
+ * A failure the gateway did not turn into its clean refusal (503 no_healthy_replica): a timeout, a reset,
+ * a 5xx from a replica. Failing closed quickly is acceptable when nothing can answer; hanging or garbling is not.
+ */
+export const isUncleanError = (r: RequestRecord): boolean => isError(r) && !(r.status === 503 && r.error === 'no_healthy_replica');
 /** Served, correct and on time: what a user would call a good response. */
 export const isGood = (r: RequestRecord, sloMs: number): boolean => !isError(r) && !isWrong(r) && !isLate(r, sloMs);

@@ -30,6 +30,7 @@ export function observe(m: Measurements, metric: Metric, phase: Phase): number |
     case 'unavailabilityMs': return m.unavailabilityMs;
     case 'failbackMs': return m.failbackMs;
     case 'errors': return p.errors;
+    case 'uncleanErrors': return p.uncleanErrors;
     case 'wrongAnswers': return p.wrongAnswers;
     case 'lateResponses': return p.lateResponses;
     case 'requests': return p.requests;
