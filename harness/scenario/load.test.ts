@@ -61,7 +61,7 @@ it('rejects thresholds on unknown metrics and bad durations', () => {
   const problems = problemsOf(valid.replace('metric: errors', 'metric: mood').replace('duration: 3s', 'duration: three'));
   expect(problems).toHaveLength(2);
   expect(problems.join('\n')).toMatch(/load\.duration: expected a duration/);
-  expect(problems.join('\n')).toMatch(/thresholds\[0\]\.metric: .*allowed: errors, wrongAnswers/);
+  expect(problems.join('\n')).toMatch(/thresholds\[0\]\.metric: .*allowed: errors, uncleanErrors, wrongAnswers/);
 });
 
 it('reports YAML syntax errors with their position', () => {
