@@ -21,10 +21,24 @@ import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, SteadyStateChe
 import type { Scenario } from './scenario/load';
 import { startTopology, type GatewayOptions, type Topology } from './topology/topology';
 
+export type RunPhase = 'prepare' | 'topology' | 'steady-state' | 'warmup' | 'load' | 'recovery' | 'teardown';
+
+/** What a run reports as it goes, for live progress. */
+export type RunEvent =
+  | { type: 'phase'; drill: string; phase: RunPhase; detail?: string }
+  | { type: 'load'; drill: string; total: number; rate: number }
+  | { type: 'record'; drill: string; record: RequestRecord }
+  | { type: 'fault'; drill: string; fault: string; target: string; state: 'injected' | 'reverted' | 'failed'; detail?: string }
+  | { type: 'kept'; drill: string; endpoints: Record<string, string> };
+
 export interface RunOptions {
   /** Overrides the scenario's gateway settings (used by negative controls). */
   gateway?: Partial<GatewayOptions>;
-  log?: (line: string) => void;
+  onEvent?: (event: RunEvent) => void;
+  /** Interrupts the run: faults are reverted, the topology removed and a partial journal returned. */
+  signal?: AbortSignal;
+  /** Leave the topology running after the drill (removed by `drill clean`). */
+  keep?: boolean;
 }
 
 /** Runs in progress, so an interrupted process can remove what they started. */
@@ -103,7 +117,11 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
 }
 
 /** Injects and reverts each fault on schedule relative to the load's t0; records what happened. */
-function runTimeline(scenario: Scenario, topology: Topology, t0: number): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+function runTimeline(scenario: Scenario, topology: Topology, t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+  const report = (i: number, state: 'injected' | 'reverted' | 'failed', detail?: string): void => {
+    const f = scenario.faults[i] as Scenario['faults'][number];
+    emit({ type: 'fault', drill: scenario.name, fault: f.fault, target: f.target, state, ...(detail ? { detail } : {}) });
+  };
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
   const context = (i: number): FaultContext => ({ id: `fault-${i}`, topology, target: topology.replicas[(scenario.faults[i] as Scenario['faults'][number]).target] });
@@ -114,24 +132,29 @@ function runTimeline(scenario: Scenario, topology: Topology, t0: number): { done
     try {
       await FAULTS[f.fault].revert(context(i), f.attributes as never);
       entry.revertedAtMs = performance.now() - t0;
+      report(i, 'reverted');
     } catch (e) {
       entry.error = `revert failed: ${(e as Error).message}`;
+      report(i, 'failed', entry.error);
     }
   };
   const done = Promise.all(scenario.faults.map(async (f, i) => {
-    await sleep(Math.max(0, t0 + f.at - performance.now()));
+    await sleep(Math.max(0, t0 + f.at - performance.now()), undefined, { signal }).catch(() => undefined);
+    if (signal?.aborted) return;
     const entry = entries[i] as JournalFault;
     const started = performance.now() - t0;
     try {
       injected.add(i);
       await FAULTS[f.fault].inject(context(i), f.attributes as never);
       entry.injectedAtMs = started;
+      report(i, 'injected');
     } catch (e) {
       entry.error = `inject failed: ${(e as Error).message}`;
+      report(i, 'failed', entry.error);
       return;
     }
     if (f.duration !== undefined) {
-      await sleep(Math.max(0, t0 + f.at + f.duration - performance.now()));
+      await sleep(Math.max(0, t0 + f.at + f.duration - performance.now()), undefined, { signal }).catch(() => undefined);
       await revert(i);
     }
   })).then(() => undefined);
@@ -153,10 +176,13 @@ function compactRecords(records: readonly RequestRecord[]): NonNullable<Journal[
 }
 
 export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<Journal> {
-  const log = opts.log ?? (() => undefined);
+  const emit = opts.onEvent ?? (() => undefined);
+  const phase = (p: RunPhase, detail?: string): void => emit({ type: 'phase', drill: scenario.name, phase: p, ...(detail ? { detail } : {}) });
+  const signal = opts.signal;
   const runId = `${scenario.name}-${randomBytes(4).toString('hex')}`;
   const startedAt = new Date();
   const started = performance.now();
+  phase('prepare');
   const prepared = await prepare();
   const journal: Journal = {
     schemaVersion: 1,
@@ -182,18 +208,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const bodies = requests.map((r) => JSON.stringify(r));
   const judge = makeJudge([await referenceScores(prepared, requests)]);
   const gateway: GatewayOptions = { ...scenario.gateway, ...opts.gateway };
+  const interrupted = (): boolean => signal?.aborted === true;
 
   activeRuns.add(runId);
   let topology: Topology | undefined;
   const diagnosis: Diagnosis = { replicas: [] };
   try {
-    log(`${scenario.name}: starting topology (run ${runId})`);
+    phase('topology', `run ${runId}`);
     const upStarted = performance.now();
-    topology = await startTopology({ runId, images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway });
+    topology = await startTopology({ runId, images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway, keep: opts.keep === true });
     journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
+    if (interrupted()) return finishInterrupted();
 
     const steady = (t: Topology) => (): Promise<string | undefined> => checkSteadyState(t, bodies, judge, scenario.load.slo);
     if (scenario.steadyState.before) {
+      phase('steady-state');
       // A fresh topology can take a moment to answer; an environment that never gets there is not a verdict.
       const before = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);
       journal.steadyState.before = before;
@@ -204,19 +233,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       }
     }
 
-    if (scenario.load.warmup > 0) {
+    const plan = { url: topology.gatewayUrl, rate: scenario.load.rate, timeoutMs: scenario.load.timeout, bodies, ...(signal ? { signal } : {}) };
+    if (scenario.load.warmup > 0 && !interrupted()) {
+      phase('warmup');
       // Same rate, not recorded: connection pools and JIT of the serving path are warm when measuring starts.
-      await runOpenLoad({ url: topology.gatewayUrl, rate: scenario.load.rate, durationMs: scenario.load.warmup, timeoutMs: scenario.load.timeout, bodies, t0: performance.now() }, judge);
+      await runOpenLoad({ ...plan, durationMs: scenario.load.warmup, t0: performance.now() }, judge);
     }
-    log(`${scenario.name}: load ${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
+    if (interrupted()) return finishInterrupted();
+    phase('load', `${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
+    emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });
     const t0 = performance.now() + 20;
-    const timeline = runTimeline(scenario, topology, t0);
+    const timeline = runTimeline(scenario, topology, t0, emit, signal);
     let records: RequestRecord[];
     try {
-      [records] = await Promise.all([
-        runOpenLoad({ url: topology.gatewayUrl, rate: scenario.load.rate, durationMs: scenario.load.duration, timeoutMs: scenario.load.timeout, bodies, t0 }, judge),
-        timeline.done,
-      ]);
+      const onRecord = (record: RequestRecord): void => emit({ type: 'record', drill: scenario.name, record });
+      [records] = await Promise.all([runOpenLoad({ ...plan, durationMs: scenario.load.duration, t0, onRecord }, judge), timeline.done]);
     } finally {
       await timeline.revertAll();
     }
@@ -230,7 +261,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const measurements = measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount });
     journal.measurements = measurements;
     journal.thresholds = evaluate(measurements, scenario.thresholds);
-    if (scenario.steadyState.after && !failedFault) journal.steadyState.after = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);
+    if (interrupted()) return finishInterrupted();
+    if (scenario.steadyState.after && !failedFault) {
+      phase('recovery');
+      journal.steadyState.after = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);
+    }
     diagnosis.replicas = await diagnoseReplicas(topology);
     if (failedFault) {
       diagnosis.firstFailure = `fault ${failedFault.fault} on ${failedFault.target}: ${failedFault.error}`;
@@ -247,12 +282,25 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
     return finish('pass');
   } catch (e) {
+    if (interrupted()) return finishInterrupted();
     diagnosis.firstFailure = `${isInfrastructureError(e) ? 'infrastructure' : 'harness'} error: ${(e as Error).message}`;
     if (topology) diagnosis.replicas = await diagnoseReplicas(topology).catch(() => []);
     return finish('error');
   } finally {
-    if (topology) await topology[Symbol.asyncDispose]();
+    if (topology && opts.keep) {
+      emit({ type: 'kept', drill: scenario.name, endpoints: await topology.endpoints() });
+    } else {
+      phase('teardown');
+      // Also after a failed start: startTopology removed its partial work, and this sweep is idempotent.
+      if (topology) await topology[Symbol.asyncDispose]();
+    }
     activeRuns.delete(runId);
+  }
+
+  function finishInterrupted(): Journal {
+    journal.interrupted = true;
+    diagnosis.firstFailure = 'interrupted before the drill finished; measurements cover the requests sent until then';
+    return finish('error');
   }
 
   function finish(verdict: Verdict): Journal {

@@ -1,53 +1,90 @@
 // `drill`: run, validate and list drills; build models; serve the reference services.
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { inferenceCommand } from '../../services/inference/main';
 import { routerCommand } from '../../services/router/main';
 import { writeModelDir } from '../../services/model/build';
 import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
 import { drillSummaryText } from '../report/junit';
-import { writeJournal, writeRunReports } from '../report/write';
+import { readJournal, writeJournal, writeRunReports } from '../report/write';
 import type { Journal } from '../report/journal';
 import { activeRuns, runScenario } from '../runner';
 import { renderScenarioJsonSchema } from '../scenario/json-schema';
 import { loadScenarios } from '../scenario/load';
 import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
+import { progressReporter } from './progress';
 
-const positiveInt = (flag: string) => (value: string): number => {
+const nonNegativeInt = (flag: string) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`${flag} must be a non-negative integer, got "${value}"`);
   return n;
 };
 
-/** On Ctrl-C or SIGTERM: remove what the runs in progress started, then exit 130. */
-function removeRunsOnSignal(): void {
+/**
+ * First Ctrl-C or SIGTERM: stop the drill in progress (faults reverted, topology removed, partial report
+ * written, exit 130). A second one: remove what runs in progress started and exit at once.
+ */
+function interruptOnSignal(controller: AbortController): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    console.error(`\ndrill: ${signal}: removing containers and networks of ${activeRuns.size} run(s) in progress`);
-    Promise.all([...activeRuns].map((runId) => sweep({ onlyDead: false, runId })))
-      .finally(() => process.exit(ExitCode.interrupted));
+    if (!controller.signal.aborted) {
+      console.error(`\ndrill: ${signal}: stopping; reverting faults and removing the topology (again to force)`);
+      controller.abort(signal);
+      return;
+    }
+    Promise.all([...activeRuns].map((runId) => sweep({ onlyDead: false, runId }))).finally(() => process.exit(ExitCode.interrupted));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
-async function run(paths: string[], opts: { reportDir: string }): Promise<number> {
-  const scenarios = loadScenarios(paths);
+interface RunCliOptions {
+  reportDir: string;
+  keep: boolean;
+  seed?: number;
+}
+
+async function run(paths: string[], opts: RunCliOptions): Promise<number> {
+  const scenarios = loadScenarios(paths).map((s) => (opts.seed === undefined ? s : { ...s, load: { ...s.load, requests: { ...s.load.requests, seed: opts.seed } } }));
   const reportDir = resolve(opts.reportDir);
-  removeRunsOnSignal();
+  const controller = new AbortController();
+  const release = interruptOnSignal(controller);
+  const progress = progressReporter();
   const journals: Journal[] = [];
-  for (const scenario of scenarios) {
-    const journal = await runScenario(scenario, { log: (line) => console.log(`drill: ${line}`) });
-    journals.push(journal);
-    writeJournal(reportDir, journal);
-    writeRunReports(reportDir, journals);
-    console.log(drillSummaryText(journal));
+  try {
+    for (const scenario of scenarios) {
+      if (controller.signal.aborted) break;
+      const journal = await runScenario(scenario, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, keep: opts.keep });
+      progress.stop();
+      journals.push(journal);
+      writeJournal(reportDir, journal);
+      writeRunReports(reportDir, journals);
+      console.log(drillSummaryText(journal));
+    }
+  } finally {
+    progress.stop();
+    release();
   }
   const failed = journals.filter((j) => j.verdict === 'fail').length;
   const errored = journals.filter((j) => j.verdict === 'error').length;
   console.log(`drill: ${journals.length - failed - errored} passed, ${failed} failed, ${errored} errored; reports in ${reportDir} (junit.xml, summary.md, <drill>/journal.json)`);
+  if (controller.signal.aborted) return ExitCode.interrupted;
   if (errored > 0) return ExitCode.infrastructure;
   return failed > 0 ? ExitCode.thresholdFailed : ExitCode.pass;
+}
+
+/** Re-renders reports from journals: each drill's own, and the run-level ones in --report-dir. */
+function report(files: string[], opts: { reportDir?: string }): void {
+  const journals = files.map(readJournal);
+  const reportDir = resolve(opts.reportDir ?? dirname(dirname(resolve(files[0] as string))));
+  for (const journal of journals) writeJournal(reportDir, journal);
+  writeRunReports(reportDir, journals);
+  for (const journal of journals) console.log(drillSummaryText(journal));
+  console.log(`drill: reports for ${journals.length} drill(s) in ${reportDir}`);
 }
 
 export function program(): Command {
@@ -57,10 +94,18 @@ export function program(): Command {
     .showHelpAfterError();
 
   drill.command('run')
-    .description('run drills (scenario files or directories of them) and write reports')
+    .description('run drills (scenario files or directories of them) and write reports; exit 0 pass, 1 a threshold failed, 2 invalid input, 3 infrastructure error, 130 interrupted')
     .argument('<paths...>', 'scenario files (*.yaml) or directories')
     .option('--report-dir <dir>', 'where junit.xml, summary.md and <drill>/journal.json go', 'reports')
-    .action(async (paths: string[], opts: { reportDir: string }) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
+    .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt('--seed'))
+    .option('--keep', 'leave the topology running after each drill and print how to reach it (remove with `drill clean`)', false)
+    .action(async (paths: string[], opts: RunCliOptions) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
+
+  drill.command('report')
+    .description('re-render reports (junit.xml, summary.md, per-drill pages) from journal.json files')
+    .argument('<journals...>', 'journal.json files written by `drill run`')
+    .option('--report-dir <dir>', 'where to write the run-level reports (default: the directory above the first journal\'s)')
+    .action((files: string[], opts: { reportDir?: string }) => report(files, opts));
 
   drill.command('validate')
     .description('check scenario files without starting anything')
@@ -93,7 +138,7 @@ export function program(): Command {
   model.command('build')
     .description('write a seeded two-tower ranking model: DIR/model.onnx and DIR/manifest.json')
     .requiredOption('--out <dir>', 'output directory')
-    .option('--seed <n>', 'weight seed (same seed, same bytes)', positiveInt('--seed'), 42)
+    .option('--seed <n>', 'weight seed (same seed, same bytes)', nonNegativeInt('--seed'), 42)
     .action(async (opts: { out: string; seed: number }) => {
       const manifest = await writeModelDir(opts.out, { seed: opts.seed });
       console.log(`${resolve(opts.out)}: ${manifest.name} ${manifest.version} ${manifest.precision} ${manifest.bytes} bytes sha256 ${manifest.sha256}`);

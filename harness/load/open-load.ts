@@ -15,6 +15,10 @@ export interface LoadPlan {
   bodies: readonly string[];
   /** performance.now() of the load's time zero, shared with the fault timeline. */
   t0: number;
+  /** Stops scheduling new requests (those in flight still complete and are recorded). */
+  signal?: AbortSignal;
+  /** Called as each request completes (live progress). */
+  onRecord?: (record: RequestRecord) => void;
 }
 
 export type Judge = (request: number, body: string) => Pick<RequestRecord, 'maxAbsDelta' | 'wrong'>;
@@ -53,15 +57,19 @@ async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Prom
   }
 }
 
-/** Runs the plan to completion and returns one record per scheduled request. */
+/** Runs the plan to completion (or until aborted) and returns one record per request sent. */
 export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<RequestRecord[]> {
   const total = Math.round((plan.rate * plan.durationMs) / 1000);
   const pool = new Pool(plan.url, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
   const pending: Promise<RequestRecord>[] = [];
   try {
-    for (let seq = 0; seq < total; ) {
+    const onRecord = plan.onRecord;
+    for (let seq = 0; seq < total && !plan.signal?.aborted; ) {
       const now = performance.now() - plan.t0;
-      while (seq < total && (seq * 1000) / plan.rate <= now) pending.push(send(pool, plan, seq++, judge));
+      while (seq < total && (seq * 1000) / plan.rate <= now) {
+        const sent = send(pool, plan, seq++, judge);
+        pending.push(onRecord ? sent.then((r) => (onRecord(r), r)) : sent);
+      }
       if (seq < total) await sleep(Math.max(0, (seq * 1000) / plan.rate - (performance.now() - plan.t0)));
     }
     return await Promise.all(pending);

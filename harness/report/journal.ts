@@ -45,6 +45,8 @@ export interface Journal {
   scenario: { name: string; description: string; file: string };
   runId: string;
   verdict: Verdict;
+  /** The run was stopped (Ctrl-C, SIGTERM) before it finished: a partial record, verdict "error". */
+  interrupted?: boolean;
   startedAt: string;
   finishedAt: string;
   environment: { node: string; platform: string; images: Record<string, string>; model: { version: string; sha256: string }; seed: number };

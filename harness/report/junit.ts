@@ -7,7 +7,7 @@ const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3
 export function drillSummaryText(j: Journal): string {
   const m = j.measurements;
   const lines = [
-    `${j.scenario.name}: ${j.verdict.toUpperCase()} (run ${j.runId}, ${seconds(j.timing.totalMs)} s)`,
+    `${j.scenario.name}: ${j.verdict.toUpperCase()}${j.interrupted ? " (INTERRUPTED)" : ""} (run ${j.runId}, ${seconds(j.timing.totalMs)} s)`,
     `  ${j.scenario.description}`,
   ];
   if (m) {

@@ -1,5 +1,6 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InvalidInputError } from '../errors';
 import type { Journal } from './journal';
 import { renderJunit } from './junit';
 import { renderSummaryMarkdown } from './summary';
@@ -20,4 +21,18 @@ export function writeRunReports(dir: string, journals: readonly Journal[]): void
   const summary = renderSummaryMarkdown(journals);
   writeFileSync(join(dir, 'summary.md'), summary);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary);
+}
+
+/** Reads a journal written by `drill run`, with an error that names the file when it is not one. */
+export function readJournal(file: string): Journal {
+  let journal: Partial<Journal>;
+  try {
+    journal = JSON.parse(readFileSync(file, 'utf8')) as Partial<Journal>;
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read journal ${file}: ${(cause as Error).message}`, { cause });
+  }
+  if (journal.schemaVersion !== 1 || !journal.scenario?.name || !journal.verdict) {
+    throw new InvalidInputError(`${file} is not a failover-drill journal (schemaVersion 1 with scenario and verdict)`);
+  }
+  return journal as Journal;
 }

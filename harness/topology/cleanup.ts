@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { LABEL_OWNER, LABEL_PROJECT, LABEL_RUN } from './labels';
+import { LABEL_KEEP, LABEL_OWNER, LABEL_PROJECT, LABEL_RUN } from './labels';
 
 export interface SweepResult {
   containers: number;
@@ -20,12 +20,14 @@ function ownerAlive(owner: string | undefined): boolean {
 
 /**
  * Removes containers and networks labelled by failover-drill runs. With `onlyDead`, spares those whose owning
- * process is still alive on this host (a concurrent run), so a new run can sweep what a killed one left behind.
+ * process is still alive on this host (a concurrent run) and kept topologies, so a new run can sweep what a
+ * killed one left behind.
  */
 export async function sweep(opts: { onlyDead: boolean; runId?: string }): Promise<SweepResult> {
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const label = opts.runId ? `${LABEL_RUN}=${opts.runId}` : LABEL_PROJECT;
-  const keep = (labels: Record<string, string> | undefined): boolean => opts.onlyDead && ownerAlive(labels?.[LABEL_OWNER]);
+  const keep = (labels: Record<string, string> | undefined): boolean =>
+    opts.onlyDead && (ownerAlive(labels?.[LABEL_OWNER]) || labels?.[LABEL_KEEP] === 'true');
   const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels));
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
   const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels));

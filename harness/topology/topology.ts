@@ -23,6 +23,8 @@ export interface TopologyOptions {
   images: ServiceImages;
   toxiproxyImage: string;
   gateway: GatewayOptions;
+  /** Label the topology as kept: `drill clean` removes it, the sweep of dead runs does not. */
+  keep?: boolean;
 }
 
 export interface Replica {
@@ -50,6 +52,17 @@ export class Topology implements AsyncDisposable {
     return `http://${this.gateway.getHost()}:${this.gateway.getMappedPort(SERVICE_PORT)}`;
   }
 
+  /** How to reach each part from the host, for a kept topology. */
+  async endpoints(): Promise<Record<string, string>> {
+    return {
+      gateway: this.gatewayUrl,
+      primary: await this.replicas.primary.directUrl(),
+      standby: await this.replicas.standby.directUrl(),
+      'toxiproxy API': `http://${this.toxiproxy.getHost()}:${this.toxiproxy.getMappedPort(8474)}`,
+      network: this.networkName,
+    };
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await sweep({ onlyDead: false, runId: this.runId });
   }
@@ -67,7 +80,7 @@ function replicaContainer(image: string, role: Role, networkName: string, labels
 }
 
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
-  const labels = runLabels(opts.runId);
+  const labels = runLabels(opts.runId, opts.keep === true);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const networkName = `failover-drill-${opts.runId}`;
   try {

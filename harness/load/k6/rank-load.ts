@@ -1,0 +1,104 @@
+// k6 load script for `load.driver: k6` (run by harness/load/k6-driver.ts; k6 v1 runs TypeScript directly).
+// Open model: constant-arrival-rate starts iteration i at start + i/rate whether or not earlier ones returned.
+// Each request is written as one JSON line (console.log into --console-output with --log-format raw): k6 has no
+// file writer, and its metric output (--out json) emits a dozen samples per request without the response body.
+// The line carries the raw body so the harness judges answers with the same in-process reference as the
+// built-in generator, instead of a second copy of the judging rules here.
+import { sleep } from 'k6';
+import { SharedArray } from 'k6/data';
+import exec from 'k6/execution';
+import http from 'k6/http';
+import type { Options } from 'k6/options';
+
+/** One request as the harness reads it back. Times are wall-clock (Date.now()) milliseconds. */
+export interface K6RequestLine {
+  /** Position in the send schedule (k6's iteration number in the scenario). */
+  seq: number;
+  /** Index into the request bodies. */
+  request: number;
+  sentWallMs: number;
+  /** Time from send to the complete response (k6's timings, sub-millisecond); to the give-up for a transport error. */
+  elapsedMs: number;
+  /** HTTP status; 0 when no response arrived. */
+  status: number;
+  servedBy?: string;
+  failover?: string;
+  /** k6's error code (https://grafana.com/docs/k6/latest/javascript-api/error-codes/) when the request failed in transport. */
+  k6ErrorCode?: number;
+  k6Error?: string;
+  body?: string;
+}
+
+const env = (name: string): string => {
+  const value = __ENV[name];
+  if (value === undefined || value === '') throw new Error(`rank-load.ts needs the environment variable ${name}`);
+  return value;
+};
+const envNumber = (name: string): number => {
+  const value = Number(env(name));
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${__ENV[name]}"`);
+  return value;
+};
+
+const targetUrl = `${env('DRILL_TARGET_URL')}/v1/rank`;
+const ratePerS = envNumber('DRILL_RATE');
+const timeoutMs = envNumber('DRILL_TIMEOUT_MS');
+// One copy for all VUs: a body set is megabytes and there can be hundreds of VUs.
+const bodies = new SharedArray('bodies', () => JSON.parse(open(env('DRILL_BODIES_FILE'))) as string[]);
+
+export const options: Options = {
+  scenarios: {
+    rank: {
+      executor: 'constant-arrival-rate',
+      // k6 takes an integer rate per time unit; per 1000 s keeps fractional rates exact.
+      rate: Math.round(ratePerS * 1000),
+      timeUnit: '1000s',
+      duration: `${envNumber('DRILL_DURATION_MS')}ms`,
+      preAllocatedVUs: envNumber('DRILL_PRE_ALLOCATED_VUS'),
+      maxVUs: envNumber('DRILL_MAX_VUS'),
+      // Requests in flight at the end finish within their timeout; none is cut off.
+      gracefulStop: `${timeoutMs + 1000}ms`,
+    },
+  },
+  // The harness starts k6 ahead of the faults' time zero; setup waits for it (see setup()).
+  setupTimeout: '60s',
+  // Throughput: no per-request tags beyond what k6 needs, no checks, no summary computation.
+  summaryTrendStats: [],
+};
+
+/** Holds the scenario back until the harness's time zero, so the load and the fault timeline share one clock. */
+export function setup(): void {
+  const startWallMs = envNumber('DRILL_T0_WALL_MS');
+  // sleep() can overshoot by a millisecond or two; spin the rest.
+  if (startWallMs - Date.now() > 5) sleep((startWallMs - Date.now() - 5) / 1000);
+  while (Date.now() < startWallMs) { /* spin */ }
+}
+
+export default function rank(): void {
+  const seq = exec.scenario.iterationInTest;
+  const request = seq % bodies.length;
+  const sentWallMs = Date.now();
+  const res = http.post(targetUrl, bodies[request] as string, {
+    headers: { 'content-type': 'application/json' },
+    timeout: `${timeoutMs}ms`,
+    responseType: 'text',
+  });
+  const t = res.timings;
+  const line: K6RequestLine = {
+    seq,
+    request,
+    sentWallMs,
+    elapsedMs: res.status === 0 ? Date.now() - sentWallMs : t.blocked + t.connecting + t.tls_handshaking + t.duration,
+    status: res.status,
+  };
+  const servedBy = res.headers['X-Served-By'];
+  const failover = res.headers['X-Failover'];
+  if (servedBy) line.servedBy = servedBy;
+  if (failover) line.failover = failover;
+  if (res.error_code) {
+    line.k6ErrorCode = res.error_code;
+    line.k6Error = res.error;
+  }
+  if (typeof res.body === 'string' && res.body !== '') line.body = res.body;
+  console.log(JSON.stringify(line));
+}
