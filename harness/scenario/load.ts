@@ -65,11 +65,11 @@ export function parseScenario(text: string, file: string): Scenario {
     const { line, col } = locate(doc, counter, path);
     return { file, line, column: col, path: formatPath(path), message: withValue ? message + describeValue(doc, path) : message };
   };
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(doc.errors.map((e) => {
-      const [line, column] = e.linePos?.[0] ? [e.linePos[0].line, e.linePos[0].col] : [1, 1];
-      return { file, line, column, path: '', message: `YAML syntax error: ${e.message.split('\n')[0]}` };
-    }));
+  const syntaxError = doc.errors[0];
+  if (syntaxError) {
+    // Only the first: later YAML errors are usually consequences of it.
+    const { line, col } = counter.linePos(syntaxError.pos[0]);
+    throw new ScenarioError([{ file, line, column: col, path: '', message: `YAML syntax error: ${syntaxError.message.split('\n')[0]}` }]);
   }
   const envelope = scenarioSchema.safeParse(doc.toJS());
   if (!envelope.success) {
