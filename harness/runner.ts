@@ -10,8 +10,8 @@ import { generateRequests } from '../services/model/requests';
 import { Ranker } from '../services/model/ranker';
 import { isInfrastructureError } from './errors';
 import { FAULTS } from './faults';
-import type { FaultContext } from './faults/fault';
-import { runOpenLoad } from './load/open-load';
+import type { FaultContext, FaultType } from './faults/fault';
+import { loadShortfall, runOpenLoad } from './load/open-load';
 import { makeJudge, type ReferenceModel } from './load/reference';
 import { measure, type FaultWindow } from './measure/measure';
 import { isGood, type RequestRecord } from './measure/records';
@@ -145,9 +145,12 @@ function runTimeline(scenario: Scenario, topology: Topology, t0: number, emit: (
     const started = performance.now() - t0;
     try {
       injected.add(i);
-      await FAULTS[f.fault].inject(context(i), f.attributes as never);
+      const fault = FAULTS[f.fault] as FaultType<unknown>;
+      await fault.inject(context(i), f.attributes);
       entry.injectedAtMs = started;
       report(i, 'injected');
+      const ineffective = await fault.verify?.(context(i), f.attributes);
+      if (ineffective) throw new Error(`the fault did not take effect: ${ineffective}`);
     } catch (e) {
       entry.error = `inject failed: ${(e as Error).message}`;
       report(i, 'failed', entry.error);
@@ -262,6 +265,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     journal.measurements = measurements;
     journal.thresholds = evaluate(measurements, scenario.thresholds);
     if (interrupted()) return finishInterrupted();
+    const shortfall = loadShortfall(records, Math.round((scenario.load.rate * scenario.load.duration) / 1000));
+    if (shortfall) {
+      diagnosis.firstFailure = `load: ${shortfall}`;
+      diagnosis.replicas = await diagnoseReplicas(topology);
+      return finish('error');
+    }
     if (scenario.steadyState.after && !failedFault) {
       phase('recovery');
       journal.steadyState.after = await awaitSteadyState(steady(topology), scenario.steadyState.timeout);

@@ -17,6 +17,11 @@ export interface FaultType<A = unknown> {
   readonly description: string;
   readonly attributes: z.ZodType<A>;
   inject(ctx: FaultContext, attrs: A): Promise<void>;
+  /**
+   * Checks from outside that the injected fault took effect; returns why not. A drill whose fault did nothing
+   * must not pass. Faults whose inject already confirms it (crash, freeze) leave this out.
+   */
+  verify?(ctx: FaultContext, attrs: A): Promise<string | undefined>;
   revert(ctx: FaultContext, attrs: A): Promise<void>;
 }
 

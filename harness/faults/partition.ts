@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineFault } from './fault';
+import { probeThroughProxy } from './probe';
 
 /** The target becomes unreachable: its proxy is disabled, so new connections are refused and open ones close. */
 export const partition = defineFault({
@@ -7,6 +8,10 @@ export const partition = defineFault({
   attributes: z.object({}).strict(),
   async inject({ target }) {
     await target.proxy.setEnabled(false);
+  },
+  async verify({ target }) {
+    const probe = await probeThroughProxy(target, 1000);
+    return probe.answered ? 'a probe through the disabled proxy was answered' : undefined;
   },
   async revert({ target }) {
     await target.proxy.setEnabled(true);

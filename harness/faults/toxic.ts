@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
 import { defineFault, type FaultContext, type FaultType } from './fault';
+import { probeThroughProxy, type ProbeResult } from './probe';
 
 const sharedKnobs = z.object({
   toxicity: z.number().min(0).max(1).default(1).describe('share of connections affected'),
@@ -11,13 +12,22 @@ const sharedKnobs = z.object({
 
 type ToxicType = 'latency' | 'timeout' | 'reset_peer' | 'bandwidth' | 'slow_close' | 'slicer' | 'limit_data';
 
+type Attributes<S extends z.ZodRawShape> = z.output<z.ZodObject<S>> & z.output<typeof sharedKnobs>;
+
+/** What a probe through the proxy should see while the toxic is active; returns why it does not. */
+export type ToxicExpectation<S extends z.ZodRawShape> = {
+  timeoutMs: (attrs: Attributes<S>) => number;
+  check: (probe: ProbeResult, attrs: Attributes<S>) => string | undefined;
+};
+
 export function toxicFault<S extends z.ZodRawShape, A extends Record<string, number>>(
   type: ToxicType,
   description: string,
   own: S,
   toAttributes: (attrs: z.output<z.ZodObject<S>>) => A,
-): FaultType<z.output<z.ZodObject<S>> & z.output<typeof sharedKnobs>> {
-  const attributes = sharedKnobs.extend(own).strict() as unknown as z.ZodType<z.output<z.ZodObject<S>> & z.output<typeof sharedKnobs>>;
+  expectation?: ToxicExpectation<S>,
+): FaultType<Attributes<S>> {
+  const attributes = sharedKnobs.extend(own).strict() as unknown as z.ZodType<Attributes<S>>;
   const name = (ctx: FaultContext): string => `${ctx.id}-${type}`;
   return defineFault({
     description,
@@ -29,6 +39,13 @@ export function toxicFault<S extends z.ZodRawShape, A extends Record<string, num
         throw new InfrastructureError(`adding the ${type} toxic to the ${ctx.target.role} proxy failed: ${(cause as Error).message}`, { cause });
       }
     },
+    ...(expectation ? {
+      async verify(ctx: FaultContext, attrs: Attributes<S>) {
+        // A toxic on a share of connections may miss one probe; only a full-strength toxic can be checked so.
+        if (attrs.toxicity < 1) return undefined;
+        return expectation.check(await probeThroughProxy(ctx.target, expectation.timeoutMs(attrs)), attrs);
+      },
+    } : {}),
     async revert(ctx) {
       const toxic = await ctx.target.proxy.instance.getToxic(name(ctx));
       await toxic.remove();

@@ -23,7 +23,7 @@ export interface LoadPlan {
 
 export type Judge = (request: number, body: string) => Pick<RequestRecord, 'maxAbsDelta' | 'wrong'>;
 
-const errorCode = (body: string): string | undefined => {
+export const errorCode = (body: string): string | undefined => {
   try {
     return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
   } catch {
@@ -76,4 +76,18 @@ export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<Request
   } finally {
     await pool.close().catch(() => undefined);
   }
+}
+
+/** A request that went out this much after its slot means the generator, not the system, set the pace. */
+export const LATE_START_MS = 50;
+
+/**
+ * Why the offered load was not what the scenario asked for, or undefined. A drill measured under a load that
+ * never arrived proves nothing, so the runner turns this into an error.
+ */
+export function loadShortfall(records: readonly RequestRecord[], expected: number): string | undefined {
+  if (records.length < expected) return `only ${records.length} of ${expected} scheduled requests were sent`;
+  const late = records.filter((r) => r.sentMs - r.scheduledMs > LATE_START_MS).length;
+  if (late > expected * 0.01) return `${late} of ${expected} requests went out more than ${LATE_START_MS} ms after their slot: the load generator fell behind`;
+  return undefined;
 }

@@ -122,7 +122,7 @@ const CHART_SCRIPT = String.raw`
   }
   var cross = shapePath(function (p, x, y, r) { p.moveTo(x - r, y - r); p.lineTo(x + r, y + r); p.moveTo(x - r, y + r); p.lineTo(x + r, y - r); });
   var diamond = shapePath(function (p, x, y, r) { p.moveTo(x, y - r); p.lineTo(x + r, y); p.lineTo(x, y + r); p.lineTo(x - r, y); p.closePath(); });
-  var series = [{ label: 'sent', value: function (u, v) { return v == null ? '–' : v.toFixed(3) + ' s'; } }];
+  var series = [{ label: 'sent at', value: function (u, v) { return v == null ? '–' : v.toFixed(3) + ' s'; } }];
   data.series.forEach(function (s) {
     var points = { show: true, size: 4, width: 1, stroke: s.color, fill: s.color };
     if (s.kind === 'failed') { points.paths = cross; points.width = 1.5; points.fill = null; }
@@ -172,8 +172,8 @@ const CHART_SCRIPT = String.raw`
     width: el.clientWidth, height: 380,
     scales: { x: { time: false }, y: { distr: 3, log: 10 } },
     axes: [
-      { label: 'send time (s)', stroke: '#334155', grid: { stroke: '#e2e8f0' } },
-      { label: 'latency (ms, log scale)', stroke: '#334155', grid: { stroke: '#e2e8f0' }, size: 60 }
+      { label: 'send time (s)', stroke: '#334155', grid: { stroke: '#eef2f6' } },
+      { label: 'latency (ms, log scale)', stroke: '#334155', grid: { stroke: '#eef2f6' }, size: 60 }
     ],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
@@ -215,7 +215,7 @@ h3 { font-size: 14px; margin: 14px 0 6px; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
 th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f1f5f9; font-weight: 600; font-size: 12.5px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.failed td { background: #fef2f2; }
 .ok { color: var(--pass); font-weight: 700; } .bad { color: var(--fail); font-weight: 700; }
 .share { display: flex; height: 8px; width: 140px; border-radius: 2px; overflow: hidden; background: var(--line); margin-top: 3px; }
@@ -277,12 +277,14 @@ ${j.thresholds.map((t) => html`<tr class="${t.pass ? 'passed' : 'failed'}"><td c
 </table>`;
 }
 
+const percent = (count: number, total: number): string => (count > 0 && count < total / 100 ? '<1%' : `${Math.round((100 * count) / total)}%`);
+
 function servedByCell(p: PhaseMeasurements, replicaColors: Map<string, string>): SafeHtml {
   const entries = Object.entries(p.servedBy);
   const total = entries.reduce((n, [, c]) => n + c, 0);
   if (total === 0) return html`–`;
   const color = (name: string): string => replicaColors.get(name) ?? REPLICA_COLORS[name] ?? '#4b5563';
-  return html`${entries.map(([name, count], i) => html`${i > 0 ? ' · ' : ''}<span class="swatch" style="background:${color(name)}"></span>${name} ${Math.round((100 * count) / total)}% (${count})`)}
+  return html`${entries.map(([name, count], i) => html`${i > 0 ? ' · ' : ''}<span class="swatch" style="background:${color(name)}"></span>${name} ${percent(count, total)} (${count})`)}
 <div class="share">${entries.map(([name, count]) => html`<span style="width:${((100 * count) / total).toFixed(2)}%;background:${color(name)}"></span>`)}</div>`;
 }
 

@@ -1,23 +1,26 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError } from '../errors';
+import { renderDrillHtml, renderIndexHtml } from './html';
 import type { Journal } from './journal';
 import { renderJunit } from './junit';
 import { renderSummaryMarkdown } from './summary';
 
-/** Writes `<dir>/<scenario>/journal.json` for one drill. */
+/** Writes `<dir>/<scenario>/journal.json` and its HTML report `<dir>/<scenario>/index.html` for one drill. */
 export function writeJournal(dir: string, journal: Journal): string {
   const drillDir = join(dir, journal.scenario.name);
   mkdirSync(drillDir, { recursive: true });
   const file = join(drillDir, 'journal.json');
   writeFileSync(file, JSON.stringify(journal) + '\n');
+  writeFileSync(join(drillDir, 'index.html'), renderDrillHtml(journal));
   return file;
 }
 
-/** Writes the run-level reports: junit.xml and summary.md (also appended to $GITHUB_STEP_SUMMARY when set). */
+/** Writes the run-level reports: junit.xml, index.html and summary.md (also appended to $GITHUB_STEP_SUMMARY when set). */
 export function writeRunReports(dir: string, journals: readonly Journal[]): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'junit.xml'), renderJunit(journals));
+  writeFileSync(join(dir, 'index.html'), renderIndexHtml(journals));
   const summary = renderSummaryMarkdown(journals);
   writeFileSync(join(dir, 'summary.md'), summary);
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary);

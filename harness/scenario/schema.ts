@@ -24,6 +24,7 @@ export const scenarioSchema = z.object({
   }).strict().default({ failover: true }),
   load: z.object({
     rate: z.number().positive().max(5000).describe('requests per second, sent on schedule (open model)'),
+    driver: z.enum(['builtin', 'k6']).default('builtin').describe('who sends the load: the built-in generator, or the k6 binary setup installs'),
     duration: duration.refine((ms) => ms > 0, 'must be longer than 0'),
     warmup: duration.default(500).describe('requests before the measured load, not recorded'),
     timeout: duration.default(2000).describe('client-side limit on one request'),

@@ -10,11 +10,14 @@ export interface SetupState {
   toxiproxyImage: string;
   /** Environment Testcontainers needs on this machine; empty when registries are reachable. */
   testcontainersEnv: Record<string, string>;
+  /** The k6 binary for `load.driver: k6` (issue 7). */
+  k6?: string;
   writtenAt: string;
 }
 
 export const TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
 export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0';
+export const K6_MODULE = 'go.k6.io/k6@v1.8.1';
 export const OFFICIAL_BASE_IMAGE = `node:${process.versions.node.split('.')[0]}-bookworm-slim`;
 
 export function cacheDir(): string {

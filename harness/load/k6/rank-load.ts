@@ -43,6 +43,7 @@ const envNumber = (name: string): number => {
 const targetUrl = `${env('DRILL_TARGET_URL')}/v1/rank`;
 const ratePerS = envNumber('DRILL_RATE');
 const timeoutMs = envNumber('DRILL_TIMEOUT_MS');
+const total = envNumber('DRILL_TOTAL');
 // One copy for all VUs: a body set is megabytes and there can be hundreds of VUs.
 const bodies = new SharedArray('bodies', () => JSON.parse(open(env('DRILL_BODIES_FILE'))) as string[]);
 
@@ -53,7 +54,8 @@ export const options: Options = {
       // k6 takes an integer rate per time unit; per 1000 s keeps fractional rates exact.
       rate: Math.round(ratePerS * 1000),
       timeUnit: '1000s',
-      duration: `${envNumber('DRILL_DURATION_MS')}ms`,
+      // k6 refuses scenarios shorter than 1 s; iterations past the planned total send nothing (see rank()).
+      duration: `${Math.max(1000, envNumber('DRILL_DURATION_MS'))}ms`,
       preAllocatedVUs: envNumber('DRILL_PRE_ALLOCATED_VUS'),
       maxVUs: envNumber('DRILL_MAX_VUS'),
       // Requests in flight at the end finish within their timeout; none is cut off.
@@ -76,6 +78,8 @@ export function setup(): void {
 
 export default function rank(): void {
   const seq = exec.scenario.iterationInTest;
+  // The arrival loop can start one iteration at the very end of the duration: the schedule has exactly `total`.
+  if (seq >= total) return;
   const request = seq % bodies.length;
   const sentWallMs = Date.now();
   const res = http.post(targetUrl, bodies[request] as string, {

@@ -1,0 +1,63 @@
+import { InfrastructureError } from '../errors';
+import type { K6RequestLine } from './k6/rank-load';
+import { parseK6Lines, runK6Load } from './k6-driver';
+import type { Judge } from './open-load';
+
+const T0_WALL_MS = 1_700_000_000_000.25;
+/** Judges by the body it is given, so the test sees which body reached it. */
+const judge: Judge = (request, body) => (body === `ok-${request}` ? { maxAbsDelta: 0, wrong: false } : { maxAbsDelta: Infinity, wrong: true });
+const line = (l: Partial<K6RequestLine> & Pick<K6RequestLine, 'seq'>): string =>
+  JSON.stringify({ request: l.seq % 4, sentWallMs: T0_WALL_MS - 0.25 + 5 * l.seq, elapsedMs: 1.5, status: 200, ...l });
+
+describe('parseK6Lines', () => {
+  it('rebuilds records on the load clock, in schedule order, judged by their bodies', () => {
+    const text = [
+      line({ seq: 1, servedBy: 'standby', failover: 'retry', body: 'garbled' }),
+      '',
+      line({ seq: 0, servedBy: 'primary', failover: 'none', body: 'ok-0' }),
+      line({ seq: 2, elapsedMs: 0.25, body: 'ok-2' }),
+    ].join('\n');
+    expect(parseK6Lines(text, { rate: 200 }, T0_WALL_MS, judge)).toEqual([
+      { seq: 0, request: 0, scheduledMs: 0, sentMs: -0.25, doneMs: 1.25, status: 200, servedBy: 'primary', failover: 'none', maxAbsDelta: 0, wrong: false },
+      { seq: 1, request: 1, scheduledMs: 5, sentMs: 4.75, doneMs: 6.25, status: 200, servedBy: 'standby', failover: 'retry', maxAbsDelta: Infinity, wrong: true },
+      { seq: 2, request: 2, scheduledMs: 10, sentMs: 9.75, doneMs: 10, status: 200, maxAbsDelta: 0, wrong: false },
+    ]);
+  });
+
+  it('names errors like the built-in generator: body error code, HTTP status, transport failure', () => {
+    const text = [
+      line({ seq: 0, status: 503, k6ErrorCode: 1503, k6Error: 'HTTP 503', body: JSON.stringify({ error: { code: 'no_healthy_replica', message: 'x' } }) }),
+      line({ seq: 1, status: 502, body: '<html>bad gateway</html>' }),
+      line({ seq: 2, status: 0, k6ErrorCode: 1050, k6Error: 'request timeout', elapsedMs: 2000 }),
+      line({ seq: 3, status: 0, k6ErrorCode: 1212, k6Error: 'dial: connection refused' }),
+      line({ seq: 4, status: 0, k6ErrorCode: 1000, k6Error: 'unexpected EOF' }),
+    ].join('\n');
+    const records = parseK6Lines(text, { rate: 200 }, T0_WALL_MS, judge);
+    expect(records.map((r) => [r.status, r.error])).toEqual([
+      [503, 'no_healthy_replica'],
+      [502, 'http_502'],
+      [0, 'client_timeout'],
+      [0, 'ECONNREFUSED'],
+      [0, 'k6 1000: unexpected EOF'],
+    ]);
+    expect(records.every((r) => r.wrong === undefined)).toBe(true);
+    expect(records[2]).toMatchObject({ sentMs: 9.75, doneMs: 2009.75 });
+  });
+
+  it('judges a 2xx without a body as wrong rather than right', () => {
+    expect(parseK6Lines(line({ seq: 0 }), { rate: 1 }, T0_WALL_MS, judge)[0]).toMatchObject({ status: 200, wrong: true });
+  });
+
+  it('refuses output that is not one JSON object per line', () => {
+    const parse = (): unknown => parseK6Lines(`${line({ seq: 0 })}\nWARN something else`, { rate: 1 }, T0_WALL_MS, judge);
+    expect(parse).toThrow(InfrastructureError);
+    expect(parse).toThrow(/k6 output line 2 is not JSON/);
+  });
+});
+
+it('a missing k6 is an infrastructure error that says to run setup', async () => {
+  const plan = { url: 'http://127.0.0.1:9', rate: 10, durationMs: 1000, timeoutMs: 100, bodies: ['{}'], t0: 0 };
+  const run = runK6Load(plan, judge, '/nonexistent/k6');
+  await expect(run).rejects.toThrow(InfrastructureError);
+  await expect(run).rejects.toThrow(/k6 is not executable at \/nonexistent\/k6: run `npm run setup`/);
+});

@@ -1,0 +1,117 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
+import { escapeHtml, renderDrillHtml, renderIndexHtml, timelineData } from './html';
+import { writeJournal, writeRunReports } from './write';
+
+const embeddedData = (page: string): unknown => {
+  const match = /<script type="application\/json" id="timeline-data">([^<]*)<\/script>/.exec(page);
+  if (!match) throw new Error('the page has no timeline-data script');
+  return JSON.parse(match[1] as string);
+};
+
+describe('renderDrillHtml', () => {
+  const journal = hostileJournal();
+  const page = renderDrillHtml(journal);
+
+  it('escapes every text from the journal, so none of it becomes markup or ends a script', () => {
+    expect(page).not.toContain('<img');
+    expect(page).not.toContain(HOSTILE);
+    // Exactly the three scripts the page brings: the chart data, uPlot and the chart.
+    expect(page.match(/<script/g)).toHaveLength(3);
+    expect(page.match(/<\/script>/g)).toHaveLength(3);
+    expect(page).toContain(`<p class="desc">description ${escapeHtml(HOSTILE)}</p>`);
+    expect(page).toContain(`<pre class="log">warning in colour\n${escapeHtml(HOSTILE)}</pre>`);
+  });
+
+  it('embeds the chart data as JSON that reads back exactly, hostile labels included', () => {
+    expect(embeddedData(page)).toEqual(timelineData(journal));
+  });
+
+  it('shows the verdict, the first failure and one row per threshold with its result', () => {
+    expect(page).toContain('<body class="fail">');
+    expect(page).toContain('<span class="badge" id="verdict">FAIL</span> hostile</h1>');
+    expect(page).toContain(`<p class="why">threshold errors[run] &lt;= 0 failed: ${escapeHtml(HOSTILE)}</p>`);
+    const rows = page.match(/<tr class="(passed|failed)"><td class="(ok|bad)">[^<]*<\/td><td><code>[^<]*<\/code>/g);
+    expect(rows).toEqual([
+      '<tr class="failed"><td class="bad">FAIL</td><td><code>errors[run] &lt;= 0</code>',
+      '<tr class="passed"><td class="ok">pass</td><td><code>failoverMs[run] &lt;= 1000</code>',
+      '<tr class="failed"><td class="bad">FAIL</td><td><code>failbackMs[run] &lt;= 1000</code>',
+    ]);
+    expect(page).toMatch(/<td class="num">≤ 1000<\/td><td class="num">never<\/td>/);
+  });
+
+  it('shows failover, unavailability and fail-back, and the steady state that did not hold', () => {
+    expect(page).toContain('<div class="k">failover</div><div class="v">520.0 ms</div>');
+    expect(page).toContain('<div class="k">unavailability</div><div class="v">480.0 ms</div>');
+    expect(page).toContain('<div class="k">fail-back</div><div class="v">never</div>');
+    expect(page).toContain(`<td class="bad">FAILED</td><td class="num">15000.0 ms</td><td>primary not ready: ${escapeHtml(HOSTILE)}</td>`);
+  });
+
+  it('marks an interrupted drill as such', () => {
+    expect(renderDrillHtml({ ...journal, verdict: 'error', interrupted: true })).toContain('<span class="badge" id="verdict">ERROR (interrupted)</span>');
+  });
+
+  it('needs no network: uPlot is inlined and nothing is loaded from elsewhere', () => {
+    expect(page).toContain('uPlot');
+    expect(page).not.toMatch(/<(script|link|img)[^>]+(src|href)="(?!data:)/);
+  });
+});
+
+describe('timelineData', () => {
+  it('plots every request exactly once: by replica, failed requests and wrong answers apart', () => {
+    const data = timelineData(hostileJournal());
+    expect(data.xs).toHaveLength(40);
+    expect(data.series.map((s) => [s.label, s.kind, s.count])).toEqual([
+      ['primary', 'replica', 19],
+      ['standby', 'replica', 14],
+      [HOSTILE, 'replica', 1],
+      ['failed', 'failed', 5],
+      ['wrong answer', 'wrong', 1],
+    ]);
+    for (let i = 0; i < 40; i++) expect(data.series.filter((s) => s.ys[i] !== null)).toHaveLength(1);
+    // A 0 ms failure still shows on the log scale.
+    expect(data.series.find((s) => s.kind === 'failed')?.ys[10]).toBe(0.01);
+  });
+
+  it('shades a fault that was never reverted to the end of the load, and places the failover line', () => {
+    const data = timelineData(hostileJournal());
+    expect(data.faults).toEqual([{ label: `${HOSTILE} primary`, from: 1, to: 4, reverted: false }]);
+    expect(data.events).toEqual([{ label: 'standby steady (failover 520.0 ms)', at: 1.52 }]);
+  });
+
+  it('plots a recorded journal with one point per request', () => {
+    const journal = recordedJournal();
+    const data = timelineData(journal);
+    expect(data.series.reduce((n, s) => n + s.count, 0)).toBe(journal.records?.sentMs.length);
+    expect(data.series.find((s) => s.kind === 'failed')?.count).toBe(journal.measurements?.errors);
+  });
+});
+
+describe('renderIndexHtml', () => {
+  it('links each drill\'s page with its verdict, failover and errors, escaping names', () => {
+    const page = renderIndexHtml([recordedJournal(), hostileJournal(HOSTILE)]);
+    expect(page).not.toContain('<img');
+    expect(page).toContain('<a href="primary-crash/index.html">primary-crash</a>');
+    expect(page).toContain(`<a href="${escapeHtml(encodeURIComponent(HOSTILE))}/index.html">${escapeHtml(HOSTILE)}</a>`);
+    expect(page).toMatch(/primary-crash<\/a>.*<span class="badge small">FAIL<\/span><\/td><td class="num">1200<\/td><td class="num">67<\/td><td class="num">0<\/td><td class="num">248\.5 ms<\/td>/);
+    expect(page).toContain('<body class="fail">');
+  });
+});
+
+describe('writing the reports', () => {
+  it('writes <name>/index.html next to the journal and index.html for the run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-html-'));
+    try {
+      const journal = recordedJournal();
+      writeJournal(dir, journal);
+      writeRunReports(dir, [journal]);
+      expect(readFileSync(join(dir, 'primary-crash', 'index.html'), 'utf8')).toBe(renderDrillHtml(journal));
+      expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe(renderIndexHtml([journal]));
+      expect(existsSync(join(dir, 'junit.xml'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
