@@ -23,6 +23,13 @@ const config: Config = {
       testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
       slowTestThreshold: 60,
     },
+    {
+      // The harness's own trustworthiness: runs killed at random moments must leave nothing behind.
+      displayName: 'reliability',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+    },
   ],
 };
 

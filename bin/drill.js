@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The CLI is compiled by `npm run build` (run automatically by `npm install`).
-require('../dist/harness/cli/main.js').main(process.argv).then((code) => { process.exitCode = code; });
+require('../dist/harness/cli/bin.js');
