@@ -4,6 +4,8 @@ import { readModelDir, type Manifest } from '../services/model/manifest';
 import { writeModelDir } from '../services/model/build';
 import { projectRoot } from './paths';
 import { applyTestcontainersEnv, readSetupState } from './setup/state';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { InfrastructureError } from './errors';
 import { ensureServiceImages, type ServiceImages } from './topology/images';
 import { sweep } from './topology/cleanup';
 
@@ -23,10 +25,29 @@ async function ensureModel(dir: string): Promise<{ manifest: Manifest; modelPath
   return readModelDir(dir);
 }
 
+/** Fails fast, saying what to do, when the engine is down or setup's images are gone. */
+async function checkDocker(images: readonly string[]): Promise<void> {
+  let docker: Awaited<ReturnType<typeof getContainerRuntimeClient>>['container']['dockerode'];
+  try {
+    docker = (await getContainerRuntimeClient()).container.dockerode;
+    await docker.ping();
+  } catch (cause) {
+    throw new InfrastructureError(`the Docker engine is not reachable (${(cause as Error).message.split('\n')[0]}); start it, or run \`npm run setup\` which starts it`, { cause });
+  }
+  for (const image of images) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch (cause) {
+      throw new InfrastructureError(`image ${image} is missing; run \`npm run setup\` to pull or build it`, { cause });
+    }
+  }
+}
+
 export function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     const state = readSetupState();
     applyTestcontainersEnv(state);
+    await checkDocker([state.toxiproxyImage, state.baseImage]);
     // Leftovers of runs whose process died (SIGKILL, crash) are removed before anything new starts.
     await sweep({ onlyDead: true });
     const modelDir = join(projectRoot, '.build', 'model');
