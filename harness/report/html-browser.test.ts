@@ -50,7 +50,7 @@ async function open(file: string): Promise<OpenedPage> {
 async function openDrill(journal: Journal): Promise<OpenedPage & { points: number }> {
   writeJournal(dir, journal);
   const opened = await open(join(dir, journal.scenario.name, 'index.html'));
-  const points = await opened.page.waitForFunction(() => (window as { __drillReport?: { points: number } }).__drillReport?.points, undefined, { timeout: 5000 });
+  const points = await opened.page.waitForFunction(() => (globalThis as { __drillReport?: { points: number } }).__drillReport?.points, undefined, { timeout: 5000 });
   return { ...opened, points: (await points.jsonValue()) as number };
 }
 
@@ -80,7 +80,7 @@ it('shows hostile journal text as text, in the page and in the chart legend', as
 
   expect(points).toBe(40);
   expect(await page.locator('img').count()).toBe(0);
-  expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+  expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(await page.locator('.desc').textContent()).toBe(`description ${HOSTILE}`);
   expect(await page.locator('.u-legend').textContent()).toContain(`${HOSTILE} (1)`);
   expect(problems).toEqual([]);
@@ -94,7 +94,7 @@ it('renders the run index, linking each drill\'s page', async () => {
   const { page, problems } = await open(join(dir, 'index.html'));
 
   await page.getByRole('link', { name: 'primary-crash' }).click();
-  await page.waitForFunction(() => (window as { __drillReport?: unknown }).__drillReport !== undefined, undefined, { timeout: 5000 });
+  await page.waitForFunction(() => (globalThis as { __drillReport?: unknown }).__drillReport !== undefined, undefined, { timeout: 5000 });
   expect(await page.locator('h1').textContent()).toContain('primary-crash');
   expect(problems).toEqual([]);
   await page.close();

@@ -44,7 +44,7 @@ const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;?]*[ -/]*
 const ms = (v: number | null | undefined, never = '–'): string => (v === null || v === undefined ? never : `${v.toFixed(1)} ms`);
 const seconds = (v: number | undefined): string => (v === undefined ? '–' : `${(v / 1000).toFixed(1)} s`);
 
-export const REPLICA_COLORS: Record<string, string> = { primary: '#2563eb', standby: '#0d9488' };
+const REPLICA_COLORS: Record<string, string> = { primary: '#2563eb', standby: '#0d9488' };
 const EXTRA_COLORS = ['#9333ea', '#ca8a04', '#db2777', '#4b5563'];
 const FAILED_COLOR = '#dc2626';
 const WRONG_COLOR = '#000000';
@@ -71,19 +71,24 @@ export function timelineData(journal: Journal): TimelineData {
   const replicas = [...new Set(r.servedBy.filter((s): s is string => s !== null))]
     .sort((a, b) => (a in REPLICA_COLORS ? 0 : 1) - (b in REPLICA_COLORS ? 0 : 1) || a.localeCompare(b));
   const others = replicas.filter((s) => !(s in REPLICA_COLORS));
-  const keys = [...replicas, 'unknown replica', 'failed', 'wrong answer'];
-  const ys = new Map(keys.map((k) => [k, r.sentMs.map((): number | null => null)]));
+  // Keyed apart from replica names, so a replica called "failed" still gets its own series.
+  const groups = [
+    ...replicas.map((name) => ({ key: `replica ${name}`, label: name, kind: 'replica', color: replicaColor(name, others) }) as const),
+    { key: 'unknown', label: 'unknown replica', kind: 'replica', color: '#4b5563' } as const,
+    { key: 'failed', label: 'failed', kind: 'failed', color: FAILED_COLOR } as const,
+    { key: 'wrong', label: 'wrong answer', kind: 'wrong', color: WRONG_COLOR } as const,
+  ];
+  const ys = new Map<string, (number | null)[]>(groups.map((g) => [g.key, r.sentMs.map(() => null)]));
   r.sentMs.forEach((sent, i) => {
     const status = r.status[i] ?? 0;
-    const key = r.wrong[i] ? 'wrong answer' : status < 200 || status >= 300 ? 'failed' : (r.servedBy[i] ?? 'unknown replica');
+    const servedBy = r.servedBy[i];
+    const key = r.wrong[i] ? 'wrong' : status < 200 || status >= 300 ? 'failed' : servedBy ? `replica ${servedBy}` : 'unknown';
     // A log scale cannot show 0 ms; 0.01 ms is far below anything a network hop takes.
     (ys.get(key) as (number | null)[])[i] = Math.max((r.doneMs[i] ?? sent) - sent, 0.01);
   });
-  const series = keys.map((label) => {
-    const values = ys.get(label) as (number | null)[];
-    const kind = label === 'failed' ? 'failed' : label === 'wrong answer' ? 'wrong' : 'replica';
-    const color = kind === 'failed' ? FAILED_COLOR : kind === 'wrong' ? WRONG_COLOR : replicaColor(label, others);
-    return { label, kind, color, count: values.filter((v) => v !== null).length, ys: values } as const;
+  const series = groups.map(({ key, label, kind, color }) => {
+    const values = ys.get(key) as (number | null)[];
+    return { label, kind, color, count: values.filter((v) => v !== null).length, ys: values };
   }).filter((s) => s.count > 0 || s.kind !== 'replica'); // failed and wrong stay in the legend even at 0
 
   const loadEnd = journal.timing.loadMs ?? r.sentMs[r.sentMs.length - 1] ?? 0;
@@ -109,6 +114,11 @@ const CHART_SCRIPT = String.raw`
 (function () {
   var data = JSON.parse(document.getElementById('timeline-data').textContent);
   var el = document.getElementById('timeline');
+  if (data.xs.length === 0) {
+    el.textContent = 'No requests were recorded: the drill ended before its load ran.';
+    window.__drillReport = { points: 0 };
+    return;
+  }
   var dpr = window.devicePixelRatio || 1;
   function shapePath(draw) {
     return function (u, si, i0, i1) {
@@ -149,6 +159,7 @@ const CHART_SCRIPT = String.raw`
     ctx.save();
     ctx.font = (11 * dpr) + 'px system-ui, sans-serif';
     ctx.textBaseline = 'top';
+    ctx.textAlign = 'left'; // uPlot leaves its axis labels' alignment on the context
     data.faults.forEach(function (f, i) {
       var x = Math.max(xPos(u, f.from), b.left);
       ctx.fillStyle = '#92400e';
@@ -255,7 +266,7 @@ function card(key: string, value: string): SafeHtml {
 
 function keyFigures(j: Journal): SafeHtml {
   const m = j.measurements;
-  if (!m) return html`<p>No measurements: the drill ended before its load ran.</p>`;
+  if (!m) return html`<p>No measurements: the drill ended before its load was measured.</p>`;
   return html`<div class="cards">
 ${card('requests', String(m.phases.run.requests))}
 ${card('failed requests', String(m.errors))}

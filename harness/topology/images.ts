@@ -1,8 +1,9 @@
-// Builds the service images from services/*/Dockerfile. The build context is staged under .build/ and its
-// content hash is the image tag, so an image is rebuilt only when its inputs (code, model, base) change.
+// Builds the service images from services/*/Dockerfile. The image tag is a hash of the build inputs (bundled
+// code, Dockerfile, onnxruntime version, model, base image), so an image is rebuilt only when one changes,
+// and the build context is staged under .build/ only when a build is needed.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from '../errors';
@@ -15,35 +16,19 @@ export interface ServiceImages {
   router: string;
 }
 
-/** onnxruntime-node loads a native binary at run time, so it ships beside the bundle instead of inside it. */
-function stageOnnxRuntime(appDir: string): void {
-  const modules = join(projectRoot, 'node_modules');
-  const ort = join(modules, 'onnxruntime-node');
-  const target = join(appDir, 'node_modules', 'onnxruntime-node');
-  for (const part of ['package.json', 'dist', join('bin', 'napi-v6', 'linux', 'x64')]) {
-    cpSync(join(ort, part), join(target, part), { recursive: true });
-  }
-  cpSync(join(modules, 'onnxruntime-common'), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
+interface ImageOptions {
+  baseImage: string;
+  modelDir: string;
 }
 
-function hashTree(dir: string, hash = createHash('sha256'), root = dir): ReturnType<typeof createHash> {
-  for (const name of readdirSync(dir).sort()) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) hashTree(path, hash, root);
-    else hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
-  }
-  return hash;
-}
+const modules = join(projectRoot, 'node_modules');
 
-async function stage(service: ServiceName, modelDir: string): Promise<string> {
-  const context = join(projectRoot, '.build', 'images', service);
-  rmSync(context, { recursive: true, force: true });
-  const appDir = join(context, 'app');
-  mkdirSync(appDir, { recursive: true });
-  cpSync(join(projectRoot, 'services', service, 'Dockerfile'), join(context, 'Dockerfile'));
-  await build({
+/** The service and its dependencies in one file; onnxruntime-node loads a native binary, so it stays outside. */
+async function bundle(service: ServiceName): Promise<Uint8Array> {
+  const result = await build({
     entryPoints: [join(projectRoot, 'services', service, 'main.ts')],
-    outfile: join(appDir, 'main.js'),
+    write: false,
+    outfile: 'main.js',
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -51,17 +36,43 @@ async function stage(service: ServiceName, modelDir: string): Promise<string> {
     logLevel: 'error',
     legalComments: 'none',
   });
+  return (result.outputFiles[0] as { contents: Uint8Array }).contents;
+}
+
+function imageTag(service: ServiceName, code: Uint8Array, opts: ImageOptions): string {
+  const hash = createHash('sha256')
+    .update(readFileSync(join(projectRoot, 'services', service, 'Dockerfile')))
+    .update(code)
+    .update(opts.baseImage);
   if (service === 'inference') {
-    stageOnnxRuntime(appDir);
-    cpSync(modelDir, join(context, 'model'), { recursive: true });
+    hash.update(readFileSync(join(modules, 'onnxruntime-node', 'package.json')));
+    // The manifest carries the weights' sha256, so it stands for the whole model directory.
+    hash.update(readFileSync(join(opts.modelDir, 'manifest.json')));
+  }
+  return `failover-drill/${service}:${hash.digest('hex').slice(0, 16)}`;
+}
+
+function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): string {
+  const context = join(projectRoot, '.build', 'images', service);
+  rmSync(context, { recursive: true, force: true });
+  const appDir = join(context, 'app');
+  mkdirSync(appDir, { recursive: true });
+  cpSync(join(projectRoot, 'services', service, 'Dockerfile'), join(context, 'Dockerfile'));
+  writeFileSync(join(appDir, 'main.js'), code);
+  if (service === 'inference') {
+    const ort = join(modules, 'onnxruntime-node');
+    const target = join(appDir, 'node_modules', 'onnxruntime-node');
+    for (const part of ['package.json', 'dist', join('bin', 'napi-v6', 'linux', 'x64')]) cpSync(join(ort, part), join(target, part), { recursive: true });
+    cpSync(join(modules, 'onnxruntime-common'), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
+    cpSync(opts.modelDir, join(context, 'model'), { recursive: true });
   }
   return context;
 }
 
-/** Returns the image tag for `service`, building it only when no image with that content hash exists. */
-export async function ensureServiceImage(service: ServiceName, opts: { baseImage: string; modelDir: string }): Promise<string> {
-  const context = await stage(service, opts.modelDir);
-  const tag = `failover-drill/${service}:${hashTree(context).update(opts.baseImage).digest('hex').slice(0, 16)}`;
+/** Returns the image tag for `service`, building it only when no image with that input hash exists. */
+export async function ensureServiceImage(service: ServiceName, opts: ImageOptions): Promise<string> {
+  const code = await bundle(service);
+  const tag = imageTag(service, code, opts);
   const client = await getContainerRuntimeClient();
   try {
     await client.container.dockerode.getImage(tag).inspect();
@@ -69,6 +80,7 @@ export async function ensureServiceImage(service: ServiceName, opts: { baseImage
   } catch {
     // not built yet
   }
+  const context = stage(service, code, opts);
   try {
     await GenericContainer.fromDockerfile(context).withBuildArgs({ BASE_IMAGE: opts.baseImage }).build(tag, { deleteOnExit: false });
   } catch (cause) {
@@ -77,7 +89,7 @@ export async function ensureServiceImage(service: ServiceName, opts: { baseImage
   return tag;
 }
 
-export async function ensureServiceImages(opts: { baseImage: string; modelDir: string }): Promise<ServiceImages> {
+export async function ensureServiceImages(opts: ImageOptions): Promise<ServiceImages> {
   const [inference, router] = await Promise.all([ensureServiceImage('inference', opts), ensureServiceImage('router', opts)]);
   return { inference, router };
 }
