@@ -1,9 +1,11 @@
 // `drill`: run, validate and list drills; build models; serve the reference services.
 import { dirname, resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { inferenceCommand } from '../../services/inference/main';
 import { routerCommand } from '../../services/router/main';
-import { writeModelDir } from '../../services/model/build';
+import type { Precision } from '../../services/common/contract';
+import { PRECISIONS, writeModelDir } from '../../services/model/build';
+import { compareModels, formatComparison } from '../../services/model/compare';
 import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
 import { drillSummaryText } from '../report/junit';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
@@ -71,7 +73,7 @@ async function run(paths: string[], opts: RunCliOptions): Promise<number> {
   }
   const failed = journals.filter((j) => j.verdict === 'fail').length;
   const errored = journals.filter((j) => j.verdict === 'error').length;
-  console.log(`drill: ${journals.length - failed - errored} passed, ${failed} failed, ${errored} errored; reports in ${reportDir} (junit.xml, summary.md, <drill>/journal.json)`);
+  console.log(`drill: ${journals.length - failed - errored} passed, ${failed} failed, ${errored} errored; reports in ${reportDir} (index.html, junit.xml, summary.md, <drill>/index.html and journal.json)`);
   if (controller.signal.aborted) return ExitCode.interrupted;
   if (errored > 0) return ExitCode.infrastructure;
   return failed > 0 ? ExitCode.thresholdFailed : ExitCode.pass;
@@ -96,7 +98,7 @@ export function program(): Command {
   drill.command('run')
     .description('run drills (scenario files or directories of them) and write reports; exit 0 pass, 1 a threshold failed, 2 invalid input, 3 infrastructure error, 130 interrupted')
     .argument('<paths...>', 'scenario files (*.yaml) or directories')
-    .option('--report-dir <dir>', 'where junit.xml, summary.md and <drill>/journal.json go', 'reports')
+    .option('--report-dir <dir>', 'where index.html, junit.xml, summary.md and <drill>/{index.html,journal.json} go', 'reports')
     .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt('--seed'))
     .option('--keep', 'leave the topology running after each drill and print how to reach it (remove with `drill clean`)', false)
     .action(async (paths: string[], opts: RunCliOptions) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
@@ -136,12 +138,24 @@ export function program(): Command {
 
   const model = drill.command('model').description('build and inspect ranking models');
   model.command('build')
-    .description('write a seeded two-tower ranking model: DIR/model.onnx and DIR/manifest.json')
+    .description('write a seeded two-tower ranking model: DIR/model.onnx and DIR/manifest.json (with its probe set)')
     .requiredOption('--out <dir>', 'output directory')
     .option('--seed <n>', 'weight seed (same seed, same bytes)', nonNegativeInt('--seed'), 42)
-    .action(async (opts: { out: string; seed: number }) => {
-      const manifest = await writeModelDir(opts.out, { seed: opts.seed });
+    .addOption(new Option('--precision <precision>', 'fp32, or int8 weights with per-row/per-column scales').choices(PRECISIONS).default('fp32'))
+    .action(async (opts: { out: string; seed: number; precision: Precision }) => {
+      const manifest = await writeModelDir(opts.out, { seed: opts.seed, precision: opts.precision });
       console.log(`${resolve(opts.out)}: ${manifest.name} ${manifest.version} ${manifest.precision} ${manifest.bytes} bytes sha256 ${manifest.sha256}`);
+    });
+
+  model.command('compare')
+    .description('agreement of two models over seeded requests, with the size and precision ratios it costs')
+    .argument('<a>', 'model directory (the reference, e.g. fp32)')
+    .argument('<b>', 'model directory (e.g. its int8 variant)')
+    .option('--requests <n>', 'seeded requests to score', nonNegativeInt('--requests'), 1000)
+    .option('--candidates <n>', 'candidates per request', nonNegativeInt('--candidates'), 100)
+    .option('--seed <n>', 'request seed', nonNegativeInt('--seed'), 1)
+    .action(async (a: string, b: string, opts: { requests: number; candidates: number; seed: number }) => {
+      console.log(formatComparison(await compareModels(a, b, opts)));
     });
 
   const serve = drill.command('serve').description('run a reference service in the foreground');

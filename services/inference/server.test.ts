@@ -1,6 +1,7 @@
 /** @jest-environment <rootDir>/services/model/onnx-test-environment.ts */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_BODY_BYTES, type RankRequest, rankingOf } from '../common/contract';
@@ -9,6 +10,8 @@ import { MANIFEST_FILE, MODEL_FILE, sha256Hex } from '../model/manifest';
 import { Ranker } from '../model/ranker';
 import { generateRequests } from '../model/requests';
 import { type InferenceServer, startInferenceServer } from './server';
+import { withNaNWeight, writeRawModelDir } from './test-models';
+import { buildModel } from '../model/build';
 
 let root: string;
 beforeAll(async () => {
@@ -144,8 +147,62 @@ describe('inference server with a verified model', () => {
     expect(await call(server, 'POST', '/healthz', {})).toMatchObject({ status: 405 });
   });
 
+  it.each([
+    ['bytes that are not HTTP', 'NOT HTTP AT ALL\r\n\r\n', 400, 'bad_http'],
+    ['conflicting content-length headers', 'POST /v1/rank HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n{}', 400, 'bad_http'],
+    ['headers over the size limit', `GET /healthz HTTP/1.1\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+  ])('answers %s with a JSON error too', async (_what, raw, status, code) => {
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => socket.write(raw));
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+    });
+    expect(text).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code } });
+  });
+
   it('keeps serving after bad requests', async () => {
     expect((await call(server, 'POST', '/v1/rank', valid)).status).toBe(200);
+  });
+
+  it('exports Prometheus metrics: requests and latency by route and status, and the model served', async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
+    expect(text).toMatch(/inference_http_requests_total\{route="\/v1\/rank",method="POST",status="200"\} [1-9]/);
+    expect(text).toMatch(/inference_http_requests_total\{route="\/v1\/rank",method="POST",status="400"\} [1-9]/);
+    expect(text).toMatch(/inference_http_requests_total\{route="unmatched",method="GET",status="404"\} [1-9]/);
+    expect(text).toMatch(/inference_http_request_duration_seconds_bucket\{le="0\.001",route="\/v1\/rank",method="POST",status="200"\} \d+/);
+    expect(text).toContain(`inference_model_info{version="${manifest.version}",sha256="${manifest.sha256}",precision="fp32"} 1`);
+    expect(text).toContain('inference_model_ready 1');
+    expect(text).not.toContain('inference_model_sync_lag_seconds 0');
+  });
+
+  it('finishes a request in flight when closed, and stops accepting new ones', async () => {
+    const other = (await startOn(dir)).server;
+    const body = JSON.stringify(valid);
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${other.url}/v1/rank`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      // Half the body now, the rest after close() has begun: the request is in flight during shutdown.
+      req.write(body.slice(0, 100));
+      setTimeout(() => req.end(body.slice(100)), 200);
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = other.close();
+    await expect(fetch(`${other.url}/healthz`)).rejects.toThrow();
+    const res = await answered;
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body).scores).toHaveLength(100);
+    await closed;
   });
 });
 
@@ -184,6 +241,23 @@ describe('inference server with an unverified model', () => {
     const { server } = await startOn(dir);
     try {
       expect(await call(server, 'GET', '/readyz')).toMatchObject({ status: 503, json: { error: { code: 'model_unparseable' } } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports model_probe_failed when the weights match their checksum but compute NaN', async () => {
+    const dir = join(root, 'nan');
+    await writeModelDir(dir);
+    const nan = withNaNWeight(buildModel());
+    await writeRawModelDir(dir, nan.onnx, nan.manifest);
+    const { server, logs } = await startOn(dir);
+    try {
+      const ready = await call(server, 'GET', '/readyz');
+      expect(ready).toMatchObject({ status: 503, json: { error: { code: 'model_probe_failed' } } });
+      expect(ready.json.error.message).toMatch(/fails its probe set: probe 0 candidate 0 scored NaN/);
+      expect(await call(server, 'GET', '/v1/model/weights')).toMatchObject({ status: 503, json: { error: { code: 'model_probe_failed' } } });
+      expect(logs.some((l) => l.includes('model_probe_failed'))).toBe(true);
     } finally {
       await server.close();
     }

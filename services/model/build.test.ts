@@ -1,6 +1,7 @@
 import { onnx } from 'onnx-proto';
-import { buildModel } from './build';
+import { buildModel, quantizeModel } from './build';
 import { sha256Hex } from './manifest';
+import { PROBE_TOLERANCE } from './probes';
 
 describe('buildModel', () => {
   const first = buildModel();
@@ -33,7 +34,66 @@ describe('buildModel', () => {
     expect(first.onnx.byteLength).toBeLessThan(7.9e6);
   });
 
-  it('rejects a seed that is not an integer', () => {
+  it('rejects a seed that is not an integer and an unknown precision', () => {
     expect(() => buildModel({ seed: 1.5 })).toThrow('seed must be an integer, got 1.5');
+    expect(() => buildModel({ precision: 'fp16' as 'fp32' })).toThrow('precision must be one of fp32, int8, got fp16');
+  });
+
+  it('carries a probe set of 4 requests x 20 candidates with finite expected scores', () => {
+    const probes = first.manifest.probes!;
+    expect(probes).toHaveLength(4);
+    for (const p of probes) {
+      expect(p.request.candidates).toHaveLength(20);
+      expect(p.scores).toHaveLength(20);
+      expect(p.scores.every(Number.isFinite)).toBe(true);
+    }
+  });
+
+  describe('int8 variant', () => {
+    const int8 = buildModel({ precision: 'int8' });
+    const tensors = Object.fromEntries((onnx.ModelProto.decode(int8.onnx).graph?.initializer ?? []).map((t) => [t.name, t]));
+
+    it('stores the embedding tables as int8 with one scale per row', () => {
+      const { INT8, FLOAT } = onnx.TensorProto.DataType;
+      expect(tensors['item_embedding_quantized']).toMatchObject({ dataType: INT8 });
+      expect(tensors['item_embedding_quantized']!.rawData.byteLength).toBe(20_000 * 64);
+      expect(tensors['item_embedding_scale']).toMatchObject({ dataType: FLOAT });
+      expect(tensors['item_embedding_scale']!.dims.map(Number)).toEqual([20_000]);
+      expect(tensors['item_embedding']).toBeUndefined();
+      expect(tensors['user_w1_quantized']!.dims.map(Number)).toEqual([80, 64]);
+    });
+
+    it('describes itself and the fp32 model it came from', () => {
+      expect(int8.manifest).toMatchObject({ precision: 'int8', seed: 42, bytes: int8.onnx.byteLength, sha256: sha256Hex(int8.onnx) });
+      expect(int8.manifest.sourceSha256).toBe(first.manifest.sha256);
+      expect(int8.manifest.version).toBe(`two-tower-s42-int8-${int8.manifest.sha256.slice(0, 8)}`);
+      expect(first.manifest.sourceSha256).toBeUndefined();
+      expect(Buffer.from(buildModel({ precision: 'int8' }).onnx).equals(Buffer.from(int8.onnx))).toBe(true);
+    });
+
+    it('is what quantizing the fp32 model gives, so a replica can derive it from the fp32 bytes', () => {
+      const derived = quantizeModel(first);
+      expect(Buffer.from(derived.onnx).equals(Buffer.from(int8.onnx))).toBe(true);
+      expect(derived.manifest).toEqual(int8.manifest);
+      expect(() => quantizeModel(int8)).toThrow('only an fp32 model can be quantized, got int8');
+      const notTwoTower = onnx.ModelProto.encode({ graph: { initializer: [] } }).finish();
+      expect(() => quantizeModel({ onnx: notTwoTower, manifest: first.manifest })).toThrow(
+        'not a two-tower fp32 model: initializer "user_embedding" is missing',
+      );
+    });
+
+    it('is at least 3.5x smaller than fp32', () => {
+      expect(first.onnx.byteLength / int8.onnx.byteLength).toBeGreaterThan(3.5);
+    });
+
+    it('probes the same requests with scores near, not equal to, the fp32 ones', () => {
+      const fp32Probes = first.manifest.probes!;
+      int8.manifest.probes!.forEach((p, i) => {
+        expect(p.request).toEqual(fp32Probes[i]!.request);
+        const deltas = p.scores.map((s, j) => Math.abs(s - fp32Probes[i]!.scores[j]!));
+        expect(Math.max(...deltas)).toBeLessThan(0.5);
+        expect(Math.max(...deltas)).toBeGreaterThan(PROBE_TOLERANCE.int8.absolute);
+      });
+    });
   });
 });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { FEATURE_DIM, MAX_CANDIDATES } from '../common/contract';
 
 export const MODEL_NAME = 'two-tower-ranker';
 export const MODEL_FILE = 'model.onnx';
@@ -18,6 +19,16 @@ const tensorSpecSchema = z.object({
   shape: z.array(z.union([z.number().int().nonnegative(), z.string().min(1)])),
 });
 
+const featuresSchema = z.array(z.number()).length(FEATURE_DIM);
+const probeSchema = z.object({
+  request: z.object({
+    userId: z.number().int().nonnegative(),
+    userFeatures: featuresSchema,
+    candidates: z.array(z.object({ itemId: z.number().int().nonnegative(), features: featuresSchema })).min(1).max(MAX_CANDIDATES),
+  }),
+  scores: z.array(z.number()),
+});
+
 export const manifestSchema = z.object({
   name: z.string().min(1),
   version: z.string().min(1),
@@ -27,9 +38,15 @@ export const manifestSchema = z.object({
   seed: z.number().int(),
   inputs: z.array(tensorSpecSchema).min(1),
   outputs: z.array(tensorSpecSchema).min(1),
+  /** For a derived variant (int8): sha256 of the fp32 model it was quantized from. */
+  sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
+  /** Requests with their expected scores, checked after loading; a model without probes skips that check. */
+  probes: z.array(probeSchema).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+/** A request and the scores the model must give for it (within the precision's tolerance). */
+export type ProbeCase = z.infer<typeof probeSchema>;
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -81,9 +98,14 @@ export async function readModelDir(dir: string): Promise<{ manifest: Manifest; m
   return { manifest: parseManifest(json, file), modelPath: join(dir, MODEL_FILE) };
 }
 
+/** manifest.json text: indented for people, but each array of numbers on one line (the probe set has ~1,700). */
+export function formatManifest(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2).replace(/\[[-+\d\s,.eE]+\]/g, (numbers) => numbers.replace(/\s+/g, ''))}\n`;
+}
+
 /** Writes a model and its manifest into `dir` (created if missing). */
 export async function writeModelFiles(dir: string, onnx: Uint8Array, manifest: Manifest): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, MODEL_FILE), onnx);
-  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(join(dir, MANIFEST_FILE), formatManifest(manifest));
 }

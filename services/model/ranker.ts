@@ -9,6 +9,9 @@ const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  // Keeps int8 models weight-only: otherwise the optimizer fuses DequantizeLinear ► Gemm into a kernel that also
+  // quantizes the activations, which moves scores by ~0.04 and away from what the model file describes.
+  extra: { session: { disable_quant_qdq: '1' } },
 };
 
 export class Ranker {

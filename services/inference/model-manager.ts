@@ -1,0 +1,188 @@
+// The replica's model over time: loaded at startup, replaced by a reload (SIGHUP, POST /admin/reload) or a
+// hot-backup sync. Changes run one at a time; a new model is served only after it is verified, and bad new
+// weights never replace good ones: keep-last-good keeps serving them, fail-closed stops serving.
+import type { ModelIdentity, Precision } from '../common/contract';
+import type { Manifest } from '../model/manifest';
+import type { Log } from './log';
+import type { InferenceMetrics, ModelChangeSource } from './metrics';
+import { ModelSlot } from './model-slot';
+import {
+  loadVerifiedModel,
+  type NotReadyReason,
+  persistModel,
+  type Verification,
+  type VerifiedModel,
+  verifyModel,
+  verifyQuantized,
+} from './model-state';
+
+export const BAD_RELOAD_POLICIES = ['keep-last-good', 'fail-closed'] as const;
+export type BadReloadPolicy = (typeof BAD_RELOAD_POLICIES)[number];
+
+export type Readiness = { ready: true } | { ready: false; reason: NotReadyReason };
+
+/** A model that was refused, as /v1/model shows it. */
+export interface Rejection {
+  at: string;
+  source: ModelChangeSource;
+  version?: string;
+  sha256?: string;
+  reason: NotReadyReason;
+}
+
+export type ModelChange = { outcome: 'loaded'; model: ModelIdentity } | { outcome: 'rejected'; rejection: Rejection; serving?: ModelIdentity };
+
+export interface ModelManagerOptions {
+  dir: string;
+  policy: BadReloadPolicy;
+  log: Log;
+  metrics: InferenceMetrics;
+}
+
+export class ModelManager {
+  readonly slot = new ModelSlot();
+  /** Why nothing is served; set exactly when the slot is empty. */
+  private notReady: { reason: NotReadyReason; manifest?: Manifest } | undefined;
+  private lastRejected: Rejection | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly opts: ModelManagerOptions) {}
+
+  static async start(opts: ModelManagerOptions): Promise<ModelManager> {
+    const manager = new ModelManager(opts);
+    const verification = await loadVerifiedModel(opts.dir);
+    if (verification.ok) {
+      manager.serve('startup', verification);
+    } else {
+      manager.notReady = { reason: verification.reason, ...(verification.manifest ? { manifest: verification.manifest } : {}) };
+      opts.log(`model not verified (${verification.reason.code}); /readyz and /v1/rank answer 503 until a verified model is loaded`, {
+        level: 'error',
+        reason: verification.reason.code,
+        detail: verification.reason.message,
+      });
+    }
+    return manager;
+  }
+
+  /** The model being served, or why there is none. */
+  serving(): { ready: true; model: VerifiedModel } | { ready: false; reason: NotReadyReason } {
+    const model = this.slot.current;
+    if (model) return { ready: true, model };
+    return { ready: false, reason: this.notReady?.reason ?? { code: 'model_unreadable', message: 'no model is loaded' } };
+  }
+
+  readiness(): Readiness {
+    const serving = this.serving();
+    return serving.ready ? { ready: true } : serving;
+  }
+
+  get policy(): BadReloadPolicy {
+    return this.opts.policy;
+  }
+
+  /** Re-reads the model directory. */
+  reload(): Promise<ModelChange> {
+    return this.serialized(async () => {
+      const verification = await loadVerifiedModel(this.opts.dir);
+      if (verification.ok) return this.serve('reload', verification);
+      if (this.opts.policy === 'fail-closed' || !this.slot.current) {
+        this.slot.replace(undefined);
+        this.opts.metrics.setModel(undefined);
+        this.notReady = { reason: verification.reason, ...(verification.manifest ? { manifest: verification.manifest } : {}) };
+      }
+      return this.reject('reload', verification);
+    });
+  }
+
+  /**
+   * Verifies a model fetched from elsewhere (the primary) and serves it, then writes it into the model directory
+   * so a restart or reload keeps it. Refused bytes change nothing: what was served is still served. A replica
+   * that serves int8 serves the int8 variant of an fp32 model.
+   */
+  adopt(manifest: Manifest, bytes: Uint8Array, source: string): Promise<ModelChange> {
+    return this.serialized(async () => {
+      const quantize = this.precision() === 'int8' && manifest.precision === 'fp32';
+      const verification = await (quantize ? verifyQuantized : verifyModel)(manifest, bytes, source);
+      if (!verification.ok) return this.reject('sync', verification);
+      const change = this.serve('sync', verification);
+      const { model } = verification;
+      await persistModel(this.opts.dir, model.manifest, model.bytes).catch((e: unknown) =>
+        this.opts.log('synced model is served but could not be written to the model directory; a restart reverts it', {
+          level: 'warn',
+          dir: this.opts.dir,
+          error: String(e),
+        }),
+      );
+      return change;
+    });
+  }
+
+  /** What /v1/model shows about the model: the served one, or what the directory claimed when none is. */
+  describe(): Record<string, unknown> {
+    const manifest = this.slot.current?.manifest ?? this.notReady?.manifest;
+    const serving = this.serving();
+    return {
+      ready: serving.ready,
+      ...(serving.ready ? {} : { reason: serving.reason }),
+      model: manifest ? summary(manifest) : null,
+      manifest: manifest ?? null,
+      onBadReload: this.opts.policy,
+      rejected: this.lastRejected ?? null,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.slot.close();
+  }
+
+  /** The precision this replica serves (or was given to serve): an int8 replica quantizes the fp32 models it syncs. */
+  private precision(): Precision {
+    return (this.slot.current?.manifest ?? this.notReady?.manifest)?.precision ?? 'fp32';
+  }
+
+  private serialized<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(change);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private serve(source: ModelChangeSource, verification: Verification & { ok: true }): ModelChange {
+    const { model } = verification;
+    this.slot.replace(model);
+    this.notReady = undefined;
+    this.opts.metrics.setModel(model.identity);
+    if (source !== 'startup') this.opts.metrics.countModelChange(source, 'loaded');
+    this.opts.log(source === 'startup' ? 'model verified' : `model ${source === 'sync' ? 'synced' : 'reloaded'}`, {
+      version: model.identity.version,
+      sha256: model.identity.sha256,
+      precision: model.identity.precision,
+    });
+    return { outcome: 'loaded', model: model.identity };
+  }
+
+  private reject(source: ModelChangeSource, verification: Verification & { ok: false }): ModelChange {
+    const { manifest, reason } = verification;
+    const rejection: Rejection = {
+      at: new Date().toISOString(),
+      source,
+      ...(manifest ? { version: manifest.version, sha256: manifest.sha256 } : {}),
+      reason,
+    };
+    this.lastRejected = rejection;
+    this.opts.metrics.countModelChange(source, reason.code);
+    const serving = this.slot.current?.identity;
+    this.opts.log(`new model refused (${reason.code}); ${serving ? `still serving ${serving.version}` : 'serving nothing'}`, {
+      level: 'error',
+      source,
+      reason: reason.code,
+      detail: reason.message,
+      policy: this.opts.policy,
+    });
+    return { outcome: 'rejected', rejection, ...(serving ? { serving } : {}) };
+  }
+}
+
+function summary(m: Manifest) {
+  return { name: m.name, version: m.version, sha256: m.sha256, bytes: m.bytes, precision: m.precision, seed: m.seed };
+}

@@ -1,0 +1,219 @@
+/** @jest-environment <rootDir>/services/model/onnx-test-environment.ts */
+import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BuiltModel, buildModel, writeModelDir } from '../model/build';
+import type { Manifest } from '../model/manifest';
+import { generateRequests } from '../model/requests';
+import { type InferenceServer, startInferenceServer } from './server';
+import { flipMiddleByte, truncate, withNaNWeight } from './test-models';
+
+const [rankRequest] = generateRequests({ seed: 4, count: 1, candidates: 30 });
+const INTERVAL_MS = 40;
+
+let root: string;
+let dirs = 0;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'inference-sync-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+async function replica(opts: { seed: number; syncFrom?: string; adminToken?: string; precision?: 'int8' }): Promise<{ server: InferenceServer; manifest: Manifest; dir: string }> {
+  const dir = join(root, `replica-${dirs++}`);
+  await mkdir(dir);
+  const manifest = await writeModelDir(dir, { seed: opts.seed, ...(opts.precision ? { precision: opts.precision } : {}) });
+  const server = await startInferenceServer({
+    modelDir: dir,
+    port: 0,
+    host: '127.0.0.1',
+    role: opts.syncFrom ? 'standby' : 'primary',
+    name: opts.syncFrom ? 'standby' : 'primary',
+    log: () => undefined,
+    ...(opts.syncFrom ? { syncFrom: opts.syncFrom, syncIntervalMs: INTERVAL_MS } : {}),
+    ...(opts.adminToken ? { adminToken: opts.adminToken } : {}),
+  });
+  return { server, manifest, dir };
+}
+
+/** A primary that announces `manifest` and serves whatever bytes it is given: the network or disk damaged them. */
+async function fakePrimary(manifest: Manifest, weights: { bytes: Uint8Array; breakAfter?: number }): Promise<{ url: string; server: Server; set(next: { manifest: Manifest; bytes: Uint8Array; breakAfter?: number }): void }> {
+  let current = { manifest, ...weights };
+  const server = createServer((req, res) => {
+    if (req.url === '/v1/model') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ready: true, model: { sha256: current.manifest.sha256 }, manifest: current.manifest }));
+    } else if (req.url === '/v1/model/weights') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': current.breakAfter ? current.manifest.bytes : current.bytes.byteLength });
+      if (current.breakAfter === undefined) return void res.end(current.bytes);
+      res.write(current.bytes.subarray(0, current.breakAfter), () => res.destroy());
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    set: (next) => {
+      current = next;
+    },
+  };
+}
+
+async function modelOf(server: InferenceServer): Promise<any> {
+  return (await fetch(`${server.url}/v1/model`)).json();
+}
+
+async function until<T>(what: string, probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // A connection reset is transient: an int8 standby quantizing a model blocks its event loop for a moment,
+    // and on a busy machine long enough for its keep-alive timeout to close the connection a poll reuses.
+    const value = await probe().catch((e: Error) => e);
+    if (!(value instanceof Error) && accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value ${value instanceof Error ? value.message : JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function rank(server: InferenceServer) {
+  const res = await fetch(`${server.url}/v1/rank`, { method: 'POST', body: JSON.stringify(rankRequest), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+describe('hot-backup sync', () => {
+  it("adopts the primary's model, follows its reloads, and fails no request while swapping", async () => {
+    const primary = await replica({ seed: 7, adminToken: 't' });
+    const standby = await replica({ seed: 42, syncFrom: primary.server.url, adminToken: 't' });
+    let failures = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) if ((await rank(standby.server)).status !== 200) failures++;
+    })();
+    try {
+      const synced = await until('the standby to sync', () => modelOf(standby.server), (m) => m.model.sha256 === primary.manifest.sha256 && m.sync.inSync);
+      expect(synced.sync).toMatchObject({ from: primary.server.url, lagMs: 0, lastError: null, primary: { sha256: primary.manifest.sha256 } });
+      const fromPrimary = await rank(primary.server);
+      expect((await rank(standby.server)).json).toMatchObject({ scores: fromPrimary.json.scores, model: fromPrimary.json.model });
+
+      const next = await writeModelDir(primary.dir, { seed: 8 });
+      await primary.server.reload();
+      await until('the standby to follow the reload', () => modelOf(standby.server), (m) => m.model.sha256 === next.sha256);
+      // Written into the standby's model directory: its own reload keeps the synced model.
+      const reloaded = await fetch(`${standby.server.url}/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer t' } });
+      expect(await reloaded.json()).toMatchObject({ outcome: 'loaded', model: { sha256: next.sha256 } });
+      const metrics = await (await fetch(`${standby.server.url}/metrics`)).text();
+      expect(metrics).toContain('inference_model_changes_total{source="sync",outcome="loaded"} 2');
+      expect(metrics).toContain('inference_model_sync_lag_seconds 0');
+    } finally {
+      running = false;
+      await load;
+      await standby.server.close();
+      await primary.server.close();
+    }
+    expect(failures).toBe(0);
+  });
+
+  const good = buildModel({ seed: 7 });
+  const nan = withNaNWeight(good);
+  const damaged: [string, string, BuiltModel & { breakAfter?: number }, RegExp][] = [
+    ['flipped bytes in the middle of a tensor', 'weights_checksum_mismatch', { ...good, onnx: flipMiddleByte(good.onnx) }, /^sha256 of .* is [0-9a-f]{64} but the manifest says/],
+    ['a truncated file', 'weights_checksum_mismatch', { ...good, onnx: truncate(good.onnx) }, new RegExp(`\\(${good.onnx.byteLength >> 1} bytes where the manifest says ${good.manifest.bytes}\\)`)],
+    ['a download cut off halfway', 'download_failed', { ...good, breakAfter: good.onnx.byteLength >> 1 }, /broke off after \d+ bytes/],
+    ['a download longer than the manifest announces', 'download_failed', { ...good, onnx: Buffer.concat([good.onnx, Buffer.alloc(1 << 20)]) }, new RegExp(`sent more than the ${good.manifest.bytes} bytes`)],
+    ['a NaN in a weight, under a matching checksum', 'model_probe_failed', nan, /fails its probe set: probe 0 candidate 0 scored NaN/],
+  ];
+
+  it.each(damaged)('refuses %s, keeps serving its model, and adopts the good one on a later poll', async (_what, code, bad, detail) => {
+    const primary = await fakePrimary(bad.manifest, { bytes: bad.onnx, ...(bad.breakAfter === undefined ? {} : { breakAfter: bad.breakAfter }) });
+    const standby = await replica({ seed: 42, syncFrom: primary.url });
+    try {
+      const refused = await until('a refusal', () => modelOf(standby.server), (m) => m.sync.lastError !== null && m.sync.consecutiveFailures >= 2);
+      expect(refused).toMatchObject({ ready: true, model: { sha256: standby.manifest.sha256 }, sync: { inSync: false, lastError: { code } } });
+      expect(refused.sync.lagMs).toBeGreaterThan(0);
+      expect(refused.sync.lastError.message).toMatch(detail);
+      if (code !== 'download_failed') expect(refused.rejected).toMatchObject({ source: 'sync', sha256: bad.manifest.sha256, reason: { code } });
+      expect(await rank(standby.server)).toMatchObject({ status: 200, json: { model: { sha256: standby.manifest.sha256 } } });
+      expect(await (await fetch(`${standby.server.url}/metrics`)).text()).toMatch(new RegExp(`inference_model_changes_total\\{source="sync",outcome="${code}"\\} [1-9]`));
+
+      primary.set({ manifest: good.manifest, bytes: good.onnx });
+      const synced = await until('the retry to succeed', () => modelOf(standby.server), (m) => m.sync.inSync);
+      expect(synced).toMatchObject({ model: { sha256: good.manifest.sha256 }, sync: { lagMs: 0, consecutiveFailures: 0 } });
+      expect(await rank(standby.server)).toMatchObject({ status: 200, json: { model: { sha256: good.manifest.sha256 } } });
+    } finally {
+      await standby.server.close();
+      primary.server.closeAllConnections();
+      primary.server.close();
+    }
+  });
+
+  it("on an int8 standby, serves the int8 variant of the primary's fp32 model and refuses a NaN weight", async () => {
+    const primary = await replica({ seed: 7 });
+    const standby = await replica({ seed: 42, syncFrom: primary.server.url, precision: 'int8' });
+    const expected = buildModel({ seed: 7, precision: 'int8' }).manifest;
+    try {
+      // Quantizing 7.7 MB and loading the result takes longer than a plain sync, the more so on a busy machine.
+      const synced = await until('the int8 standby to sync', () => modelOf(standby.server), (m) => m.sync.inSync, 60_000);
+      expect(synced).toMatchObject({
+        model: { version: expected.version, sha256: expected.sha256, precision: 'int8' },
+        manifest: { sourceSha256: primary.manifest.sha256 },
+        sync: { lagMs: 0, primary: { sha256: primary.manifest.sha256 } },
+      });
+      expect(await rank(standby.server)).toMatchObject({ status: 200, json: { model: { sha256: expected.sha256, precision: 'int8' } } });
+    } finally {
+      await standby.server.close();
+      await primary.server.close();
+    }
+
+    const poisoned = await fakePrimary(nan.manifest, { bytes: nan.onnx });
+    const refusing = await replica({ seed: 42, syncFrom: poisoned.url, precision: 'int8' });
+    try {
+      const refused = await until('a refusal', () => modelOf(refusing.server), (m) => m.sync.lastError !== null, 60_000);
+      expect(refused).toMatchObject({ model: { sha256: refusing.manifest.sha256 }, sync: { inSync: false, lastError: { code: 'model_probe_failed' } } });
+    } finally {
+      await refusing.server.close();
+      poisoned.server.closeAllConnections();
+      poisoned.server.close();
+    }
+  });
+
+  it('reports a primary that is unreachable or not ready without losing readiness', async () => {
+    const unready = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":false,"model":null}'));
+    await new Promise<void>((resolve) => unready.listen(0, '127.0.0.1', resolve));
+    const cases = [
+      ['http://127.0.0.1:9', 'primary_unreachable', null],
+      [`http://127.0.0.1:${(unready.address() as AddressInfo).port}`, 'primary_not_ready', 0],
+    ] as const;
+    try {
+      for (const [from, code, lagMs] of cases) {
+        const standby = await replica({ seed: 42, syncFrom: from });
+        try {
+          const status = await until(code, () => modelOf(standby.server), (m) => m.sync.lastError !== null);
+          expect(status).toMatchObject({ ready: true, sync: { inSync: false, lagMs, lastError: { code } } });
+          expect((await fetch(`${standby.server.url}/readyz`)).status).toBe(200);
+        } finally {
+          await standby.server.close();
+        }
+      }
+    } finally {
+      unready.close();
+    }
+  });
+});
+
+describe('GET /v1/model/weights', () => {
+  it('streams the verified bytes with their sha256', async () => {
+    const primary = await replica({ seed: 5 });
+    try {
+      const res = await fetch(`${primary.server.url}/v1/model/weights`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-model-sha256')).toBe(primary.manifest.sha256);
+      expect(Number(res.headers.get('content-length'))).toBe(primary.manifest.bytes);
+      expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(buildModel({ seed: 5 }).onnx))).toBe(true);
+    } finally {
+      await primary.server.close();
+    }
+  });
+});
