@@ -1,6 +1,6 @@
 // What quantization costs: two models scored on the same seeded requests, with their size and precision ratios.
 import { readFile } from 'node:fs/promises';
-import type { Precision } from '../common/contract';
+import { rankingOf, type Precision } from '../common/contract';
 import { readModelDir } from './manifest';
 import { Ranker } from './ranker';
 import { generateRequests } from './requests';
@@ -25,11 +25,9 @@ export interface ComparedModel {
   bytes: number;
 }
 
-export interface ModelComparison {
-  a: ComparedModel;
-  b: ComparedModel;
+/** How closely two scorers agree over the same requests. */
+export interface Agreement {
   requests: number;
-  candidates: number;
   /** Largest |score_b - score_a| over every candidate of every request. */
   maxAbsScoreDelta: number;
   /** Share of A's top 10 also in B's top 10, averaged over requests and at its worst; 1 = identical sets. */
@@ -37,10 +35,40 @@ export interface ModelComparison {
   minTop10Overlap: number;
   /** Share of requests where both put the same candidate first. */
   sameTop1Rate: number;
+}
+
+export interface ModelComparison extends Agreement {
+  a: ComparedModel;
+  b: ComparedModel;
+  candidates: number;
   /** bytes_b / bytes_a: 0.27 means B is 3.7x smaller. */
   sizeRatio: number;
   /** bits_b / bits_a of the weights: 8/32 = 0.25 for int8 against fp32. */
   precisionRatio: number;
+}
+
+/** Agreement of score pairs (A's and B's scores for the same request). Shared by `drill model compare` and drills. */
+export function agreement(pairs: Iterable<readonly [ArrayLike<number>, ArrayLike<number>]>): Agreement {
+  let requests = 0;
+  let maxAbsScoreDelta = 0;
+  let overlapSum = 0;
+  let minTop10Overlap = 1;
+  let sameTop1 = 0;
+  for (const [sa, sb] of pairs) {
+    requests++;
+    if (sa.length !== sb.length) throw new RangeError(`score lists differ in length: ${sa.length} and ${sb.length}`);
+    for (let i = 0; i < sa.length; i++) maxAbsScoreDelta = Math.max(maxAbsScoreDelta, Math.abs(sb[i]! - sa[i]!));
+    const k = Math.min(TOP_K, sa.length);
+    const topA = rankingOf(sa).slice(0, k);
+    const rankedB = rankingOf(sb);
+    const topB = new Set(rankedB.slice(0, k));
+    const overlap = topA.filter((i) => topB.has(i)).length / k;
+    overlapSum += overlap;
+    minTop10Overlap = Math.min(minTop10Overlap, overlap);
+    if (topA[0] === rankedB[0]) sameTop1++;
+  }
+  if (requests === 0) throw new RangeError('no score pairs to compare');
+  return { requests, maxAbsScoreDelta, meanTop10Overlap: overlapSum / requests, minTop10Overlap, sameTop1Rate: sameTop1 / requests };
 }
 
 /** Scores `generateRequests({seed, count: requests, candidates})` with both models (directories with a manifest). */
@@ -52,29 +80,13 @@ export async function compareModels(dirA: string, dirB: string, opts: CompareOpt
   const requests = generateRequests({ seed: opts.seed ?? 1, count, candidates });
   const [a, b] = await Promise.all([openModel(dirA), openModel(dirB)]);
   try {
-    let maxAbsScoreDelta = 0;
-    let overlapSum = 0;
-    let minTop10Overlap = 1;
-    let sameTop1 = 0;
-    for (const req of requests) {
-      const [sa, sb] = await Promise.all([a.ranker.score(req), b.ranker.score(req)]);
-      for (let i = 0; i < sa.length; i++) maxAbsScoreDelta = Math.max(maxAbsScoreDelta, Math.abs(sb[i]! - sa[i]!));
-      const topA = topIndexes(sa, TOP_K);
-      const topB = new Set(topIndexes(sb, TOP_K));
-      const overlap = topA.filter((i) => topB.has(i)).length / TOP_K;
-      overlapSum += overlap;
-      minTop10Overlap = Math.min(minTop10Overlap, overlap);
-      if (topA[0] === topIndexes(sb, 1)[0]) sameTop1++;
-    }
+    const pairs: [Float32Array, Float32Array][] = [];
+    for (const req of requests) pairs.push(await Promise.all([a.ranker.score(req), b.ranker.score(req)]));
     return {
       a: a.described,
       b: b.described,
-      requests: count,
       candidates,
-      maxAbsScoreDelta,
-      meanTop10Overlap: overlapSum / count,
-      minTop10Overlap,
-      sameTop1Rate: sameTop1 / count,
+      ...agreement(pairs),
       sizeRatio: b.described.bytes / a.described.bytes,
       precisionRatio: PRECISION_BITS[b.described.precision] / PRECISION_BITS[a.described.precision],
     };
@@ -104,11 +116,4 @@ async function openModel(dir: string): Promise<{ described: ComparedModel; ranke
   const bytes = await readFile(modelPath);
   const described = { dir, version: manifest.version, sha256: manifest.sha256, precision: manifest.precision, bytes: bytes.byteLength };
   return { described, ranker: await Ranker.load(bytes) };
-}
-
-/** Indexes of the k highest scores, best first, ties by index. */
-function topIndexes(scores: Float32Array, k: number): number[] {
-  return Array.from(scores.keys())
-    .sort((x, y) => scores[y]! - scores[x]! || x - y)
-    .slice(0, k);
 }
