@@ -1,5 +1,6 @@
 // Once per process: the setup state, the model the replicas serve, and the service images.
 import { join } from 'node:path';
+import type { Precision } from '../services/common/contract';
 import { readModelDir, type Manifest } from '../services/model/manifest';
 import { writeModelDir } from '../services/model/build';
 import { projectRoot } from './paths';
@@ -9,20 +10,25 @@ import { InfrastructureError } from './errors';
 import { ensureServiceImages, type ServiceImages } from './topology/images';
 import { sweep } from './topology/cleanup';
 
+export interface PreparedModel {
+  dir: string;
+  modelPath: string;
+  manifest: Manifest;
+}
+
 export interface Prepared {
   images: ServiceImages;
   toxiproxyImage: string;
-  modelDir: string;
-  modelPath: string;
-  manifest: Manifest;
+  /** The models baked into the inference image at /models/<precision>. */
+  models: Record<Precision, PreparedModel>;
 }
 
 let prepared: Promise<Prepared> | undefined;
 
 /** The build is deterministic: rewriting gives the same bytes (and image hash) unless the model code changed. */
-async function ensureModel(dir: string): Promise<{ manifest: Manifest; modelPath: string }> {
-  await writeModelDir(dir);
-  return readModelDir(dir);
+async function ensureModel(dir: string, precision: Precision): Promise<PreparedModel> {
+  await writeModelDir(dir, { precision });
+  return { dir, ...(await readModelDir(dir)) };
 }
 
 /** Fails fast, saying what to do, when the engine is down or setup's images are gone. */
@@ -50,10 +56,13 @@ export function prepare(): Promise<Prepared> {
     await checkDocker([state.toxiproxyImage, state.baseImage]);
     // Leftovers of runs whose process died (SIGKILL, crash) are removed before anything new starts.
     await sweep({ onlyDead: true });
-    const modelDir = join(projectRoot, '.build', 'model');
-    const { manifest, modelPath } = await ensureModel(modelDir);
-    const images = await ensureServiceImages({ baseImage: state.baseImage, modelDir });
-    return { images, toxiproxyImage: state.toxiproxyImage, modelDir, modelPath, manifest };
+    const modelsDir = join(projectRoot, '.build', 'models');
+    const models = {
+      fp32: await ensureModel(join(modelsDir, 'fp32'), 'fp32'),
+      int8: await ensureModel(join(modelsDir, 'int8'), 'int8'),
+    };
+    const images = await ensureServiceImages({ baseImage: state.baseImage, modelsDir });
+    return { images, toxiproxyImage: state.toxiproxyImage, models };
   })();
   prepared.catch(() => { prepared = undefined; });
   return prepared;

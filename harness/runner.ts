@@ -11,7 +11,9 @@ import { Ranker } from '../services/model/ranker';
 import { isInfrastructureError } from './errors';
 import { FAULTS } from './faults';
 import type { FaultContext, FaultType } from './faults/fault';
-import { loadShortfall, runOpenLoad } from './load/open-load';
+import { measureConsistency } from './measure/consistency';
+import { installedK6, K6_START_LEAD_MS, runK6Load } from './load/k6-driver';
+import { loadShortfall, runOpenLoad, type LoadPlan } from './load/open-load';
 import { makeJudge, type ReferenceModel } from './load/reference';
 import { measure, type FaultWindow } from './measure/measure';
 import { isGood, type RequestRecord } from './measure/records';
@@ -19,7 +21,7 @@ import { evaluate } from './measure/thresholds';
 import { prepare, type Prepared } from './prepare';
 import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, SteadyStateCheck, Verdict } from './report/journal';
 import type { Scenario } from './scenario/load';
-import { startTopology, type GatewayOptions, type Topology } from './topology/topology';
+import { startTopology, type GatewayOptions, type Link, type Topology } from './topology/topology';
 
 export type RunPhase = 'prepare' | 'topology' | 'steady-state' | 'warmup' | 'load' | 'recovery' | 'teardown';
 
@@ -46,15 +48,18 @@ export const activeRuns = new Set<string>();
 
 const STEADY_STATE_REQUESTS = 10;
 
-async function referenceScores(prepared: Prepared, requests: readonly RankRequest[]): Promise<ReferenceModel> {
-  const ranker = await Ranker.load(prepared.modelPath);
-  try {
-    const scores: Float32Array[] = [];
-    for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
-    return { sha256: prepared.manifest.sha256, precision: prepared.manifest.precision, scores };
-  } finally {
-    await ranker.release();
-  }
+/** Reference scores of every model a replica may serve, so each answer is judged against the model it claims. */
+async function referenceScores(prepared: Prepared, requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
+  return Promise.all(Object.values(prepared.models).map(async (model): Promise<ReferenceModel> => {
+    const ranker = await Ranker.load(model.modelPath);
+    try {
+      const scores: Float32Array[] = [];
+      for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
+      return { sha256: model.manifest.sha256, precision: model.manifest.precision, scores };
+    } finally {
+      await ranker.release();
+    }
+  }));
 }
 
 /** Polls the steady state until it holds or `timeoutMs` passes (recovery after faults takes a moment). */
@@ -124,13 +129,13 @@ function runTimeline(scenario: Scenario, topology: Topology, t0: number, emit: (
   };
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
-  const context = (i: number): FaultContext => ({ id: `fault-${i}`, topology, target: topology.replicas[(scenario.faults[i] as Scenario['faults'][number]).target] });
+  const context = (i: number): FaultContext => ({ id: `fault-${i}`, topology, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target) });
   const revert = async (i: number): Promise<void> => {
     if (!injected.delete(i)) return;
     const f = scenario.faults[i] as Scenario['faults'][number];
     const entry = entries[i] as JournalFault;
     try {
-      await FAULTS[f.fault].revert(context(i), f.attributes as never);
+      await (FAULTS[f.fault] as FaultType<unknown, Link>).revert(context(i), f.attributes);
       entry.revertedAtMs = performance.now() - t0;
       report(i, 'reverted');
     } catch (e) {
@@ -145,7 +150,7 @@ function runTimeline(scenario: Scenario, topology: Topology, t0: number, emit: (
     const started = performance.now() - t0;
     try {
       injected.add(i);
-      const fault = FAULTS[f.fault] as FaultType<unknown>;
+      const fault = FAULTS[f.fault] as FaultType<unknown, Link>;
       await fault.inject(context(i), f.attributes);
       entry.injectedAtMs = started;
       report(i, 'injected');
@@ -198,7 +203,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       images: { ...prepared.images, toxiproxy: prepared.toxiproxyImage },
-      model: { version: prepared.manifest.version, sha256: prepared.manifest.sha256 },
+      models: Object.fromEntries(Object.entries(prepared.models).map(([precision, m]) => [precision, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
       seed: scenario.load.requests.seed,
     },
     timing: { totalMs: 0 },
@@ -209,7 +214,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   };
   const requests = generateRequests(scenario.load.requests);
   const bodies = requests.map((r) => JSON.stringify(r));
-  const judge = makeJudge([await referenceScores(prepared, requests)]);
+  const judge = makeJudge(await referenceScores(prepared, requests));
+  // Load driver (issue 7): k6 is a separate process and needs a head start to be sending at t0.
+  const k6 = scenario.load.driver === 'k6' ? installedK6() : undefined;
+  const runLoad = (p: LoadPlan): Promise<RequestRecord[]> => (k6 ? runK6Load(p, judge, k6) : runOpenLoad(p, judge));
   const gateway: GatewayOptions = { ...scenario.gateway, ...opts.gateway };
   const interrupted = (): boolean => signal?.aborted === true;
 
@@ -219,7 +227,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   try {
     phase('topology', `run ${runId}`);
     const upStarted = performance.now();
-    topology = await startTopology({ runId, images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway, keep: opts.keep === true });
+    topology = await startTopology({
+      runId,
+      images: prepared.images,
+      toxiproxyImage: prepared.toxiproxyImage,
+      gateway,
+      standbyPrecision: scenario.topology.standbyPrecision,
+      ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
+      keep: opts.keep === true,
+    });
     journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
     if (interrupted()) return finishInterrupted();
 
@@ -236,21 +252,25 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       }
     }
 
+    // Before any fault, both replicas healthy: how far apart are their answers?
+    const consistency = await measureConsistency(topology, bodies);
+
     const plan = { url: topology.gatewayUrl, rate: scenario.load.rate, timeoutMs: scenario.load.timeout, bodies, ...(signal ? { signal } : {}) };
     if (scenario.load.warmup > 0 && !interrupted()) {
       phase('warmup');
       // Same rate, not recorded: connection pools and JIT of the serving path are warm when measuring starts.
+      // Built-in for either driver: it is the servers that need warming, and k6 takes 1-2 s to launch.
       await runOpenLoad({ ...plan, durationMs: scenario.load.warmup, t0: performance.now() }, judge);
     }
     if (interrupted()) return finishInterrupted();
     phase('load', `${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
     emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });
-    const t0 = performance.now() + 20;
+    const t0 = performance.now() + (k6 ? K6_START_LEAD_MS : 20);
     const timeline = runTimeline(scenario, topology, t0, emit, signal);
     let records: RequestRecord[];
     try {
       const onRecord = (record: RequestRecord): void => emit({ type: 'record', drill: scenario.name, record });
-      [records] = await Promise.all([runOpenLoad({ ...plan, durationMs: scenario.load.duration, t0, onRecord }, judge), timeline.done]);
+      [records] = await Promise.all([runLoad({ ...plan, durationMs: scenario.load.duration, t0, onRecord }), timeline.done]);
     } finally {
       await timeline.revertAll();
     }
@@ -261,7 +281,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const failedFault = timeline.entries.find((f) => f.error);
     const windows: FaultWindow[] = timeline.entries.flatMap((f) =>
       f.injectedAtMs === undefined ? [] : [{ injectedAtMs: f.injectedAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]);
-    const measurements = measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount });
+    const measurements = { ...measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount }), consistency };
     journal.measurements = measurements;
     journal.thresholds = evaluate(measurements, scenario.thresholds);
     if (interrupted()) return finishInterrupted();

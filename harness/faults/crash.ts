@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
 import { dockerContainer } from './docker';
-import { defineFault } from './fault';
+import { defineReplicaFault } from './fault';
 
 /** SIGKILL the replica's container: no graceful shutdown, connections die mid-request. Revert starts it again. */
-export const crash = defineFault({
+export const crash = defineReplicaFault({
   description: 'SIGKILL the target container (revert: start it again)',
   attributes: z.object({}).strict(),
   async inject({ target }) {
     const container = await dockerContainer(target.container.getId());
     await container.kill({ signal: 'SIGKILL' });
     const state = (await container.inspect()).State;
-    if (state.Running) throw new InfrastructureError(`crash of ${target.role}: the container is still running after SIGKILL`);
+    if (state.Running) throw new InfrastructureError(`crash of ${target.name}: the container is still running after SIGKILL`);
   },
   async revert({ target }) {
     const container = await dockerContainer(target.container.getId());

@@ -1,28 +1,36 @@
 import type { z } from 'zod';
-import type { Topology, Replica } from '../topology/topology';
+import type { Link, Replica, TargetName, Topology } from '../topology/topology';
 
-export interface FaultContext {
+export interface FaultContext<T extends Link = Link> {
   /** Unique within the drill (e.g. "fault-0"): names the toxics a fault adds so revert removes only its own. */
   id: string;
   topology: Topology;
-  /** The replica named by the fault's `target`. */
-  target: Replica;
+  /** What the fault's `target` names: a replica, or the sync link (for network faults). */
+  target: T;
 }
+
+export const REPLICAS: readonly TargetName[] = ['primary', 'standby'];
+export const ANY_TARGET: readonly TargetName[] = ['primary', 'standby', 'sync'];
 
 /**
  * One kind of fault. Target, start and duration live in the scenario envelope; a fault type owns only its own
  * attributes and how to inject and revert them. inject must confirm the fault took effect (no silent pass).
  */
-export interface FaultType<A = unknown> {
+export interface FaultType<A = unknown, T extends Link = Link> {
   readonly description: string;
+  /** Targets this fault can be aimed at; the scenario loader refuses others. */
+  readonly targets: readonly TargetName[];
   readonly attributes: z.ZodType<A>;
-  inject(ctx: FaultContext, attrs: A): Promise<void>;
+  inject(ctx: FaultContext<T>, attrs: A): Promise<void>;
   /**
    * Checks from outside that the injected fault took effect; returns why not. A drill whose fault did nothing
    * must not pass. Faults whose inject already confirms it (crash, freeze) leave this out.
    */
-  verify?(ctx: FaultContext, attrs: A): Promise<string | undefined>;
-  revert(ctx: FaultContext, attrs: A): Promise<void>;
+  verify?(ctx: FaultContext<T>, attrs: A): Promise<string | undefined>;
+  revert(ctx: FaultContext<T>, attrs: A): Promise<void>;
 }
 
-export const defineFault = <A>(fault: FaultType<A>): FaultType<A> => fault;
+/** A fault on the network path (any target). */
+export const defineFault = <A>(fault: Omit<FaultType<A>, 'targets'>): FaultType<A> => ({ targets: ANY_TARGET, ...fault });
+/** A fault on a replica's process or files (primary or standby). */
+export const defineReplicaFault = <A>(fault: Omit<FaultType<A, Replica>, 'targets'>): FaultType<A, Replica> => ({ targets: REPLICAS, ...fault });

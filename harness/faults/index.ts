@@ -17,7 +17,7 @@ export const FAULTS = {
   reset_peer: resetPeer,
   bandwidth,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own attribute type
-} satisfies Record<string, FaultType<any>>;
+} satisfies Record<string, FaultType<any, any>>;
 
 export type FaultName = keyof typeof FAULTS;
 export const FAULT_NAMES = Object.keys(FAULTS) as FaultName[];

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
-import type { Replica } from '../topology/topology';
+import type { Link } from '../topology/topology';
 
 export interface ProbeResult {
   /** The proxy answered with an HTTP response. */
@@ -10,7 +10,7 @@ export interface ProbeResult {
 }
 
 /** GET /healthz through the target's Toxiproxy proxy from the host: what the gateway's path experiences. */
-export async function probeThroughProxy(target: Replica, timeoutMs: number): Promise<ProbeResult> {
+export async function probeThroughProxy(target: Link, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now();
   try {
     const res = await request(`http://${target.proxy.host}:${target.proxy.port}/healthz`, {

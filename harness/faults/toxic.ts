@@ -36,7 +36,7 @@ export function toxicFault<S extends z.ZodRawShape, A extends Record<string, num
       try {
         await ctx.target.proxy.instance.addToxic({ name: name(ctx), type, stream: attrs.direction, toxicity: attrs.toxicity, attributes: toAttributes(attrs) });
       } catch (cause) {
-        throw new InfrastructureError(`adding the ${type} toxic to the ${ctx.target.role} proxy failed: ${(cause as Error).message}`, { cause });
+        throw new InfrastructureError(`adding the ${type} toxic to the ${ctx.target.name} proxy failed: ${(cause as Error).message}`, { cause });
       }
     },
     ...(expectation ? {

@@ -42,7 +42,7 @@ export interface K6RunOptions {
 /** The k6 binary setup installed, or a sentence saying how to get it. */
 export function installedK6(): string {
   const k6 = readSetupState().k6;
-  if (!k6) throw new InfrastructureError('this scenario uses `load.driver: k6` but setup recorded no k6 binary: run `npm run setup` (it builds k6 from its Go module)');
+  if (!k6) throw new InfrastructureError('`load.driver: k6` needs the k6 binary, but setup recorded none: run `npm run setup` (it builds k6 from its Go module)');
   return k6;
 }
 
@@ -99,9 +99,15 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
   const t0WallMs = Date.now() - (performance.now() - plan.t0);
   const dir = await mkdtemp(join(tmpdir(), 'failover-drill-k6-'));
   try {
-    const bodiesFile = join(dir, 'bodies.json');
+    const bodiesFile = join(dir, 'bodies.bin');
+    const bodyIndexFile = join(dir, 'bodies-index.json');
     const linesFile = join(dir, 'requests.jsonl');
-    await writeFile(bodiesFile, JSON.stringify(plan.bodies));
+    // The script reads body i as bytes [offset, offset + length) of one shared file (see rank-load.ts).
+    const encoded = plan.bodies.map((b) => Buffer.from(b));
+    const index: [offset: number, length: number][] = [];
+    for (let i = 0, offset = 0; i < encoded.length; offset += (encoded[i++] as Buffer).length) index.push([offset, (encoded[i] as Buffer).length]);
+    await writeFile(bodiesFile, Buffer.concat(encoded));
+    await writeFile(bodyIndexFile, JSON.stringify(index));
     await writeFile(linesFile, '');
     const env: Record<string, string | number> = {
       DRILL_TARGET_URL: plan.url,
@@ -112,6 +118,7 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
       DRILL_PRE_ALLOCATED_VUS: preAllocatedVUs,
       DRILL_MAX_VUS: maxVUs,
       DRILL_BODIES_FILE: bodiesFile,
+      DRILL_BODY_INDEX_FILE: bodyIndexFile,
       DRILL_T0_WALL_MS: Math.round(t0WallMs),
     };
     const args = [

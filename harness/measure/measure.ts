@@ -1,5 +1,6 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
 import * as hdr from 'hdr-histogram-js';
+import type { Consistency } from './consistency';
 import type { Phase } from '../scenario/schema';
 import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type RequestRecord } from './records';
 
@@ -29,6 +30,8 @@ export interface PhaseMeasurements {
 }
 
 export interface Measurements {
+  /** Primary versus standby called directly on the request set, before the faults. */
+  consistency?: Consistency;
   /** Injection of the first fault -> first good standby response after which `steadyCount` in a row are good. null: never. */
   failoverMs: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */

@@ -12,5 +12,10 @@ export const METRICS = [
   'p90Ms',
   'p99Ms',
   'maxMs',
+  // primary versus standby on the request set (consistency)
+  'scoreMaxAbsDelta',
+  'top10Overlap',
+  'minTop10Overlap',
+  'sameTop1Rate',
 ] as const;
 export type Metric = (typeof METRICS)[number];

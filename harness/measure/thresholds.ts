@@ -38,13 +38,17 @@ export function observe(m: Measurements, metric: Metric, phase: Phase): number |
     case 'p90Ms': return p.latency.p90Ms;
     case 'p99Ms': return p.latency.p99Ms;
     case 'maxMs': return p.latency.maxMs;
+    case 'scoreMaxAbsDelta': return m.consistency?.maxAbsScoreDelta ?? null;
+    case 'top10Overlap': return m.consistency?.meanTop10Overlap ?? null;
+    case 'minTop10Overlap': return m.consistency?.minTop10Overlap ?? null;
+    case 'sameTop1Rate': return m.consistency?.sameTop1Rate ?? null;
   }
 }
 
 export function evaluate(m: Measurements, specs: readonly ThresholdSpec[]): ThresholdResult[] {
   return specs.map(({ metric, phase, max, min }) => {
     const observed = observe(m, metric, phase);
-    const rounded = observed === null ? null : Math.round(observed * 1000) / 1000;
+    const rounded = observed === null ? null : Number(observed.toPrecision(6));
     const [bound, limit] = max !== undefined ? (['max', max] as const) : (['min', min as number] as const);
     const pass = observed !== null && (bound === 'max' ? observed <= limit : observed >= limit);
     return { name: `${metric}[${phase}] ${bound === 'max' ? '<=' : '>='} ${limit}`, metric, phase, limit, bound, observed: rounded, pass };

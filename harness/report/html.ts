@@ -350,8 +350,7 @@ function environment(j: Journal): SafeHtml {
   const e = j.environment;
   const rows: [string, string][] = [
     ['scenario file', j.scenario.file],
-    ['model version', e.model.version],
-    ['model sha256', e.model.sha256],
+    ...Object.entries(e.models).map(([precision, m]): [string, string] => [`model ${precision}`, `${m.version} (${m.bytes} bytes) sha256 ${m.sha256}`]),
     ...Object.entries(e.images).map(([role, image]): [string, string] => [`image: ${role}`, image]),
     ['node', `${e.node} (${e.platform})`],
     ['request seed', String(e.seed)],

@@ -49,7 +49,14 @@ export interface Journal {
   interrupted?: boolean;
   startedAt: string;
   finishedAt: string;
-  environment: { node: string; platform: string; images: Record<string, string>; model: { version: string; sha256: string }; seed: number };
+  environment: {
+    node: string;
+    platform: string;
+    images: Record<string, string>;
+    /** The models the replicas may serve, by precision. */
+    models: Record<string, { version: string; sha256: string; bytes: number }>;
+    seed: number;
+  };
   timing: { topologyUpMs?: number; loadMs?: number; totalMs: number };
   faults: JournalFault[];
   steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };

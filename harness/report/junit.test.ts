@@ -9,7 +9,7 @@ const journal = (name: string, verdict: Journal['verdict'], pass: boolean): Jour
   verdict,
   startedAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:00:10.000Z',
-  environment: { node: 'v20', platform: 'linux-x64', images: {}, model: { version: 'v', sha256: 's' }, seed: 7 },
+  environment: { node: 'v20', platform: 'linux-x64', images: {}, models: { fp32: { version: 'v', sha256: 's', bytes: 1 } }, seed: 7 },
   timing: { totalMs: 10_000 },
   faults: [],
   steadyState: verdict === 'fail' ? { after: { ok: false, detail: 'primary not ready: 503', elapsedMs: 15_000 } } : {},

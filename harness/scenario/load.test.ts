@@ -39,13 +39,17 @@ it('names file, line, column, path and bad value', () => {
 
 it('lists the allowed values of an enum', () => {
   const [problem] = problemsOf(valid.replace('target: primary', 'target: primray'));
-  expect(problem).toMatch(/^drill\.yaml:9:13: faults\[0\]\.target: .*allowed: primary, standby \(got "primray"\)/);
+  expect(problem).toBe('drill.yaml:9:13: faults[0].target: not an allowed value; allowed: primary, standby, sync (got "primray")');
 });
 
 it('rejects an unknown fault, listing the known ones', () => {
   expect(problemsOf(valid.replace('fault: crash', 'fault: meteor'))).toEqual([
     expect.stringMatching(/^drill\.yaml:8:12: faults\[0\]\.fault: unknown fault "meteor"; allowed: crash/),
   ]);
+});
+
+it('rejects a target the fault type cannot act on', () => {
+  expect(problemsOf(valid.replace('target: primary', 'target: sync'))[0]).toMatch(/faults\[0\]\.target: fault "crash" cannot target "sync"; allowed: primary, standby/);
 });
 
 it('rejects attributes the fault type does not have', () => {

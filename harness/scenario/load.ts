@@ -53,7 +53,7 @@ function describeValue(doc: Document, path: readonly PropertyKey[]): string {
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value' && 'values' in issue) return `${issue.message}; allowed: ${issue.values.join(', ')}`;
+  if (issue.code === 'invalid_value' && 'values' in issue) return `not an allowed value; allowed: ${issue.values.join(', ')}`;
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   return issue.message;
 }
@@ -83,7 +83,12 @@ export function parseScenario(text: string, file: string): Scenario {
       problems.push(problem(['faults', index, 'fault'], `unknown fault "${fault}"; allowed: ${FAULT_NAMES.join(', ')}`, false));
       return;
     }
-    const parsed = FAULTS[fault as FaultName].attributes.safeParse(attributes);
+    const type = FAULTS[fault as FaultName];
+    if (!type.targets.includes(target)) {
+      problems.push(problem(['faults', index, 'target'], `fault "${fault}" cannot target "${target}"; allowed: ${type.targets.join(', ')}`, false));
+      return;
+    }
+    const parsed = type.attributes.safeParse(attributes);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const message = issue.code === 'unrecognized_keys'

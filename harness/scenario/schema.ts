@@ -10,7 +10,7 @@ export type Phase = (typeof PHASES)[number];
 const faultEnvelope = z.object({
   at: duration.describe('when to inject, from the start of the load'),
   fault: z.string().describe('fault type, e.g. crash'),
-  target: z.enum(['primary', 'standby']),
+  target: z.enum(['primary', 'standby', 'sync']).describe('a replica, or the standby\'s sync link to the primary (network faults only)'),
   duration: duration.optional().describe('revert after this long; without it the fault lasts until the end of the load'),
 }).loose();
 
@@ -18,6 +18,12 @@ export const scenarioSchema = z.object({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
   description: z.string().min(1),
+  topology: z.object({
+    standbyPrecision: z.enum(['fp32', 'int8']).default('fp32').describe('the standby may serve the int8 variant of the primary\'s model'),
+    sync: z.object({
+      interval: duration.default(1000).describe('how often the standby polls the primary\'s model'),
+    }).strict().optional().describe('hot backup: the standby syncs verified weights from the primary through the sync proxy'),
+  }).strict().default({ standbyPrecision: 'fp32' }),
   gateway: z.object({
     failover: z.boolean().default(true),
     attemptTimeoutMs: z.number().int().positive().optional(),

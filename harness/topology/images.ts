@@ -2,7 +2,7 @@
 // code, Dockerfile, onnxruntime version, model, base image), so an image is rebuilt only when one changes,
 // and the build context is staged under .build/ only when a build is needed.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
@@ -18,7 +18,8 @@ export interface ServiceImages {
 
 interface ImageOptions {
   baseImage: string;
-  modelDir: string;
+  /** One model directory per precision (fp32/, int8/), baked in at /models/. */
+  modelsDir: string;
 }
 
 const modules = join(projectRoot, 'node_modules');
@@ -46,8 +47,8 @@ function imageTag(service: ServiceName, code: Uint8Array, opts: ImageOptions): s
     .update(opts.baseImage);
   if (service === 'inference') {
     hash.update(readFileSync(join(modules, 'onnxruntime-node', 'package.json')));
-    // The manifest carries the weights' sha256, so it stands for the whole model directory.
-    hash.update(readFileSync(join(opts.modelDir, 'manifest.json')));
+    // A manifest carries its weights' sha256, so it stands for its whole model directory.
+    for (const precision of readdirSync(opts.modelsDir).sort()) hash.update(precision).update(readFileSync(join(opts.modelsDir, precision, 'manifest.json')));
   }
   return `failover-drill/${service}:${hash.digest('hex').slice(0, 16)}`;
 }
@@ -64,7 +65,7 @@ function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): stri
     const target = join(appDir, 'node_modules', 'onnxruntime-node');
     for (const part of ['package.json', 'dist', join('bin', 'napi-v6', 'linux', 'x64')]) cpSync(join(ort, part), join(target, part), { recursive: true });
     cpSync(join(modules, 'onnxruntime-common'), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
-    cpSync(opts.modelDir, join(context, 'model'), { recursive: true });
+    cpSync(opts.modelsDir, join(context, 'models'), { recursive: true });
   }
   return context;
 }

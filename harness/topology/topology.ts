@@ -1,10 +1,12 @@
 // The reference deployment a drill runs against (DESIGN.md):
 //   load -> gateway -> toxiproxy:primary -> primary ; gateway -> toxiproxy:standby -> standby
+//   standby -> toxiproxy:sync -> primary (hot-backup sync, when the scenario turns it on)
 // all on one labelled Docker network. Teardown removes everything carrying this run's label, so a step that
 // throws halfway leaves nothing behind either.
 import { ToxiProxyContainer, type CreatedProxy, type StartedToxiProxyContainer } from '@testcontainers/toxiproxy';
 import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import type { Role } from '../../services/common/contract';
+import { randomBytes } from 'node:crypto';
+import type { Precision, Role } from '../../services/common/contract';
 import { InfrastructureError } from '../errors';
 import type { ServiceImages } from './images';
 import { runLabels } from './labels';
@@ -23,13 +25,30 @@ export interface TopologyOptions {
   images: ServiceImages;
   toxiproxyImage: string;
   gateway: GatewayOptions;
+  /** The primary always serves fp32; the standby may run the int8 variant. */
+  standbyPrecision: Precision;
+  /** Interval of the standby's hot-backup sync from the primary (through the sync proxy); absent: no sync. */
+  syncIntervalMs?: number;
   /** Label the topology as kept: `drill clean` removes it, the sweep of dead runs does not. */
   keep?: boolean;
 }
 
-export interface Replica {
+/** Where a fault can be aimed: a replica, or the standby's sync link to the primary. */
+export type TargetName = Role | 'sync';
+
+/** A network path a fault can break: the proxy in front of it. */
+export interface Link {
+  name: TargetName;
+  proxy: CreatedProxy;
+}
+
+export interface Replica extends Link {
+  name: Role;
   role: Role;
   container: StartedTestContainer;
+  /** Where the model it serves lives in the container. */
+  modelDir: string;
+  precision: Precision;
   /** The Toxiproxy proxy the gateway reaches this replica through. */
   proxy: CreatedProxy;
   /**
@@ -45,8 +64,15 @@ export class Topology implements AsyncDisposable {
     readonly networkName: string,
     readonly toxiproxy: StartedToxiProxyContainer,
     readonly replicas: Record<Role, Replica>,
+    readonly syncLink: Link,
     readonly gateway: StartedTestContainer,
+    /** Bearer token of the replicas' admin API (reload), random per run. */
+    readonly adminToken: string,
   ) {}
+
+  target(name: TargetName): Link | Replica {
+    return name === 'sync' ? this.syncLink : this.replicas[name];
+  }
 
   get gatewayUrl(): string {
     return `http://${this.gateway.getHost()}:${this.gateway.getMappedPort(SERVICE_PORT)}`;
@@ -68,12 +94,14 @@ export class Topology implements AsyncDisposable {
   }
 }
 
-function replicaContainer(image: string, role: Role, networkName: string, labels: Record<string, string>): GenericContainer {
+function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
+  const sync = replica.syncFrom ? ['--sync-from', replica.syncFrom, '--sync-interval-ms', String(replica.syncIntervalMs)] : [];
   return new GenericContainer(image)
     .withNetworkMode(networkName)
-    .withNetworkAliases(role)
-    .withLabels({ ...labels, 'failover-drill.role': role })
-    .withCommand(['--model', '/models/default', '--port', String(SERVICE_PORT), '--role', role, '--name', role])
+    .withNetworkAliases(replica.role)
+    .withLabels({ ...labels, 'failover-drill.role': replica.role })
+    .withEnvironment({ DRILL_ADMIN_TOKEN: adminToken })
+    .withCommand(['--model', replica.modelDir, '--port', String(SERVICE_PORT), '--role', replica.role, '--name', replica.role, ...sync])
     .withExposedPorts(SERVICE_PORT)
     .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
     .withStartupTimeout(30_000);
@@ -85,15 +113,23 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const networkName = `failover-drill-${opts.runId}`;
   try {
     await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
-    const [toxiproxy, primary, standby] = await Promise.all([
-      new ToxiProxyContainer(opts.toxiproxyImage).withNetworkMode(networkName).withNetworkAliases('toxiproxy').withLabels(labels).start(),
-      replicaContainer(opts.images.inference, 'primary', networkName, labels).start(),
-      replicaContainer(opts.images.inference, 'standby', networkName, labels).start(),
-    ]);
-    // Sequential: the module picks the next free listen port from the current proxy list.
+    const adminToken = randomBytes(16).toString('hex');
+    const modelDir = (precision: Precision): string => `/models/${precision}`;
+    // Toxiproxy first: the standby's sync goes through it. Proxies are created in sequence because the
+    // module picks the next free listen port from the current proxy list.
+    const toxiproxy = await new ToxiProxyContainer(opts.toxiproxyImage).withNetworkMode(networkName).withNetworkAliases('toxiproxy').withLabels(labels).start();
     const primaryProxy = await toxiproxy.createProxy({ name: 'primary', upstream: `primary:${SERVICE_PORT}` });
     const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${SERVICE_PORT}` });
+    const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${SERVICE_PORT}` });
     const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.instance.listen.split(':').pop()}`;
+    const [primary, standby] = await Promise.all([
+      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32') }, networkName, labels, adminToken).start(),
+      replicaContainer(opts.images.inference, {
+        role: 'standby',
+        modelDir: modelDir(opts.standbyPrecision),
+        ...(opts.syncIntervalMs !== undefined ? { syncFrom: inNetwork(syncProxy), syncIntervalMs: opts.syncIntervalMs } : {}),
+      }, networkName, labels, adminToken).start(),
+    ]);
     const gatewayArgs = [
       '--primary', inNetwork(primaryProxy),
       '--standby', inNetwork(standbyProxy),
@@ -110,10 +146,13 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
       .withStartupTimeout(30_000)
       .start();
-    const replica = (role: Role, container: StartedTestContainer, proxy: CreatedProxy): Replica => ({
+    const replica = (role: Role, container: StartedTestContainer, proxy: CreatedProxy, precision: Precision): Replica => ({
+      name: role,
       role,
       container,
       proxy,
+      precision,
+      modelDir: modelDir(precision),
       async directUrl() {
         const ports = (await docker.getContainer(container.getId()).inspect()).NetworkSettings.Ports[`${SERVICE_PORT}/tcp`];
         const hostPort = ports?.[0]?.HostPort;
@@ -122,9 +161,9 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       },
     });
     return new Topology(opts.runId, networkName, toxiproxy, {
-      primary: replica('primary', primary, primaryProxy),
-      standby: replica('standby', standby, standbyProxy),
-    }, gateway);
+      primary: replica('primary', primary, primaryProxy, 'fp32'),
+      standby: replica('standby', standby, standbyProxy, opts.standbyPrecision),
+    }, { name: 'sync', proxy: syncProxy }, gateway, adminToken);
   } catch (cause) {
     await sweep({ onlyDead: false, runId: opts.runId }).catch(() => undefined);
     throw new InfrastructureError(`starting the topology for run ${opts.runId} failed: ${(cause as Error).message}`, { cause });

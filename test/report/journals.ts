@@ -30,7 +30,7 @@ export function hostileJournal(name = 'hostile'): Journal {
     verdict: 'fail',
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:00:10.000Z',
-    environment: { node: 'v20.0.0', platform: 'linux-x64', images: { [HOSTILE]: HOSTILE }, model: { version: HOSTILE, sha256: 'ab'.repeat(32) }, seed: 7 },
+    environment: { node: 'v20.0.0', platform: 'linux-x64', images: { [HOSTILE]: HOSTILE }, models: { [HOSTILE]: { version: HOSTILE, sha256: 'ab'.repeat(32), bytes: 1 } }, seed: 7 },
     timing: { topologyUpMs: 1000, loadMs: 4000, totalMs: 10_000 },
     faults: [{ fault: HOSTILE, target: 'primary', at: 1000, attributes: { note: HOSTILE }, injectedAtMs: 1000 }],
     steadyState: { before: { ok: true, elapsedMs: 100 }, after: { ok: false, detail: `primary not ready: ${HOSTILE}`, elapsedMs: 15_000 } },

@@ -1,0 +1,74 @@
+// The real k6 binary (installed by `npm run setup`) against a stand-in gateway on loopback.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { RequestRecord } from '../measure/records';
+import { installedK6, K6_START_LEAD_MS, runK6Load } from './k6-driver';
+import { loadShortfall } from './open-load';
+import { makeJudge } from './reference';
+
+const RATE = 100;
+const DURATION_MS = 1000;
+const BODIES = Array.from({ length: 8 }, (_, userId) => JSON.stringify({ userId, userFeatures: [], candidates: [] }));
+const scoresFor = (userId: number): number[] => [userId / 10, 1 - userId / 10];
+/** Every 10th request the stand-in refuses like a gateway with no replica; user 3 always gets a wrong answer. */
+const judge = makeJudge([{ sha256: 'stub', precision: 'fp32', scores: BODIES.map((_, u) => Float32Array.from(scoresFor(u))) }]);
+
+function standInGateway(): Promise<{ server: Server; url: string; received: () => number }> {
+  let received = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const n = received++;
+      const { userId } = JSON.parse(body) as { userId: number };
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('x-served-by', n % 2 ? 'standby' : 'primary');
+      res.setHeader('x-failover', n % 2 ? 'retry' : 'none');
+      if (n % 10 === 9) {
+        res.writeHead(503).end(JSON.stringify({ error: { code: 'no_healthy_replica', message: 'neither replica answered' } }));
+        return;
+      }
+      const scores = userId === 3 ? [9, 9] : scoresFor(userId);
+      res.end(JSON.stringify({ scores, ranking: [0, 1], model: { version: 'v', sha256: 'stub', precision: 'fp32' }, replica: { name: 'r', role: 'primary' } }));
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => received });
+  }));
+}
+
+it(`k6 sends ${RATE} req/s for ${DURATION_MS} ms on schedule and every request becomes a complete record`, async () => {
+  // Throws "run `npm run setup`" when k6 is not installed: this test must not pass without the real binary.
+  const k6 = installedK6();
+  const gateway = await standInGateway();
+  try {
+    const live: RequestRecord[] = [];
+    const t0 = performance.now() + K6_START_LEAD_MS;
+    const records = await runK6Load({ url: gateway.url, rate: RATE, durationMs: DURATION_MS, timeoutMs: 1000, bodies: BODIES, t0, onRecord: (r) => live.push(r) }, judge, k6);
+
+    expect(records).toHaveLength((RATE * DURATION_MS) / 1000);
+    expect(gateway.received()).toBe(records.length);
+    expect(live).toHaveLength(records.length);
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
+    for (const r of records) {
+      expect(r.request).toBe(r.seq % BODIES.length);
+      expect(r.scheduledMs).toBeCloseTo(r.seq * 10, 6);
+      // On the harness clock: sent in its slot (Date.now() has 1 ms steps), answered after it was sent.
+      expect(r.sentMs).toBeGreaterThan(r.scheduledMs - 1.5);
+      expect(r.doneMs).toBeGreaterThan(r.sentMs);
+      expect(r.doneMs - r.sentMs).toBeLessThan(1000);
+      expect(r.servedBy).toMatch(/^(primary|standby)$/);
+      expect(r.failover).toMatch(/^(none|retry)$/);
+    }
+    // The runner's own acceptance of a load (no request missing, at most 1% late) holds for k6's.
+    expect(loadShortfall(records, (RATE * DURATION_MS) / 1000)).toBeUndefined();
+    expect(new Set(records.map((r) => r.status))).toEqual(new Set([200, 503]));
+    expect(records.filter((r) => r.status === 503).every((r) => r.error === 'no_healthy_replica')).toBe(true);
+    const answered = records.filter((r) => r.status === 200);
+    expect(answered.filter((r) => r.wrong).map((r) => r.request)).toEqual(answered.filter((r) => r.request === 3).map(() => 3));
+    expect(answered.filter((r) => !r.wrong).every((r) => (r.maxAbsDelta ?? Infinity) < 1e-6)).toBe(true);
+  } finally {
+    gateway.server.close();
+  }
+}, 30_000);
