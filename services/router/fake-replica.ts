@@ -12,14 +12,20 @@ export interface FakeReplica {
   rankRequests: number;
   /** GET /readyz requests received. */
   readyzRequests: number;
+  /** POST /v1/rank requests whose client went away before the answer was complete (e.g. a cancelled hedge). */
+  abandonedRequests: number;
   /** Body bytes of the last successful answer, to check the gateway passes them through unchanged. */
   lastAnswer: Buffer | null;
   behaviour: RankBehaviour;
   /** The behaviour a replica starts with: a valid answer for the request. */
   readonly answersCorrectly: RankBehaviour;
   ready: boolean;
+  /** The model sha256 the replica reports on GET /readyz and in its answers. */
+  sha256: string;
   close(): Promise<void>;
 }
+
+export const FAKE_MODEL_SHA256 = 'ab'.repeat(32);
 
 export function scoresFor(req: RankRequest): number[] {
   return req.candidates.map((c) => c.itemId / 1000);
@@ -31,19 +37,27 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
     url: '',
     rankRequests: 0,
     readyzRequests: 0,
+    abandonedRequests: 0,
     lastAnswer: null,
     behaviour: correct,
     answersCorrectly: correct,
     ready: true,
+    sha256: FAKE_MODEL_SHA256,
     close: async () => {},
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/readyz') {
       replica.readyzRequests += 1;
-      res.writeHead(replica.ready ? 200 : 503).end(JSON.stringify({ ready: replica.ready }));
+      const body = replica.ready
+        ? { status: 'ready', model: { name: 'fake', version: 'v1', sha256: replica.sha256, precision: 'fp32' } }
+        : { error: { code: 'not_ready', message: 'the fake replica is told it is not ready' } };
+      res.writeHead(replica.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
     replica.rankRequests += 1;
+    res.on('close', () => {
+      if (!res.writableFinished) replica.abandonedRequests += 1;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => replica.behaviour(JSON.parse(Buffer.concat(chunks).toString('utf8')) as RankRequest, res));
@@ -63,7 +77,7 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
         JSON.stringify({
           scores,
           ranking: rankingOf(scores),
-          model: { version: 'v1', sha256: 'ab'.repeat(32), precision: 'fp32' },
+          model: { version: 'v1', sha256: replica.sha256, precision: 'fp32' },
           replica: { name: `fake-${replicaRole}`, role: replicaRole },
         }),
       );
@@ -87,6 +101,13 @@ export const resetsMidResponse: RankBehaviour = (_req, res) => {
   res.write('{"scores":[0.1,');
   setTimeout(() => res.socket?.resetAndDestroy(), 5);
 };
+
+/** Answers like `behaviour` after `ms` milliseconds (an overloaded or throttled replica). */
+export function delayed(ms: number, behaviour: RankBehaviour): RankBehaviour {
+  return (req, res) => {
+    setTimeout(() => behaviour(req, res), ms);
+  };
+}
 
 /** Never answers (a frozen process). */
 export const hangs: RankBehaviour = () => {};

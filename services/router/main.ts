@@ -11,6 +11,17 @@ interface RouterCliOptions {
   probeIntervalMs: number;
   failureThreshold: number;
   recoveryThreshold: number;
+  slowThreshold: number;
+  probeTimeoutMs: number;
+  healthyProbeIntervalMs: number;
+  flapWindowMs: number;
+  hedging: boolean;
+  hedgeDelayMs?: number;
+  hedgePercentile: number;
+  hedgeMinDelayMs: number;
+  hedgeInitialDelayMs: number;
+  hedgeWindowSize: number;
+  allowedSha256?: string[];
 }
 
 /** `router`: the failover gateway as a CLI, standalone or mounted as `drill serve router`. */
@@ -24,26 +35,80 @@ export function routerCommand(): Command {
     .option('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica', parseInteger(1), ROUTER_DEFAULTS.attemptTimeoutMs)
     .option('--no-failover', 'forward to the primary only (negative control)')
     .addOption(
-      new Option('--probe-interval-ms <n>', 'how often a replica marked down is probed on GET /readyz')
+      new Option('--probe-interval-ms <n>', 'how often a replica with an open breaker (or a model still to learn) is probed on GET /readyz')
         .argParser(parseInteger(1))
         .default(ROUTER_DEFAULTS.probeIntervalMs),
     )
     .addOption(
-      new Option('--failure-threshold <n>', 'consecutive 5xx or invalid answers that mark a replica down')
+      new Option('--healthy-probe-interval-ms <n>', 'how often a replica taking traffic is probed on GET /readyz (not ready: skipped)')
+        .argParser(parseInteger(1))
+        .default(ROUTER_DEFAULTS.healthyProbeIntervalMs),
+    )
+    .addOption(
+      new Option('--probe-timeout-ms <n>', 'deadline for one GET /readyz probe')
+        .argParser(parseInteger(1))
+        .default(ROUTER_DEFAULTS.probeTimeoutMs),
+    )
+    .addOption(
+      new Option('--failure-threshold <n>', 'consecutive 5xx, invalid or wrong-model answers that open a replica\'s breaker')
         .argParser(parseInteger(1))
         .default(ROUTER_DEFAULTS.failureThreshold),
     )
     .addOption(
-      new Option('--recovery-threshold <n>', 'consecutive healthy probes before a down replica takes traffic again')
+      new Option('--slow-threshold <n>', 'consecutive lost hedges (the other replica answered first) that open a replica\'s breaker')
+        .argParser(parseInteger(1))
+        .default(ROUTER_DEFAULTS.slowThreshold),
+    )
+    .addOption(
+      new Option('--recovery-threshold <n>', 'consecutive healthy probes before a replica with an open breaker takes traffic again')
         .argParser(parseInteger(1))
         .default(ROUTER_DEFAULTS.recoveryThreshold),
+    )
+    .addOption(
+      new Option('--flap-window-ms <n>', 'a replica failing again this soon after recovering needs twice the healthy probes (up to 8x)')
+        .argParser(parseInteger(0))
+        .default(ROUTER_DEFAULTS.flapWindowMs),
+    )
+    .option('--no-hedging', 'never hedge: try the standby only after the primary fails')
+    .addOption(
+      new Option('--hedge-delay-ms <n>', 'fixed hedge delay, instead of the adaptive percentile of recent latency').argParser(parseInteger(0)),
+    )
+    .addOption(
+      new Option('--hedge-percentile <n>', 'percentile of recent answer latency after which the adaptive hedge fires')
+        .argParser(parseInteger(1, 100))
+        .default(ROUTER_DEFAULTS.hedgePercentile),
+    )
+    .addOption(
+      new Option('--hedge-min-delay-ms <n>', 'floor of the adaptive hedge delay')
+        .argParser(parseInteger(0))
+        .default(ROUTER_DEFAULTS.hedgeMinDelayMs),
+    )
+    .addOption(
+      new Option('--hedge-initial-delay-ms <n>', 'hedge delay until a replica has 10 sampled answers')
+        .argParser(parseInteger(0))
+        .default(ROUTER_DEFAULTS.hedgeInitialDelayMs),
+    )
+    .addOption(
+      new Option('--hedge-window-size <n>', 'recent answers per replica the adaptive hedge delay is computed over')
+        .argParser(parseInteger(10))
+        .default(ROUTER_DEFAULTS.hedgeWindowSize),
+    )
+    .addOption(
+      new Option('--allowed-sha256 <list>', 'comma-separated model sha256 values answers may claim (default: learned from each replica\'s /readyz)')
+        .argParser(parseShaList),
     )
     .action(async (opts: RouterCliOptions) => {
       const router = await startRouter({
         ...opts,
-        onStateChange: (change) => log(change.state === 'down' ? 'warn' : 'info', `replica ${change.state}`, { ...change }),
+        onStateChange: (change) => log(change.breaker === 'open' ? 'warn' : 'info', `breaker ${change.breaker}`, { ...change }),
       });
-      log('info', 'router listening', { url: router.url, primary: opts.primary, standby: opts.standby, failover: opts.failover });
+      log('info', 'router listening', {
+        url: router.url,
+        primary: opts.primary,
+        standby: opts.standby,
+        failover: opts.failover,
+        hedging: opts.hedging,
+      });
       const shutdown = (signal: NodeJS.Signals) => {
         log('info', 'router stopping', { signal });
         router.close().then(
@@ -74,6 +139,13 @@ function parseOrigin(value: string): string {
     throw new InvalidArgumentError(`It must be an origin without a path or query, such as ${url.origin}.`);
   }
   return url.origin;
+}
+
+function parseShaList(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim().toLowerCase());
+  const bad = list.find((s) => !/^[0-9a-f]{64}$/.test(s));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not a sha256 (64 hex digits).`);
+  return list;
 }
 
 function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {

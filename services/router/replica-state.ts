@@ -1,21 +1,38 @@
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhenResult, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Role } from '../common/contract';
 
-/** How an attempt against a replica failed; decides how hard the replica is penalised. */
-export type FailureKind = 'connection' | 'timeout' | 'server_error' | 'invalid_body';
+/**
+ * How an attempt against a replica failed; decides how hard the replica is penalised.
+ * `slow`: it was overtaken by a hedge on the other replica. `cancelled`: it was the hedge and lost the race,
+ * which is no fault of the replica's.
+ */
+export type FailureKind = 'connection' | 'timeout' | 'server_error' | 'invalid_body' | 'wrong_model' | 'slow' | 'cancelled';
+
+/** Failures the breaker counts towards failureThreshold; `slow` has its own threshold, `cancelled` none. */
+const COUNTED: ReadonlySet<FailureKind> = new Set(['connection', 'timeout', 'server_error', 'invalid_body', 'wrong_model']);
+/** A replica that fails again within the flap window must pass twice as many probes, up to this factor. */
+const MAX_FLAP_FACTOR = 8;
 
 export interface HealthThresholds {
-  /** Consecutive 5xx / invalid-body failures that mark a replica down (connection failures and timeouts mark it down at once). */
+  /** Consecutive failures (5xx, invalid or wrong-model answers) that open the breaker. */
   failureThreshold: number;
-  /** Consecutive healthy /readyz probes that bring a down replica back. */
+  /** Consecutive lost hedges (overtaken by the other replica, no answer in between) that open the breaker. */
+  slowThreshold: number;
+  /** Consecutive healthy /readyz probes that close an open breaker. */
   recoveryThreshold: number;
+  /** A replica that fails again within this many ms of recovering is flapping: its next recovery needs twice the probes. */
+  flapWindowMs: number;
 }
 
 export interface ReplicaSnapshot {
   role: Role;
   url: string;
   state: 'up' | 'down';
+  breaker: 'closed' | 'open';
   consecutiveFailures: number;
   consecutiveHealthyProbes: number;
+  /** Healthy probes the replica needs to recover; grows while it flaps. */
+  requiredHealthyProbes: number;
   /** The last failed client request; probes never overwrite it. */
   lastError: { kind: FailureKind; message: string; at: string } | null;
   lastProbe: { healthy: boolean; message: string; at: string } | null;
@@ -25,17 +42,35 @@ export interface ReplicaStateChange {
   role: Role;
   url: string;
   state: 'up' | 'down';
+  breaker: 'closed' | 'open';
   reason: string;
 }
 
+interface Outcome {
+  outcome: 'answer' | 'failure';
+  kind?: FailureKind;
+}
+
+/** An attempt's outcome with whether the breaker counts it as a failure. */
+interface Judged<R extends Outcome> {
+  result: R;
+  counted: boolean;
+}
+
 /**
- * Up/down bookkeeping for one replica. Real traffic marks a replica down; only /readyz probes bring it back,
- * so a failed replica costs no client request a timeout until it has proven itself healthy again.
+ * One replica's circuit breaker (cockatiel, counting consecutive failures). Real traffic opens it; only
+ * /readyz probes close it, never a trial client request: an opened breaker is held open (isolated) until the
+ * replica passes `requiredHealthyProbes` probes in a row, so a failed replica costs no client request until it
+ * has proven itself healthy again.
  */
 export class ReplicaState {
-  private down = false;
-  private consecutiveFailures = 0;
+  private readonly counter: ConsecutiveBreaker;
+  private readonly breaker: CircuitBreakerPolicy;
+  private hold: { dispose(): void } | undefined;
   private consecutiveHealthyProbes = 0;
+  private consecutiveSlow = 0;
+  private requiredHealthyProbes: number;
+  private upSince = Number.NEGATIVE_INFINITY;
   private lastError: ReplicaSnapshot['lastError'] = null;
   private lastProbe: ReplicaSnapshot['lastProbe'] = null;
 
@@ -44,35 +79,72 @@ export class ReplicaState {
     readonly url: string,
     private readonly thresholds: HealthThresholds,
     private readonly onChange: (change: ReplicaStateChange) => void,
-  ) {}
+  ) {
+    this.requiredHealthyProbes = thresholds.recoveryThreshold;
+    this.counter = new ConsecutiveBreaker(thresholds.failureThreshold);
+    this.breaker = circuitBreaker(
+      handleWhenResult((r) => (r as Judged<Outcome>).counted),
+      // Never half-open on a timer: recovery is the probes' decision (see holdOpen).
+      { breaker: this.counter, halfOpenAfter: Number.POSITIVE_INFINITY },
+    );
+    this.breaker.onBreak((reason) => {
+      if ('isolated' in reason) return;
+      const last = 'value' in reason ? (reason.value as Judged<Outcome & { message?: string }>).result : undefined;
+      this.holdOpen(`${thresholds.failureThreshold} consecutive failures, the last ${last?.kind}: ${last?.message}`);
+    });
+  }
 
   get isUp(): boolean {
-    return !this.down;
+    return this.breaker.state === CircuitState.Closed;
   }
 
-  recordSuccess(): void {
-    this.consecutiveFailures = 0;
-  }
-
-  recordFailure(kind: FailureKind, message: string): void {
-    this.consecutiveFailures += 1;
-    this.lastError = { kind, message, at: new Date().toISOString() };
-    // A refused, reset or silent replica will very likely do the same to the next request: stop sending at once.
-    const immediate = kind === 'connection' || kind === 'timeout';
-    if (!this.down && (immediate || this.consecutiveFailures >= this.thresholds.failureThreshold)) {
-      this.setDown(true, `${kind}: ${message}`);
+  /**
+   * Runs one attempt through the breaker, which counts its outcome. Callers skip a replica that is not up;
+   * one that does not (the no-failover negative control) has its attempt run outside the open breaker.
+   * `isLastResort`: whether no other replica is up when the outcome is known. A timeout there is recorded but
+   * not counted: opening the last breaker would turn a slow 503 into a burst of fast ones, and after a stall of
+   * the gateway itself, into 503s for answers that would have come.
+   */
+  async run<R extends Outcome & { message?: string }>(attempt: () => Promise<R>, isLastResort = () => false): Promise<R> {
+    const judged = async (): Promise<Judged<R>> => {
+      const result = await attempt();
+      const kind = result.kind;
+      const counted = result.outcome === 'failure' && COUNTED.has(kind!) && !(kind === 'timeout' && isLastResort());
+      return { result, counted };
+    };
+    const { result, counted } = await (this.isUp ? this.breaker.execute(judged) : judged());
+    if (result.outcome === 'answer') {
+      this.consecutiveSlow = 0;
+      return result;
     }
+    const kind = result.kind!;
+    if (kind === 'cancelled') return result;
+    this.lastError = { kind, message: result.message ?? '', at: new Date().toISOString() };
+    const reason = `${kind}: ${result.message}`;
+    // A refused or reset connection, or a silent replica, will very likely do the same to the next request.
+    if (counted && (kind === 'connection' || kind === 'timeout')) this.holdOpen(reason);
+    if (kind === 'slow' && ++this.consecutiveSlow >= this.thresholds.slowThreshold) {
+      this.holdOpen(`${this.consecutiveSlow} hedges in a row answered before it, the last ${reason}`);
+    }
+    return result;
   }
 
-  recordProbe(healthy: boolean, message: string): void {
+  /** One /readyz probe; `opensBreaker`: a failed probe takes the replica out of traffic (see Upstream.probe). */
+  recordProbe(healthy: boolean, message: string, opensBreaker = false): void {
     this.lastProbe = { healthy, message, at: new Date().toISOString() };
     if (!healthy) {
       this.consecutiveHealthyProbes = 0;
+      if (opensBreaker) this.holdOpen(`readiness probe: ${message}`);
       return;
     }
     this.consecutiveHealthyProbes += 1;
-    if (this.down && this.consecutiveHealthyProbes >= this.thresholds.recoveryThreshold) {
-      this.setDown(false, `${this.consecutiveHealthyProbes} consecutive healthy readiness probes`);
+    if (this.hold && this.consecutiveHealthyProbes >= this.requiredHealthyProbes) {
+      this.hold.dispose();
+      this.hold = undefined;
+      this.counter.state = 0;
+      this.consecutiveSlow = 0;
+      this.upSince = performance.now();
+      this.changed(`${this.consecutiveHealthyProbes} consecutive healthy readiness probes`);
     }
   }
 
@@ -80,18 +152,29 @@ export class ReplicaState {
     return {
       role: this.role,
       url: this.url,
-      state: this.down ? 'down' : 'up',
-      consecutiveFailures: this.consecutiveFailures,
+      state: this.isUp ? 'up' : 'down',
+      breaker: this.isUp ? 'closed' : 'open',
+      consecutiveFailures: this.counter.state,
       consecutiveHealthyProbes: this.consecutiveHealthyProbes,
+      requiredHealthyProbes: this.requiredHealthyProbes,
       lastError: this.lastError,
       lastProbe: this.lastProbe,
     };
   }
 
-  private setDown(down: boolean, reason: string): void {
-    this.down = down;
+  private holdOpen(reason: string): void {
+    if (this.hold) return;
+    this.hold = this.breaker.isolate();
     this.consecutiveHealthyProbes = 0;
-    if (!down) this.consecutiveFailures = 0;
-    this.onChange({ role: this.role, url: this.url, state: down ? 'down' : 'up', reason });
+    const flapping = performance.now() - this.upSince < this.thresholds.flapWindowMs;
+    this.requiredHealthyProbes = flapping
+      ? Math.min(this.requiredHealthyProbes * 2, this.thresholds.recoveryThreshold * MAX_FLAP_FACTOR)
+      : this.thresholds.recoveryThreshold;
+    this.changed(reason);
+  }
+
+  private changed(reason: string): void {
+    const up = this.isUp;
+    this.onChange({ role: this.role, url: this.url, state: up ? 'up' : 'down', breaker: up ? 'closed' : 'open', reason });
   }
 }

@@ -1,5 +1,5 @@
 import type { RankRequest } from '../common/contract';
-import { answers, hangs, refusedUrl, resetsMidResponse, scoresFor, startFakeReplica, type FakeReplica } from './fake-replica';
+import { answers, delayed, FAKE_MODEL_SHA256, hangs, refusedUrl, resetsMidResponse, scoresFor, startFakeReplica, type FakeReplica } from './fake-replica';
 import { startRouter, type RouterOptions, type StartedRouter } from './server';
 
 const ATTEMPT_TIMEOUT_MS = 150;
@@ -130,7 +130,7 @@ describe('router, failing primary', () => {
 
   it('retries on the standby when the primary resets the socket mid-response', async () => {
     primary.behaviour = resetsMidResponse;
-    await start();
+    await start({ hedging: false });
     const res = await rank();
     expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
     expect([primary.rankRequests, standby.rankRequests]).toEqual([1, 1]);
@@ -139,7 +139,7 @@ describe('router, failing primary', () => {
   it('retries on the standby after one attempt timeout when the primary hangs, and stops waiting on it', async () => {
     primary.behaviour = hangs;
     primary.ready = false;
-    await start();
+    await start({ hedging: false });
     const first = await rank();
     expect([first.status, first.servedBy, first.failover]).toEqual([200, 'standby', 'retry']);
     expect(first.elapsedMs).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS - 5);
@@ -192,7 +192,7 @@ describe('router, failing primary', () => {
     primary.behaviour = resetsMidResponse;
     primary.ready = false;
     const changes: string[] = [];
-    await start({ recoveryThreshold: 3, onStateChange: (c) => changes.push(`${c.role} ${c.state}`) });
+    await start({ hedging: false, recoveryThreshold: 3, onStateChange: (c) => changes.push(`${c.role} ${c.state}`) });
     expect((await rank()).servedBy).toBe('standby');
     await waitFor(async () => primary.readyzRequests >= 3, 'three readiness probes of the down primary');
     expect((await rank()).servedBy).toBe('standby');
@@ -207,6 +207,25 @@ describe('router, failing primary', () => {
     expect([res.status, res.servedBy, res.failover]).toEqual([200, 'primary', 'none']);
     expect(res.json.replica.role).toBe('primary');
     expect(changes).toEqual(['primary down', 'primary up']);
+  });
+});
+
+describe('router, fail-back', () => {
+  it('loses no request while traffic moves back to the recovered primary', async () => {
+    primary.behaviour = resetsMidResponse;
+    await start({ hedging: false, recoveryThreshold: 2 });
+    expect((await rank()).servedBy).toBe('standby');
+    primary.behaviour = primary.answersCorrectly;
+    const statuses: number[] = [];
+    const servedBy: Array<string | null> = [];
+    const deadline = Date.now() + 2000;
+    while (servedBy.at(-1) !== 'primary' && Date.now() < deadline) {
+      const res = await Promise.all([rank(), rank(), rank()]);
+      statuses.push(...res.map((r) => r.status));
+      servedBy.push(...res.map((r) => r.servedBy));
+    }
+    expect(servedBy.at(-1)).toBe('primary');
+    expect(statuses.every((s) => s === 200)).toBe(true);
   });
 });
 
@@ -227,6 +246,16 @@ describe('router, no healthy replica', () => {
     expect([next.status, next.attempts]).toEqual([503, '0']);
   });
 
+  it('answers 503 within one attempt timeout when both replicas hang, hedge included', async () => {
+    primary.behaviour = hangs;
+    standby.behaviour = hangs;
+    await start({ hedgeDelayMs: 10 });
+    const res = await rank();
+    expect([res.status, res.attempts]).toEqual([503, '2']);
+    expect(res.json.error.code).toBe('no_healthy_replica');
+    expect(res.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 150);
+  });
+
   it('with failover disabled, answers an error instead of using the standby when the primary is down', async () => {
     await start({ failover: false, primary: await refusedUrl() });
     for (let i = 0; i < 3; i += 1) {
@@ -242,6 +271,247 @@ describe('router, no healthy replica', () => {
     await start({ failover: false, failureThreshold: 1 });
     for (let i = 0; i < 3; i += 1) expect((await rank()).status).toBe(503);
     expect([primary.rankRequests, standby.rankRequests]).toEqual([3, 0]);
+  });
+});
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function metricsText(): Promise<string> {
+  return (await fetch(`${router!.url}/metrics`)).text();
+}
+
+describe('router, hedging against a slow primary', () => {
+  const HEDGE_DELAY_MS = 20;
+  const SLOW_MS = 1000;
+
+  it('answers from the standby soon after the hedge delay, cancels the slow attempt, then skips the primary', async () => {
+    primary.behaviour = delayed(SLOW_MS, primary.answersCorrectly);
+    const changes: string[] = [];
+    await start({
+      hedgeDelayMs: HEDGE_DELAY_MS,
+      slowThreshold: 3,
+      attemptTimeoutMs: 2 * SLOW_MS,
+      // Slow /v1/rank but a fast /readyz: keep probes from closing the breaker during the test.
+      probeIntervalMs: 10_000,
+      onStateChange: (c) => changes.push(`${c.role} ${c.breaker}: ${c.reason}`),
+    });
+    const results = [];
+    for (let i = 0; i < 20; i += 1) results.push(await rank());
+
+    expect(results.every((r) => r.status === 200 && r.servedBy === 'standby')).toBe(true);
+    expect(results.map((r) => r.failover)).toEqual([...Array(3).fill('hedge'), ...Array(17).fill('breaker')]);
+    expect(results[0]!.attempts).toBe('2');
+    const latencies = results.map((r) => r.elapsedMs);
+    expect(Math.min(...latencies.slice(0, 3))).toBeGreaterThanOrEqual(HEDGE_DELAY_MS - 2);
+    // Bounds generous for a busy two-core machine; the point is the primary's 1 s never shows.
+    expect(percentile(latencies, 99)).toBeLessThan(HEDGE_DELAY_MS + 100);
+    // Only the three hedged requests reached the primary, and each was abandoned, not left to finish.
+    expect(primary.rankRequests).toBe(3);
+    await waitFor(async () => primary.abandonedRequests === 3, 'the slow attempts to be cancelled');
+    expect(changes).toEqual([
+      expect.stringMatching(/^primary open: 3 hedges in a row answered before it, the last slow: no answer before the standby's hedge answered/),
+    ]);
+  });
+
+  it('keeps the primary answer when it arrives before the hedge, and does not count the lost hedge against the standby', async () => {
+    primary.behaviour = delayed(40, primary.answersCorrectly);
+    standby.behaviour = delayed(400, standby.answersCorrectly);
+    await start({ hedgeDelayMs: 5 });
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'primary', 'none', '2']);
+    expect(res.elapsedMs).toBeLessThan(300);
+    await waitFor(async () => standby.abandonedRequests === 1, 'the losing hedge to be cancelled');
+    const state = await routing();
+    expect(state.replicas.primary.consecutiveFailures).toBe(0);
+    expect(state.replicas.standby).toMatchObject({ state: 'up', consecutiveFailures: 0, lastError: null });
+  });
+
+  it('adapts the hedge delay to a high percentile of the primary latency', async () => {
+    primary.behaviour = delayed(10, primary.answersCorrectly);
+    // p90 of 40 samples ignores the three slowest, so a stray slow timer on a busy test machine does not count.
+    await start({ hedgeMinDelayMs: 2, hedgePercentile: 90 });
+    for (let i = 0; i < 40; i += 1) await rank();
+    const { hedgeDelayMs } = (await routing()).replicas.primary;
+    expect(hedgeDelayMs).toBeGreaterThanOrEqual(10);
+    // Loose: timers run late on a busy machine; the point is the delay tracks ~10 ms, far from the 1 s below.
+    expect(hedgeDelayMs).toBeLessThan(100);
+
+    primary.behaviour = delayed(SLOW_MS, primary.answersCorrectly);
+    const res = await rank();
+    expect([res.servedBy, res.failover]).toEqual(['standby', 'hedge']);
+    expect(res.elapsedMs).toBeLessThan(hedgeDelayMs + 100);
+  });
+
+  it('does not hedge when hedging is off: a slow primary answers, however slowly', async () => {
+    primary.behaviour = delayed(60, primary.answersCorrectly);
+    await start({ hedging: false });
+    const res = await rank();
+    expect([res.servedBy, res.failover, res.attempts]).toEqual(['primary', 'none', '1']);
+    expect(res.elapsedMs).toBeGreaterThanOrEqual(55);
+    expect(standby.rankRequests).toBe(0);
+  });
+
+  it('answers 503 when the hedge fails too and the slow primary times out', async () => {
+    primary.behaviour = hangs;
+    standby.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+    await start({ hedgeDelayMs: 10 });
+    const res = await rank();
+    expect([res.status, res.attempts]).toEqual([503, '2']);
+    expect(res.json.error.message).toMatch(/standby \(server_error\).*primary \(timeout\)/);
+    expect(res.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 100);
+  });
+});
+
+describe('router, circuit breakers', () => {
+  it('reports breaker transitions as events with the reason, and skips an open breaker without a request', async () => {
+    primary.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+    primary.ready = false;
+    const changes: Array<Record<string, unknown>> = [];
+    await start({ failureThreshold: 2, hedging: false, onStateChange: (c) => changes.push({ ...c }) });
+    await rank();
+    await rank();
+    expect(changes).toEqual([
+      expect.objectContaining({ role: 'primary', state: 'down', breaker: 'open', reason: expect.stringMatching(/2 consecutive failures, the last server_error: POST \/v1\/rank answered 500/) }),
+    ]);
+    const skipped = await rank();
+    expect([skipped.servedBy, skipped.failover, skipped.attempts]).toEqual(['standby', 'breaker', '1']);
+    expect(primary.rankRequests).toBe(2);
+  });
+
+  it('takes a replica that says it is not ready out of traffic at the next health check, without spending a request', async () => {
+    await start({ healthyProbeIntervalMs: 30 });
+    expect((await rank()).servedBy).toBe('primary');
+    primary.ready = false;
+    await waitFor(async () => (await routing()).replicas.primary.state === 'down', 'a health check to open the primary breaker');
+    expect((await routing()).replicas.primary.lastProbe.message).toBe('GET /readyz answered 503');
+    const res = await rank();
+    expect([res.servedBy, res.failover, res.attempts]).toEqual(['standby', 'breaker', '1']);
+    expect(primary.rankRequests).toBe(1);
+  });
+
+  it('keeps the last replica up in traffic after timeouts, since opening it would only turn slow 503s into fast ones', async () => {
+    standby.behaviour = hangs;
+    await start({ primary: await refusedUrl(), hedging: false, failureThreshold: 2 });
+    const first = await rank();
+    expect([first.status, first.attempts]).toEqual([503, '2']);
+    expect(first.json.error.message).toMatch(/primary \(connection\).*standby \(timeout\)/);
+    const second = await rank();
+    expect([second.status, second.attempts]).toEqual([503, '1']);
+    expect((await routing()).replicas.standby).toMatchObject({ state: 'up', consecutiveFailures: 0, lastError: { kind: 'timeout' } });
+
+    standby.behaviour = standby.answersCorrectly;
+    const third = await rank();
+    expect([third.status, third.servedBy, third.failover]).toEqual([200, 'standby', 'breaker']);
+  });
+
+  it('opens the breaker after slowThreshold lost hedges, not before', async () => {
+    primary.behaviour = delayed(200, primary.answersCorrectly);
+    await start({ hedgeDelayMs: 5, slowThreshold: 4, probeIntervalMs: 10_000 });
+    for (let i = 0; i < 3; i += 1) expect((await rank()).failover).toBe('hedge');
+    expect((await routing()).replicas.primary.state).toBe('up');
+    expect((await rank()).failover).toBe('hedge');
+    expect((await routing()).replicas.primary.state).toBe('down');
+    expect((await rank()).failover).toBe('breaker');
+  });
+
+  it('needs twice the healthy probes after failing again soon after recovering (flapping)', async () => {
+    primary.behaviour = resetsMidResponse;
+    await start({ hedging: false, recoveryThreshold: 2, flapWindowMs: 10_000 });
+    await rank();
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'down', requiredHealthyProbes: 2 });
+    await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to recover');
+
+    await rank();
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'down', requiredHealthyProbes: 4 });
+    await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to recover again');
+    expect((await routing()).replicas.primary.consecutiveHealthyProbes).toBe(4);
+  });
+});
+
+describe('router, model identity', () => {
+  it('retries on the standby when the primary answers with a model it did not start with', async () => {
+    await start();
+    primary.sha256 = 'cd'.repeat(32);
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
+    expect((await routing()).replicas.primary.lastError).toMatchObject({
+      kind: 'wrong_model',
+      message: `the 2xx answer claims model sha256 ${'cd'.repeat(32)} is not in the allowed set`,
+    });
+  });
+
+  it('learns each replica\'s model at start, so a standby on another model (e.g. int8) is allowed', async () => {
+    standby.sha256 = 'ee'.repeat(32);
+    primary.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+    await start();
+    const res = await rank();
+    expect([res.status, res.servedBy]).toEqual([200, 'standby']);
+    expect((await routing()).allowedSha256.sort()).toEqual([FAKE_MODEL_SHA256, 'ee'.repeat(32)]);
+  });
+
+  it('with an explicit allowed set, refuses answers from any other model', async () => {
+    standby.sha256 = 'ee'.repeat(32);
+    await start({ allowedSha256: ['ee'.repeat(32)] });
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
+    expect((await routing()).allowedSha256).toEqual(['ee'.repeat(32)]);
+  });
+
+  it('learns the model of a replica that was not ready at start from its first healthy probe', async () => {
+    primary.ready = false;
+    primary.sha256 = 'cd'.repeat(32);
+    await start();
+    expect((await routing()).allowedSha256).toEqual([FAKE_MODEL_SHA256]);
+    primary.ready = true;
+    await waitFor(async () => (await routing()).allowedSha256.length === 2, 'the primary model to be learned');
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover]).toEqual([200, 'primary', 'none']);
+  });
+
+  it('keeps a recovered replica out while /readyz reports a model outside the allowed set', async () => {
+    primary.behaviour = resetsMidResponse;
+    await start({ hedging: false, recoveryThreshold: 2 });
+    await rank();
+    primary.behaviour = primary.answersCorrectly;
+    primary.sha256 = 'cd'.repeat(32);
+    const probesBefore = primary.readyzRequests;
+    await waitFor(async () => primary.readyzRequests - probesBefore >= 5, 'five probes of the primary');
+    const state = (await routing()).replicas.primary;
+    expect(state.state).toBe('down');
+    expect(state.lastProbe.message).toMatch(/not in the allowed set/);
+    expect((await rank()).servedBy).toBe('standby');
+  });
+});
+
+describe('router metrics', () => {
+  it('exposes per-replica requests, failures, breaker state, failovers and hedges in Prometheus format', async () => {
+    primary.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+    await start({ failureThreshold: 1, hedging: false });
+    await rank();
+    await rank();
+    const res = await fetch(`${router!.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toContain('router_replica_requests_total{replica="primary",outcome="server_error"} 1');
+    expect(text).toContain('router_replica_requests_total{replica="standby",outcome="answer"} 2');
+    expect(text).toContain('router_requests_total{served_by="standby",failover="retry",status="200"} 1');
+    expect(text).toContain('router_requests_total{served_by="standby",failover="breaker",status="200"} 1');
+    expect(text).toContain('router_breaker_open{replica="primary"} 1');
+    expect(text).toContain('router_breaker_open{replica="standby"} 0');
+    expect(text).toContain('router_request_duration_seconds_count{failover="retry"} 1');
+    expect(text).toContain('router_request_duration_seconds_bucket{le="+Inf",failover="breaker"} 1');
+  });
+
+  it('counts hedges by which attempt answered first', async () => {
+    primary.behaviour = delayed(100, primary.answersCorrectly);
+    await start({ hedgeDelayMs: 5 });
+    await rank();
+    const text = await metricsText();
+    expect(text).toContain('router_hedges_total{replica="standby",winner="hedge"} 1');
+    expect(text).toContain('router_replica_requests_total{replica="primary",outcome="slow"} 1');
   });
 });
 

@@ -2,6 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { MAX_BODY_BYTES } from '../common/contract';
 import { HttpError, isHttpError, parseJson, readBody, sendError, sendJson } from '../common/http';
+import { HedgeDelay } from './hedge-delay';
+import { routeRank } from './hedged-failover';
+import { RouterMetrics } from './metrics';
+import { ModelAllowList } from './model-allow-list';
 import { startProber } from './prober';
 import { candidateCountOf } from './rank-answer';
 import { ReplicaState, type ReplicaStateChange } from './replica-state';
@@ -18,13 +22,35 @@ export interface RouterOptions {
   attemptTimeoutMs?: number;
   /** false forwards to the primary only: the negative control a drill compares against. */
   failover?: boolean;
-  /** How often a replica marked down is asked for GET /readyz. */
+  /** How often a replica whose breaker is open (or whose model is not yet known) is asked for GET /readyz. */
   probeIntervalMs?: number;
-  /** Consecutive 5xx / invalid answers that mark a replica down; connection failures and timeouts do at once. */
+  /** How often a replica that takes traffic is asked for GET /readyz; one that says it is not ready is skipped. */
+  healthyProbeIntervalMs?: number;
+  /** Deadline for one GET /readyz probe: short, since a probe stuck on a dead connection delays fail-back. */
+  probeTimeoutMs?: number;
+  /** Consecutive 5xx / invalid / wrong-model answers that open a breaker; connection failures and timeouts do at once (a timeout only while another replica is up). */
   failureThreshold?: number;
-  /** Consecutive healthy probes before a down replica takes traffic again. */
+  /** Consecutive lost hedges (the other replica answered first) that open a breaker. */
+  slowThreshold?: number;
+  /** Consecutive healthy probes before a replica with an open breaker takes traffic again. */
   recoveryThreshold?: number;
-  /** Called on every up/down transition, e.g. to log it. */
+  /** A replica failing again within this many ms of recovering needs twice the healthy probes next time (up to 8x). */
+  flapWindowMs?: number;
+  /** false never hedges: the second replica is tried only after the first fails. */
+  hedging?: boolean;
+  /** A fixed hedge delay in ms, instead of the adaptive one. */
+  hedgeDelayMs?: number;
+  /** Percentile of the first replica's recent answer latencies after which the adaptive hedge fires. */
+  hedgePercentile?: number;
+  /** Lower bound of the adaptive hedge delay, ms. */
+  hedgeMinDelayMs?: number;
+  /** Answer latencies per replica the adaptive hedge delay is computed over. */
+  hedgeWindowSize?: number;
+  /** Hedge delay, ms, until a replica has 10 sampled answers. */
+  hedgeInitialDelayMs?: number;
+  /** Model sha256 values answers may claim; by default learned from each replica's GET /readyz (see ModelAllowList). */
+  allowedSha256?: readonly string[];
+  /** Called on every breaker transition, e.g. to log it. */
   onStateChange?: (change: ReplicaStateChange) => void;
 }
 
@@ -32,9 +58,18 @@ export const ROUTER_DEFAULTS = {
   host: '0.0.0.0',
   attemptTimeoutMs: 250,
   failover: true,
-  probeIntervalMs: 200,
+  probeIntervalMs: 50,
+  probeTimeoutMs: 100,
+  healthyProbeIntervalMs: 1000,
   failureThreshold: 3,
+  slowThreshold: 10,
   recoveryThreshold: 3,
+  flapWindowMs: 5000,
+  hedging: true,
+  hedgePercentile: 95,
+  hedgeMinDelayMs: 2,
+  hedgeWindowSize: 500,
+  hedgeInitialDelayMs: 100,
 } as const;
 
 export interface StartedRouter {
@@ -43,78 +78,100 @@ export interface StartedRouter {
   close(): Promise<void>;
 }
 
-/** How the answer was obtained: first choice, a retry within the request, or skipping a replica marked down. */
-type FailoverMode = 'none' | 'retry' | 'breaker';
-
 export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
   const config = {
-    primary: opts.primary,
-    standby: opts.standby,
-    port: opts.port,
     host: opts.host ?? ROUTER_DEFAULTS.host,
     attemptTimeoutMs: opts.attemptTimeoutMs ?? ROUTER_DEFAULTS.attemptTimeoutMs,
     failover: opts.failover ?? ROUTER_DEFAULTS.failover,
     probeIntervalMs: opts.probeIntervalMs ?? ROUTER_DEFAULTS.probeIntervalMs,
-    failureThreshold: opts.failureThreshold ?? ROUTER_DEFAULTS.failureThreshold,
-    recoveryThreshold: opts.recoveryThreshold ?? ROUTER_DEFAULTS.recoveryThreshold,
+    hedging: opts.hedging ?? ROUTER_DEFAULTS.hedging,
   };
+  const probeTimeoutMs = opts.probeTimeoutMs ?? ROUTER_DEFAULTS.probeTimeoutMs;
   const onChange = opts.onStateChange ?? (() => {});
-  const thresholds = { failureThreshold: config.failureThreshold, recoveryThreshold: config.recoveryThreshold };
-  // Order is preference: the primary whenever it is up.
+  const thresholds = {
+    failureThreshold: opts.failureThreshold ?? ROUTER_DEFAULTS.failureThreshold,
+    slowThreshold: opts.slowThreshold ?? ROUTER_DEFAULTS.slowThreshold,
+    recoveryThreshold: opts.recoveryThreshold ?? ROUTER_DEFAULTS.recoveryThreshold,
+    flapWindowMs: opts.flapWindowMs ?? ROUTER_DEFAULTS.flapWindowMs,
+  };
+  const hedgeDelay = () =>
+    new HedgeDelay({
+      fixedMs: opts.hedgeDelayMs,
+      percentile: opts.hedgePercentile ?? ROUTER_DEFAULTS.hedgePercentile,
+      minMs: opts.hedgeMinDelayMs ?? ROUTER_DEFAULTS.hedgeMinDelayMs,
+      windowSize: opts.hedgeWindowSize ?? ROUTER_DEFAULTS.hedgeWindowSize,
+      initialMs: opts.hedgeInitialDelayMs ?? ROUTER_DEFAULTS.hedgeInitialDelayMs,
+    });
+  const allowList = new ModelAllowList(opts.allowedSha256);
+  // Order is preference: the primary whenever its breaker is closed.
   const upstreams = [
-    new Upstream(new ReplicaState('primary', config.primary, thresholds, onChange)),
-    new Upstream(new ReplicaState('standby', config.standby, thresholds, onChange)),
+    new Upstream(new ReplicaState('primary', opts.primary, thresholds, onChange), hedgeDelay(), allowList),
+    new Upstream(new ReplicaState('standby', opts.standby, thresholds, onChange), hedgeDelay(), allowList),
   ] as const;
+  const metrics = new RouterMetrics(upstreams);
 
   const candidatesFor = (): Upstream[] => (config.failover ? upstreams.filter((u) => u.state.isUp) : [upstreams[0]]);
 
   async function rank(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     const payload = await readBody(req, MAX_BODY_BYTES);
     const candidateCount = candidateCountOf(parseJson(payload));
-    const candidates = candidatesFor();
-    const failures: string[] = [];
-    for (const [index, upstream] of candidates.entries()) {
-      const result = await upstream.rank(payload, candidateCount, config.attemptTimeoutMs);
-      if (result.outcome === 'answer') {
-        const mode: FailoverMode = index > 0 ? 'retry' : upstream.role === 'primary' ? 'none' : 'breaker';
-        res.writeHead(result.status, {
-          'content-type': result.contentType,
-          'content-length': result.body.length,
-          'x-served-by': upstream.role,
-          'x-failover': mode,
-          'x-attempts': String(index + 1),
-        });
-        res.end(result.body);
-        return;
-      }
-      failures.push(`${upstream.role} (${result.kind}): ${result.message}`);
+    const routed = await routeRank(candidatesFor(), payload, candidateCount, { ...config, metrics, all: upstreams });
+    const seconds = () => (performance.now() - started) / 1000;
+    if (routed.answer) {
+      const { upstream, result, mode } = routed.answer;
+      res.writeHead(result.status, {
+        'content-type': result.contentType,
+        'content-length': result.body.length,
+        'x-served-by': upstream.role,
+        'x-failover': mode,
+        'x-attempts': String(routed.attempts),
+      });
+      res.end(result.body);
+      metrics.request(upstream.role, mode, result.status, seconds());
+      return;
     }
     const message =
-      failures.length === 0
+      routed.failures.length === 0
         ? 'every replica is marked down; readiness probes will bring one back'
-        : `no replica answered correctly: ${failures.join('; ')}`;
-    sendError(res, new HttpError(503, 'no_healthy_replica', message), { 'x-attempts': String(failures.length) });
+        : `no replica answered correctly: ${routed.failures.join('; ')}`;
+    sendError(res, new HttpError(503, 'no_healthy_replica', message), { 'x-attempts': String(routed.attempts) });
+    metrics.request('none', 'none', 503, seconds());
   }
 
   function routing() {
     const preferred = upstreams.find((u) => u.state.isUp)?.role ?? null;
     return {
       failover: config.failover,
+      hedging: config.hedging,
       preferred: config.failover ? preferred : 'primary',
-      replicas: Object.fromEntries(upstreams.map((u) => [u.role, u.state.snapshot()])),
+      allowedSha256: allowList.list(),
+      replicas: Object.fromEntries(
+        upstreams.map((u) => [u.role, { ...u.state.snapshot(), hedgeDelayMs: u.hedgeDelay.delayMs() }]),
+      ),
     };
   }
 
+  async function sendMetrics(res: ServerResponse): Promise<void> {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  const routes: Record<string, Partial<Record<string, (req: IncomingMessage, res: ServerResponse) => void | Promise<void>>>> = {
+    '/v1/rank': { POST: rank },
+    '/healthz': { GET: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    '/v1/routing': { GET: (_req, res) => sendJson(res, 200, routing()) },
+    '/metrics': { GET: (_req, res) => sendMetrics(res) },
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0];
-    const route = `${req.method} ${path}`;
-    if (route === 'POST /v1/rank') return rank(req, res);
-    if (route === 'GET /healthz') return sendJson(res, 200, { status: 'ok' });
-    if (route === 'GET /v1/routing') return sendJson(res, 200, routing());
-    if (path === '/v1/rank' || path === '/healthz' || path === '/v1/routing') {
-      throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`);
-    }
-    throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const methods = routes[path];
+    if (!methods) throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
+    const handler = methods[req.method ?? ''];
+    if (!handler) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`);
+    return handler(req, res);
   }
 
   const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
@@ -124,14 +181,27 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       sendError(res, error);
     });
   });
+  // Learn the models the replicas start with before taking traffic (see ModelAllowList); a replica that is not
+  // ready yet is learned at its first healthy probe.
+  await Promise.all(
+    upstreams.map(async (u) => {
+      const readiness = await u.readiness(probeTimeoutMs);
+      if (readiness.ready) allowList.admit(u.role, readiness.sha256);
+    }),
+  );
   try {
-    await listen(server, config.port, config.host);
+    await listen(server, opts.port, config.host);
   } catch (e) {
     await Promise.all(upstreams.map((u) => u.close()));
     throw e;
   }
   const { port } = server.address() as AddressInfo;
-  const probers = upstreams.map((u) => startProber(u, config.probeIntervalMs, config.attemptTimeoutMs));
+  const schedule = {
+    intervalMs: config.probeIntervalMs,
+    healthyIntervalMs: opts.healthyProbeIntervalMs ?? ROUTER_DEFAULTS.healthyProbeIntervalMs,
+    timeoutMs: probeTimeoutMs,
+  };
+  const probers = upstreams.map((u) => startProber(u, allowList, schedule));
 
   return {
     url: `http://${clientHost(config.host)}:${port}`,

@@ -1,0 +1,39 @@
+import { HedgeDelay } from './hedge-delay';
+
+const adaptive = { percentile: 95, minMs: 2, windowSize: 100, initialMs: 20 };
+
+describe('HedgeDelay', () => {
+  it('waits the initial delay until ten answers are sampled', () => {
+    const delay = new HedgeDelay(adaptive);
+    for (let i = 0; i < 9; i += 1) delay.record(1);
+    expect(delay.delayMs()).toBe(20);
+    delay.record(1);
+    expect(delay.delayMs()).toBe(2);
+  });
+
+  it('follows the chosen percentile of the window', () => {
+    const delay = new HedgeDelay(adaptive);
+    for (let ms = 1; ms <= 100; ms += 1) delay.record(ms);
+    expect(delay.delayMs()).toBe(95);
+  });
+
+  it('never goes below the floor', () => {
+    const delay = new HedgeDelay(adaptive);
+    for (let i = 0; i < 50; i += 1) delay.record(0.3);
+    expect(delay.delayMs()).toBe(2);
+  });
+
+  it('forgets latencies older than the window', () => {
+    const delay = new HedgeDelay({ ...adaptive, windowSize: 20 });
+    for (let i = 0; i < 20; i += 1) delay.record(50);
+    expect(delay.delayMs()).toBe(50);
+    for (let i = 0; i < 20; i += 1) delay.record(5);
+    expect(delay.delayMs()).toBe(5);
+  });
+
+  it('uses a fixed delay when one is given, whatever the samples', () => {
+    const delay = new HedgeDelay({ ...adaptive, fixedMs: 7 });
+    for (let i = 0; i < 50; i += 1) delay.record(100);
+    expect(delay.delayMs()).toBe(7);
+  });
+});
