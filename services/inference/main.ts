@@ -18,6 +18,7 @@ interface InferenceCliOptions {
   onBadReload: BadReloadPolicy;
   syncFrom?: string;
   syncIntervalMs: number;
+  verify: boolean;
 }
 
 function parsePort(value: string): number {
@@ -55,6 +56,7 @@ export function inferenceCommand(): Command {
     )
     .addOption(new Option('--sync-from <url>', "hot backup: keep the primary's verified model, e.g. http://primary:8080").argParser(parseUrl))
     .addOption(new Option('--sync-interval-ms <ms>', 'how often the hot backup polls the primary').default(1000).argParser(parseInterval))
+    .option('--no-verify', 'serve whatever is on disk without checksum or probe checks (negative control for drills)')
     .action(async (opts: InferenceCliOptions) => {
       const name = opts.name ?? opts.role;
       const log = jsonLineLog({ service: 'inference', name, role: opts.role });
@@ -67,6 +69,7 @@ export function inferenceCommand(): Command {
         name,
         log,
         onBadReload: opts.onBadReload,
+        verify: opts.verify,
         ...(adminToken ? { adminToken } : {}),
         ...(opts.syncFrom ? { syncFrom: opts.syncFrom, syncIntervalMs: opts.syncIntervalMs } : {}),
       });

@@ -34,6 +34,8 @@ export type ModelChange = { outcome: 'loaded'; model: ModelIdentity } | { outcom
 
 export interface ModelManagerOptions {
   dir: string;
+  /** false: no checksum or probe checks (negative control only). */
+  verify?: boolean;
   policy: BadReloadPolicy;
   log: Log;
   metrics: InferenceMetrics;
@@ -50,7 +52,7 @@ export class ModelManager {
 
   static async start(opts: ModelManagerOptions): Promise<ModelManager> {
     const manager = new ModelManager(opts);
-    const verification = await loadVerifiedModel(opts.dir);
+    const verification = await loadVerifiedModel(opts.dir, opts.verify ?? true);
     if (verification.ok) {
       manager.serve('startup', verification);
     } else {
@@ -83,7 +85,7 @@ export class ModelManager {
   /** Re-reads the model directory. */
   reload(): Promise<ModelChange> {
     return this.serialized(async () => {
-      const verification = await loadVerifiedModel(this.opts.dir);
+      const verification = await loadVerifiedModel(this.opts.dir, this.opts.verify ?? true);
       if (verification.ok) return this.serve('reload', verification);
       if (this.opts.policy === 'fail-closed' || !this.slot.current) {
         this.slot.replace(undefined);

@@ -45,9 +45,13 @@ function checksumMismatch(manifest: Manifest, bytes: Uint8Array, source: string)
 }
 
 /** Checks `bytes` against `manifest`: checksum, then parse, then probes. `source` names the bytes in messages. */
-export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source: string): Promise<Verification> {
+/**
+ * `checks: false` skips the checksum and the probe set: a server that trusts whatever is on disk. It exists
+ * only as the negative control that shows drills catch such a server (`--no-verify`).
+ */
+export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source: string, checks = true): Promise<Verification> {
   const refuse = (code: NotReadyCode, message: string): Verification => ({ ok: false, manifest, reason: { code, message } });
-  const mismatch = checksumMismatch(manifest, bytes, source);
+  const mismatch = checks && checksumMismatch(manifest, bytes, source);
   if (mismatch) return mismatch;
   let ranker: Ranker;
   try {
@@ -55,7 +59,7 @@ export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source:
   } catch (e) {
     return refuse('model_unparseable', `onnxruntime cannot load ${source}: ${(e as Error).message}`);
   }
-  const problem = manifest.probes && (await checkProbes((req) => ranker.score(req), manifest.probes, manifest.precision).catch((e: Error) => `a probe failed to run: ${e.message}`));
+  const problem = checks && manifest.probes && (await checkProbes((req) => ranker.score(req), manifest.probes, manifest.precision).catch((e: Error) => `a probe failed to run: ${e.message}`));
   if (problem) {
     await ranker.release();
     return refuse('model_probe_failed', `${source} fails its probe set: ${problem}`);
@@ -86,7 +90,7 @@ export async function verifyQuantized(fp32: Manifest, bytes: Uint8Array, source:
 }
 
 /** Reads `dir/manifest.json` and `dir/model.onnx` and verifies them. */
-export async function loadVerifiedModel(dir: string): Promise<Verification> {
+export async function loadVerifiedModel(dir: string, checks = true): Promise<Verification> {
   let manifest: Manifest;
   let modelPath: string;
   try {
@@ -101,7 +105,7 @@ export async function loadVerifiedModel(dir: string): Promise<Verification> {
   } catch (e) {
     return { ok: false, manifest, reason: { code: 'model_unreadable', message: `cannot read ${modelPath}: ${(e as Error).message}` } };
   }
-  return verifyModel(manifest, bytes, modelPath);
+  return verifyModel(manifest, bytes, modelPath, checks);
 }
 
 /**

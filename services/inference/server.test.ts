@@ -1,4 +1,5 @@
 /** @jest-environment <rootDir>/services/model/onnx-test-environment.ts */
+import { flipRegion } from '../model/corrupt';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -19,10 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function startOn(modelDir: string): Promise<{ server: InferenceServer; logs: string[] }> {
+async function startOn(modelDir: string, verify = true): Promise<{ server: InferenceServer; logs: string[] }> {
   const logs: string[] = [];
   const server = await startInferenceServer({
     modelDir,
+    verify,
     port: 0,
     host: '127.0.0.1',
     role: 'standby',
@@ -227,6 +229,21 @@ describe('inference server with an unverified model', () => {
       expect(await call(server, 'POST', '/v1/rank', req)).toMatchObject({ status: 503, json: { error: { code: 'weights_checksum_mismatch' } } });
       expect(await call(server, 'GET', '/v1/model')).toMatchObject({ status: 200, json: { ready: false, reason: { code: 'weights_checksum_mismatch' } } });
       expect(logs.some((l) => l.includes('weights_checksum_mismatch') && l.includes('not verified'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with verification off (negative control), serves the damaged weights under the manifest\'s identity', async () => {
+    const dir = join(root, 'flipped-unverified');
+    const manifest = await writeModelDir(dir);
+    const modelPath = join(dir, MODEL_FILE);
+    await writeFile(modelPath, flipRegion(await readFile(modelPath), 65_536));
+    const { server } = await startOn(dir, false);
+    try {
+      expect(server.readiness()).toEqual({ ready: true });
+      const [req] = generateRequests({ seed: 1, count: 1, candidates: 5 });
+      expect(await call(server, 'POST', '/v1/rank', req)).toMatchObject({ status: 200, json: { model: { sha256: manifest.sha256 } } });
     } finally {
       await server.close();
     }

@@ -23,6 +23,8 @@ export interface InferenceServerOptions {
   name: string;
   /** Where log lines go; JSON lines on stdout by default. */
   log?: Log;
+  /** false: serve whatever model is on disk without checksum or probes (negative control only). Default true. */
+  verify?: boolean;
   /** What a reload that finds bad weights does (default keep-last-good). */
   onBadReload?: BadReloadPolicy;
   /** Enables POST /admin/reload for `Authorization: Bearer <adminToken>`; without it admin routes are 404. */
@@ -55,7 +57,7 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const log = opts.log ?? jsonLineLog({ service: 'inference', name: opts.name, role: opts.role });
   const replica = { name: opts.name, role: opts.role };
   const metrics = createMetrics();
-  const manager = await ModelManager.start({ dir: opts.modelDir, policy: opts.onBadReload ?? 'keep-last-good', log, metrics });
+  const manager = await ModelManager.start({ dir: opts.modelDir, verify: opts.verify ?? true, policy: opts.onBadReload ?? 'keep-last-good', log, metrics });
 
   const notReady = (reason: NotReadyReason) => new HttpError(503, reason.code, reason.message);
   const servedModel = () => {

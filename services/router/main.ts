@@ -22,6 +22,7 @@ interface RouterCliOptions {
   hedgeInitialDelayMs: number;
   hedgeWindowSize: number;
   allowedSha256?: string[];
+  answerValidation: boolean;
 }
 
 /** `router`: the failover gateway as a CLI, standalone or mounted as `drill serve router`. */
@@ -70,6 +71,7 @@ export function routerCommand(): Command {
         .default(ROUTER_DEFAULTS.flapWindowMs),
     )
     .option('--no-hedging', 'never hedge: try the standby only after the primary fails')
+    .option('--no-answer-validation', 'pass any 2xx answer on without checking its scores or model sha256 (negative control)')
     .addOption(
       new Option('--hedge-delay-ms <n>', 'fixed hedge delay, instead of the adaptive percentile of recent latency').argParser(parseInteger(0)),
     )

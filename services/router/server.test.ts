@@ -443,6 +443,13 @@ describe('router, model identity', () => {
     });
   });
 
+  it('with answer validation off (negative control), serves a wrong model\'s answer from the primary', async () => {
+    await start({ answerValidation: false });
+    primary.sha256 = 'cd'.repeat(32);
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover]).toEqual([200, 'primary', 'none']);
+  });
+
   it('learns each replica\'s model at start, so a standby on another model (e.g. int8) is allowed', async () => {
     standby.sha256 = 'ee'.repeat(32);
     primary.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');

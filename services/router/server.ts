@@ -50,6 +50,8 @@ export interface RouterOptions {
   hedgeInitialDelayMs?: number;
   /** Model sha256 values answers may claim; by default learned from each replica's GET /readyz (see ModelAllowList). */
   allowedSha256?: readonly string[];
+  /** false: pass any 2xx answer on without checking its body or model (negative control only). Default true. */
+  answerValidation?: boolean;
   /** Called on every breaker transition, e.g. to log it. */
   onStateChange?: (change: ReplicaStateChange) => void;
 }
@@ -105,8 +107,8 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
   const allowList = new ModelAllowList(opts.allowedSha256);
   // Order is preference: the primary whenever its breaker is closed.
   const upstreams = [
-    new Upstream(new ReplicaState('primary', opts.primary, thresholds, onChange), hedgeDelay(), allowList),
-    new Upstream(new ReplicaState('standby', opts.standby, thresholds, onChange), hedgeDelay(), allowList),
+    new Upstream(new ReplicaState('primary', opts.primary, thresholds, onChange), hedgeDelay(), allowList, opts.answerValidation ?? true),
+    new Upstream(new ReplicaState('standby', opts.standby, thresholds, onChange), hedgeDelay(), allowList, opts.answerValidation ?? true),
   ] as const;
   const metrics = new RouterMetrics(upstreams);
 

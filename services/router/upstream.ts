@@ -38,6 +38,8 @@ export class Upstream {
     readonly state: ReplicaState,
     readonly hedgeDelay: HedgeDelay,
     private readonly allowList: ModelAllowList,
+    /** false: pass any 2xx on unread (the negative control showing what answer validation prevents). */
+    private readonly validateAnswers = true,
   ) {
     this.pool = new Pool(state.url);
   }
@@ -86,7 +88,7 @@ export class Upstream {
    */
   async probe(timeoutMs: number, healthCheck = false): Promise<void> {
     const readiness = await this.readiness(timeoutMs);
-    const refused = readiness.ready ? this.allowList.admit(this.role, readiness.sha256) : null;
+    const refused = readiness.ready && this.validateAnswers ? this.allowList.admit(this.role, readiness.sha256) : null;
     const healthy = readiness.ready && refused === null;
     this.state.recordProbe(healthy, refused ?? readiness.message, healthCheck && readiness.answered);
   }
@@ -119,7 +121,7 @@ export class Upstream {
     if (status < 200 || status >= 300) {
       return { outcome: 'failure', kind: 'server_error', message: `POST /v1/rank answered ${status}` };
     }
-    const problem = problemWithRankAnswer(body, candidateCount, (sha256) => this.allowList.problemWith(sha256));
+    const problem = this.validateAnswers ? problemWithRankAnswer(body, candidateCount, (sha256) => this.allowList.problemWith(sha256)) : null;
     if (problem) return { outcome: 'failure', ...problem };
     return { outcome: 'answer', status, contentType, body };
   }
