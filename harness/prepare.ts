@@ -1,8 +1,9 @@
 // Once per process: the setup state, the model the replicas serve, and the service images.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Precision } from '../services/common/contract';
-import { readModelDir, type Manifest } from '../services/model/manifest';
-import { writeModelDir } from '../services/model/build';
+import { readModelDir } from '../services/model/manifest';
+import { buildModel, writeModelDir, type BuiltModel } from '../services/model/build';
 import { projectRoot } from './paths';
 import { applyTestcontainersEnv, readSetupState } from './setup/state';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -10,25 +11,23 @@ import { InfrastructureError } from './errors';
 import { ensureServiceImages, type ServiceImages } from './topology/images';
 import { sweep } from './topology/cleanup';
 
-export interface PreparedModel {
-  dir: string;
-  modelPath: string;
-  manifest: Manifest;
-}
-
 export interface Prepared {
   images: ServiceImages;
   toxiproxyImage: string;
-  /** The models baked into the inference image at /models/<precision>. */
-  models: Record<Precision, PreparedModel>;
+  /**
+   * fp32 and int8 are baked into the inference image at /models/<precision>; `next` is the following version
+   * of the fp32 model (next seed), which drills roll out through a reload.
+   */
+  models: Record<Precision | 'next', BuiltModel>;
 }
 
 let prepared: Promise<Prepared> | undefined;
 
 /** The build is deterministic: rewriting gives the same bytes (and image hash) unless the model code changed. */
-async function ensureModel(dir: string, precision: Precision): Promise<PreparedModel> {
+async function ensureModel(dir: string, precision: Precision): Promise<BuiltModel> {
   await writeModelDir(dir, { precision });
-  return { dir, ...(await readModelDir(dir)) };
+  const { manifest, modelPath } = await readModelDir(dir);
+  return { manifest, onnx: await readFile(modelPath) };
 }
 
 /** Fails fast, saying what to do, when the engine is down or setup's images are gone. */
@@ -57,9 +56,11 @@ export function prepare(): Promise<Prepared> {
     // Leftovers of runs whose process died (SIGKILL, crash) are removed before anything new starts.
     await sweep({ onlyDead: true });
     const modelsDir = join(projectRoot, '.build', 'models');
+    const fp32 = await ensureModel(join(modelsDir, 'fp32'), 'fp32');
     const models = {
-      fp32: await ensureModel(join(modelsDir, 'fp32'), 'fp32'),
+      fp32,
       int8: await ensureModel(join(modelsDir, 'int8'), 'int8'),
+      next: buildModel({ seed: fp32.manifest.seed + 1 }),
     };
     const images = await ensureServiceImages({ baseImage: state.baseImage, modelsDir });
     return { images, toxiproxyImage: state.toxiproxyImage, models };

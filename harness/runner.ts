@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { RankRequest } from '../services/common/contract';
+import type { RankRequest, Role } from '../services/common/contract';
 import { generateRequests } from '../services/model/requests';
+import type { BuiltModel } from '../services/model/build';
 import { Ranker } from '../services/model/ranker';
 import { isInfrastructureError } from './errors';
 import { FAULTS } from './faults';
@@ -41,6 +42,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Leave the topology running after the drill (removed by `drill clean`). */
   keep?: boolean;
+  /** Extra flags for a replica's server (negative controls, e.g. the primary with --no-verify). */
+  replicaArgs?: Partial<Record<Role, string[]>>;
 }
 
 /** Runs in progress, so an interrupted process can remove what they started. */
@@ -49,9 +52,9 @@ export const activeRuns = new Set<string>();
 const STEADY_STATE_REQUESTS = 10;
 
 /** Reference scores of every model a replica may serve, so each answer is judged against the model it claims. */
-async function referenceScores(prepared: Prepared, requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
-  return Promise.all(Object.values(prepared.models).map(async (model): Promise<ReferenceModel> => {
-    const ranker = await Ranker.load(model.modelPath);
+async function referenceScores(models: readonly BuiltModel[], requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
+  return Promise.all(models.map(async (model): Promise<ReferenceModel> => {
+    const ranker = await Ranker.load(model.onnx);
     try {
       const scores: Float32Array[] = [];
       for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
@@ -75,12 +78,18 @@ async function awaitSteadyState(check: () => Promise<string | undefined>, timeou
 }
 
 /** Both replicas ready and the gateway answering correctly from the primary. */
-async function checkSteadyState(topology: Topology, bodies: readonly string[], judge: ReturnType<typeof makeJudge>, sloMs: number): Promise<string | undefined> {
+async function checkSteadyState(topology: Topology, bodies: readonly string[], judge: ReturnType<typeof makeJudge>, sloMs: number, hotBackup: boolean): Promise<string | undefined> {
+  const serving: Partial<Record<Role, string>> = {};
   for (const replica of Object.values(topology.replicas)) {
     const res = await replica.directUrl().then((url) => request(`${url}/readyz`)).catch((e: Error) => e);
     if (res instanceof Error) return `${replica.role} /readyz unreachable: ${res.message}`;
     const body = await res.body.text();
     if (res.statusCode !== 200) return `${replica.role} not ready: ${res.statusCode} ${body}`;
+    serving[replica.role] = (JSON.parse(body) as { model?: { sha256?: string } }).model?.sha256;
+  }
+  // With hot backup on the same precision, the standby must be serving exactly what the primary serves.
+  if (hotBackup && topology.replicas.standby.precision === topology.replicas.primary.precision && serving.standby !== serving.primary) {
+    return `the standby serves model ${serving.standby?.slice(0, 12)}, not the primary's ${serving.primary?.slice(0, 12)}: its hot backup has not caught up`;
   }
   for (let i = 0; i < STEADY_STATE_REQUESTS; i++) {
     const started = performance.now();
@@ -121,15 +130,24 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
   }));
 }
 
+function faultContext(scenario: Scenario, topology: Topology, models: Prepared['models'], i: number): FaultContext {
+  return { id: `fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target) };
+}
+
+/** Work a fault can do ahead (e.g. building damaged weights), done before the load so it cannot stall it. */
+async function prepareFaults(scenario: Scenario, topology: Topology, models: Prepared['models']): Promise<void> {
+  await Promise.all(scenario.faults.map((f, i) => (FAULTS[f.fault] as FaultType<unknown, Link>).prepare?.(faultContext(scenario, topology, models, i), f.attributes)));
+}
+
 /** Injects and reverts each fault on schedule relative to the load's t0; records what happened. */
-function runTimeline(scenario: Scenario, topology: Topology, t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+function runTimeline(scenario: Scenario, topology: Topology, models: Prepared['models'], t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
   const report = (i: number, state: 'injected' | 'reverted' | 'failed', detail?: string): void => {
     const f = scenario.faults[i] as Scenario['faults'][number];
     emit({ type: 'fault', drill: scenario.name, fault: f.fault, target: f.target, state, ...(detail ? { detail } : {}) });
   };
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
-  const context = (i: number): FaultContext => ({ id: `fault-${i}`, topology, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target) });
+  const context = (i: number): FaultContext => faultContext(scenario, topology, models, i);
   const revert = async (i: number): Promise<void> => {
     if (!injected.delete(i)) return;
     const f = scenario.faults[i] as Scenario['faults'][number];
@@ -203,7 +221,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       images: { ...prepared.images, toxiproxy: prepared.toxiproxyImage },
-      models: Object.fromEntries(Object.entries(prepared.models).map(([precision, m]) => [precision, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
+      models: Object.fromEntries(Object.entries(prepared.models).map(([name, m]) => [name, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
       seed: scenario.load.requests.seed,
     },
     timing: { totalMs: 0 },
@@ -214,11 +232,17 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   };
   const requests = generateRequests(scenario.load.requests);
   const bodies = requests.map((r) => JSON.stringify(r));
-  const judge = makeJudge(await referenceScores(prepared, requests));
+  // The models this deployment may serve: the gateway allows these and the judge accepts these, nothing else.
+  const allowed = [prepared.models.fp32, prepared.models.int8, ...(scenario.topology.allowNextModel ? [prepared.models.next] : [])];
+  const judge = makeJudge(await referenceScores(allowed, requests));
   // Load driver (issue 7): k6 is a separate process and needs a head start to be sending at t0.
   const k6 = scenario.load.driver === 'k6' ? installedK6() : undefined;
   const runLoad = (p: LoadPlan): Promise<RequestRecord[]> => (k6 ? runK6Load(p, judge, k6) : runOpenLoad(p, judge));
-  const gateway: GatewayOptions = { ...scenario.gateway, ...opts.gateway };
+  const gateway: GatewayOptions = {
+    ...scenario.gateway,
+    ...(scenario.topology.allowNextModel ? { allowedSha256: allowed.map((m) => m.manifest.sha256) } : {}),
+    ...opts.gateway,
+  };
   const interrupted = (): boolean => signal?.aborted === true;
 
   activeRuns.add(runId);
@@ -234,12 +258,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       gateway,
       standbyPrecision: scenario.topology.standbyPrecision,
       ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
+      ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
       keep: opts.keep === true,
     });
     journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
     if (interrupted()) return finishInterrupted();
 
-    const steady = (t: Topology) => (): Promise<string | undefined> => checkSteadyState(t, bodies, judge, scenario.load.slo);
+    const steady = (t: Topology) => (): Promise<string | undefined> => checkSteadyState(t, bodies, judge, scenario.load.slo, scenario.topology.sync !== undefined);
     if (scenario.steadyState.before) {
       phase('steady-state');
       // A fresh topology can take a moment to answer; an environment that never gets there is not a verdict.
@@ -263,10 +288,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       await runOpenLoad({ ...plan, durationMs: scenario.load.warmup, t0: performance.now() }, judge);
     }
     if (interrupted()) return finishInterrupted();
+    await prepareFaults(scenario, topology, prepared.models);
     phase('load', `${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
     emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });
     const t0 = performance.now() + (k6 ? K6_START_LEAD_MS : 20);
-    const timeline = runTimeline(scenario, topology, t0, emit, signal);
+    const timeline = runTimeline(scenario, topology, prepared.models, t0, emit, signal);
     let records: RequestRecord[];
     try {
       const onRecord = (record: RequestRecord): void => emit({ type: 'record', drill: scenario.name, record });

@@ -1,10 +1,14 @@
 import type { z } from 'zod';
+import type { Precision } from '../../services/common/contract';
+import type { BuiltModel } from '../../services/model/build';
 import type { Link, Replica, TargetName, Topology } from '../topology/topology';
 
 export interface FaultContext<T extends Link = Link> {
   /** Unique within the drill (e.g. "fault-0"): names the toxics a fault adds so revert removes only its own. */
   id: string;
   topology: Topology;
+  /** The models of this run (what replicas serve, and the next version), for faults that write weights. */
+  models: Record<Precision | 'next', BuiltModel>;
   /** What the fault's `target` names: a replica, or the sync link (for network faults). */
   target: T;
 }
@@ -21,6 +25,8 @@ export interface FaultType<A = unknown, T extends Link = Link> {
   /** Targets this fault can be aimed at; the scenario loader refuses others. */
   readonly targets: readonly TargetName[];
   readonly attributes: z.ZodType<A>;
+  /** Expensive work done before the load starts, so inject does not stall the harness while it measures. */
+  prepare?(ctx: FaultContext<T>, attrs: A): Promise<void>;
   inject(ctx: FaultContext<T>, attrs: A): Promise<void>;
   /**
    * Checks from outside that the injected fault took effect; returns why not. A drill whose fault did nothing

@@ -1,9 +1,12 @@
 import { bandwidth } from './bandwidth';
 import { blackhole } from './blackhole';
+import { corruptWeights } from './corrupt-weights';
 import { crash } from './crash';
+import { deploy } from './deploy';
 import type { FaultType } from './fault';
 import { freeze } from './freeze';
 import { latency } from './latency';
+import { limitData } from './limit-data';
 import { partition } from './partition';
 import { resetPeer } from './reset-peer';
 
@@ -16,6 +19,9 @@ export const FAULTS = {
   blackhole,
   reset_peer: resetPeer,
   bandwidth,
+  limit_data: limitData,
+  'corrupt-weights': corruptWeights,
+  deploy,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own attribute type
 } satisfies Record<string, FaultType<any, any>>;
 

@@ -104,8 +104,8 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
     const linesFile = join(dir, 'requests.jsonl');
     // The script reads body i as bytes [offset, offset + length) of one shared file (see rank-load.ts).
     const encoded = plan.bodies.map((b) => Buffer.from(b));
-    const index: [offset: number, length: number][] = [];
-    for (let i = 0, offset = 0; i < encoded.length; offset += (encoded[i++] as Buffer).length) index.push([offset, (encoded[i] as Buffer).length]);
+    let offset = 0;
+    const index = encoded.map((b): [offset: number, length: number] => [(offset += b.length) - b.length, b.length]);
     await writeFile(bodiesFile, Buffer.concat(encoded));
     await writeFile(bodyIndexFile, JSON.stringify(index));
     await writeFile(linesFile, '');

@@ -23,7 +23,8 @@ export const scenarioSchema = z.object({
     sync: z.object({
       interval: duration.default(1000).describe('how often the standby polls the primary\'s model'),
     }).strict().optional().describe('hot backup: the standby syncs verified weights from the primary through the sync proxy'),
-  }).strict().default({ standbyPrecision: 'fp32' }),
+    allowNextModel: z.boolean().default(false).describe('the next model version is a legitimate rollout: the gateway allows it and answers from it are judged against it'),
+  }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false }),
   gateway: z.object({
     failover: z.boolean().default(true),
     attemptTimeoutMs: z.number().int().positive().optional(),

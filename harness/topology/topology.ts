@@ -18,6 +18,12 @@ export interface GatewayOptions {
   /** false switches request-level failover off: the negative control for the crash drill. */
   failover: boolean;
   attemptTimeoutMs?: number;
+  /** false: the gateway passes any 2xx on unchecked (negative control for the wrong-model drill). */
+  answerValidation?: boolean;
+  /** Fixed set of model sha256 answers may claim; default: learned from each replica at start. */
+  allowedSha256?: readonly string[];
+  /** Any other router flags, passed as given. */
+  args?: readonly string[];
 }
 
 export interface TopologyOptions {
@@ -29,6 +35,8 @@ export interface TopologyOptions {
   standbyPrecision: Precision;
   /** Interval of the standby's hot-backup sync from the primary (through the sync proxy); absent: no sync. */
   syncIntervalMs?: number;
+  /** Extra flags for a replica's server. */
+  replicaArgs?: Partial<Record<Role, string[]>>;
   /** Label the topology as kept: `drill clean` removes it, the sweep of dead runs does not. */
   keep?: boolean;
 }
@@ -94,14 +102,14 @@ export class Topology implements AsyncDisposable {
   }
 }
 
-function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
+function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number; args?: readonly string[] }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
   const sync = replica.syncFrom ? ['--sync-from', replica.syncFrom, '--sync-interval-ms', String(replica.syncIntervalMs)] : [];
   return new GenericContainer(image)
     .withNetworkMode(networkName)
     .withNetworkAliases(replica.role)
     .withLabels({ ...labels, 'failover-drill.role': replica.role })
     .withEnvironment({ DRILL_ADMIN_TOKEN: adminToken })
-    .withCommand(['--model', replica.modelDir, '--port', String(SERVICE_PORT), '--role', replica.role, '--name', replica.role, ...sync])
+    .withCommand(['--model', replica.modelDir, '--port', String(SERVICE_PORT), '--role', replica.role, '--name', replica.role, ...sync, ...(replica.args ?? [])])
     .withExposedPorts(SERVICE_PORT)
     .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
     .withStartupTimeout(30_000);
@@ -123,10 +131,11 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${SERVICE_PORT}` });
     const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.instance.listen.split(':').pop()}`;
     const [primary, standby] = await Promise.all([
-      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32') }, networkName, labels, adminToken).start(),
+      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32'), args: opts.replicaArgs?.primary ?? [] }, networkName, labels, adminToken).start(),
       replicaContainer(opts.images.inference, {
         role: 'standby',
         modelDir: modelDir(opts.standbyPrecision),
+        args: opts.replicaArgs?.standby ?? [],
         ...(opts.syncIntervalMs !== undefined ? { syncFrom: inNetwork(syncProxy), syncIntervalMs: opts.syncIntervalMs } : {}),
       }, networkName, labels, adminToken).start(),
     ]);
@@ -136,6 +145,9 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       '--port', String(SERVICE_PORT),
       ...(opts.gateway.attemptTimeoutMs ? ['--attempt-timeout-ms', String(opts.gateway.attemptTimeoutMs)] : []),
       ...(opts.gateway.failover ? [] : ['--no-failover']),
+      ...(opts.gateway.answerValidation === false ? ['--no-answer-validation'] : []),
+      ...(opts.gateway.allowedSha256 ? ['--allowed-sha256', opts.gateway.allowedSha256.join(',')] : []),
+      ...(opts.gateway.args ?? []),
     ];
     const gateway = await new GenericContainer(opts.images.router)
       .withNetworkMode(networkName)

@@ -17,14 +17,14 @@ export interface CorruptOptions {
 
 /** Inverts `length` bytes from the middle of the file: the model still parses; scores of the items hit change. */
 export function flipRegion(bytes: Uint8Array, length = 1): Uint8Array {
-  const out = Uint8Array.from(bytes);
+  const out = new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
   const start = out.length >> 1;
   for (let i = start; i < Math.min(out.length, start + length); i++) out[i] = out[i]! ^ 0xff;
   return out;
 }
 
 export function zeroRegion(bytes: Uint8Array, length: number): Uint8Array {
-  const out = Uint8Array.from(bytes);
+  const out = new Uint8Array(bytes); // a copy (Buffer#slice would be a view)
   const start = out.length >> 1;
   out.fill(0, start, Math.min(out.length, start + length));
   return out;

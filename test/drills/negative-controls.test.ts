@@ -15,3 +15,29 @@ test('the crash drill fails against a gateway with failover switched off', async
   expect(journal.measurements?.phases.fault.errors).toBeGreaterThan(0);
   expect(summary).toContain('FAIL errors[run] <= 0');
 });
+
+test('the latency drill fails against a gateway with failover switched off', async () => {
+  const { journal } = await drill(builtInScenario('primary-latency'), REPORT_DIR, { gateway: { failover: false } });
+  expect(journal.verdict).toBe('fail');
+  // Without failover the gateway can only wait for the slow primary: past its attempt deadline it answers 503.
+  expect(journal.thresholds.find((t) => t.metric === 'errors')).toMatchObject({ pass: false });
+  expect(journal.measurements?.phases.baseline.errors).toBe(0);
+  // The toxic took effect: every answer in the fault window came from the slow primary.
+  expect(journal.measurements?.phases.fault.servedBy).toEqual({ primary: expect.any(Number) });
+});
+
+test('the corrupted-weights drill catches a model server without checksum verification (wrong answers)', async () => {
+  const { journal } = await drill(builtInScenario('corrupted-weights-restart'), REPORT_DIR, { replicaArgs: { primary: ['--no-verify'] } });
+  expect(journal.verdict).toBe('fail');
+  // The unverified primary served the damaged weights under the manifest's identity; the judge saw through it.
+  expect(journal.thresholds.find((t) => t.metric === 'wrongAnswers')).toMatchObject({ pass: false });
+  expect(journal.measurements?.phases.fault.wrongAnswers).toBeGreaterThan(0);
+  expect(journal.measurements?.phases.baseline.wrongAnswers).toBe(0);
+});
+
+test('the wrong-model drill fails against a gateway without answer validation (wrong answers)', async () => {
+  const { journal } = await drill(builtInScenario('wrong-model-deploy'), REPORT_DIR, { gateway: { answerValidation: false } });
+  expect(journal.verdict).toBe('fail');
+  expect(journal.measurements?.phases.fault.wrongAnswers).toBeGreaterThan(0);
+  expect(journal.measurements?.phases.baseline.wrongAnswers).toBe(0);
+});
