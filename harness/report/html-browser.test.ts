@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM } from '../setup/state';
 import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
 import type { Journal } from './journal';
 import { writeJournal, writeRunReports } from './write';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'reports', 'screenshots');
 
 let browser: Browser;
@@ -18,7 +18,7 @@ let dir: string;
 beforeAll(async () => {
   // Not a skip: without a browser this test would prove nothing about the page, so it fails and says why.
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing; the HTML report is tested in a real browser: run \`apt-get install -y chromium\` (Debian's package)`);
+    throw new Error(`${CHROMIUM} is missing; the HTML report is tested in a real browser: run \`npm run setup\` (it installs Debian's chromium package)`);
   }
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   dir = mkdtempSync(join(tmpdir(), 'drill-html-browser-'));

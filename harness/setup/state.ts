@@ -20,6 +20,11 @@ export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server@v2.1
 export const K6_MODULE = 'go.k6.io/k6@v1.8.1';
 export const OFFICIAL_BASE_IMAGE = `node:${process.versions.node.split('.')[0]}-bookworm-slim`;
 
+export const CHROMIUM = '/usr/bin/chromium';
+/** Where setup gets the published JUnit schema from: a file of a package's source distribution. */
+export const JUNIT_SCHEMA_SOURCE = { pypi: 'pytest==8.3.5', path: 'testing/example_scripts/junit-10.xsd' } as const;
+export const junitSchemaPath = (): string => join(cacheDir(), 'junit-10.xsd');
+
 export function cacheDir(): string {
   const dir = process.env.FAILOVER_DRILL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'failover-drill');
   mkdirSync(dir, { recursive: true });

@@ -1,0 +1,31 @@
+// The JUnit file must be valid against a published schema, checked with a real validator: Jenkins xunit-plugin's
+// junit-10.xsd (what Jenkins and pytest validate against), fetched by `npm run setup`, run through libxml2
+// (xmllint-wasm). Same renderer for `drill run` and the jest gate (reports/gate/junit.xml).
+import { existsSync, readFileSync } from 'node:fs';
+import { validateXML } from 'xmllint-wasm';
+import { junitSchemaPath } from '../setup/state';
+import { hostileJournal, recordedJournal } from '../../test/report/journals';
+import { renderJunit } from './junit';
+
+function schema(): string {
+  const path = junitSchemaPath();
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run setup\` (it fetches the published JUnit schema)`);
+  return readFileSync(path, 'utf8');
+}
+
+async function validate(xml: string): Promise<string[]> {
+  const result = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [{ fileName: 'junit-10.xsd', contents: schema() }] });
+  return result.errors.map((e) => e.message);
+}
+
+it('renders JUnit XML that is valid against junit-10.xsd, for passing, failing, errored and hostile drills', async () => {
+  const passing = recordedJournal();
+  const failing = hostileJournal('hostile');
+  const errored = { ...recordedJournal(), scenario: { ...passing.scenario, name: 'errored' }, verdict: 'error' as const, thresholds: [] };
+  expect(await validate(renderJunit([passing, failing, errored]))).toEqual([]);
+});
+
+it('the validator is real: it rejects a document the schema does not allow', async () => {
+  const xml = renderJunit([recordedJournal()]).replace(/<testcase /, '<testcase bogus="1" ');
+  expect((await validate(xml)).join('\n')).toMatch(/bogus/);
+});
