@@ -220,7 +220,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     environment: {
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
-      images: { ...prepared.images, toxiproxy: prepared.toxiproxyImage },
+      images: { ...prepared.images, ...scenario.topology.images, toxiproxy: prepared.toxiproxyImage },
       models: Object.fromEntries(Object.entries(prepared.models).map(([name, m]) => [name, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
       seed: scenario.load.requests.seed,
     },
@@ -253,7 +253,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const upStarted = performance.now();
     topology = await startTopology({
       runId,
-      images: prepared.images,
+      images: { ...prepared.images, ...scenario.topology.images },
       toxiproxyImage: prepared.toxiproxyImage,
       gateway,
       standbyPrecision: scenario.topology.standbyPrecision,

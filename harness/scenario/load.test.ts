@@ -81,3 +81,8 @@ it('takes exactly one of max and min on a threshold', () => {
   expect(problemsOf(valid.replace('{ metric: errors, max: 0 }', '{ metric: errors, max: 0, min: 0 }'))[0]).toMatch(/thresholds\[0\]: give exactly one of "max" or "min"/);
   expect(problemsOf(valid.replace('{ metric: errors, max: 0 }', '{ metric: errors }'))[0]).toMatch(/thresholds\[0\]: give exactly one/);
 });
+
+it('takes topology overrides: int8 standby, hot backup, your own images', () => {
+  const s = parseScenario(`${valid}topology:\n  standbyPrecision: int8\n  sync: { interval: 500ms }\n  images: { router: my/gateway:1.2 }\n`, 'drill.yaml');
+  expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false });
+});

@@ -23,6 +23,10 @@ export const scenarioSchema = z.object({
     sync: z.object({
       interval: duration.default(1000).describe('how often the standby polls the primary\'s model'),
     }).strict().optional().describe('hot backup: the standby syncs verified weights from the primary through the sync proxy'),
+    images: z.object({
+      inference: z.string().min(1).optional().describe('your model-server image: same CLI flags and HTTP contract as services/inference'),
+      router: z.string().min(1).optional().describe('your gateway image: takes --primary URL --standby URL --port 8080, same HTTP contract'),
+    }).strict().optional().describe('run your own images instead of the reference services'),
     allowNextModel: z.boolean().default(false).describe('the next model version is a legitimate rollout: the gateway allows it and answers from it are judged against it'),
   }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false }),
   gateway: z.object({
