@@ -130,8 +130,8 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
   }));
 }
 
-function faultContext(scenario: Scenario, topology: Topology, models: Prepared['models'], i: number): FaultContext {
-  return { id: `fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target) };
+function faultContext(scenario: Scenario, topology: Topology, models: Prepared['models'], i: number, markInjected: () => void = () => undefined): FaultContext {
+  return { id: `fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target), markInjected };
 }
 
 /** Work a fault can do ahead (e.g. building damaged weights), done before the load so it cannot stall it. */
@@ -165,12 +165,12 @@ function runTimeline(scenario: Scenario, topology: Topology, models: Prepared['m
     await sleep(Math.max(0, t0 + f.at - performance.now()), undefined, { signal }).catch(() => undefined);
     if (signal?.aborted) return;
     const entry = entries[i] as JournalFault;
-    const started = performance.now() - t0;
+    let effective = performance.now() - t0;
     try {
       injected.add(i);
       const fault = FAULTS[f.fault] as FaultType<unknown, Link>;
-      await fault.inject(context(i), f.attributes);
-      entry.injectedAtMs = started;
+      await fault.inject(faultContext(scenario, topology, models, i, () => { effective = performance.now() - t0; }), f.attributes);
+      entry.injectedAtMs = effective;
       report(i, 'injected');
       const ineffective = await fault.verify?.(context(i), f.attributes);
       if (ineffective) throw new Error(`the fault did not take effect: ${ineffective}`);

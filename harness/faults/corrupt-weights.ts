@@ -42,6 +42,7 @@ export const corruptWeights = defineReplicaFault<Attributes>({
     const bad = damaged(ctx, attrs);
     const rewritesManifest = attrs.resign || attrs.mode === 'other-model';
     await writeModelFiles(ctx.target, bad.onnx, rewritesManifest ? bad.manifest : undefined);
+    ctx.markInjected();
     await pickUp(ctx.topology, ctx.target, attrs.then);
   },
   verify: (ctx, attrs) => modelFileProblem(ctx.target, damaged(ctx, attrs).onnx),

@@ -16,6 +16,7 @@ export const deploy = defineReplicaFault<z.output<typeof attributes>>({
   async inject(ctx, attrs) {
     const next = ctx.models.next;
     await writeModelFiles(ctx.target, next.onnx, next.manifest);
+    ctx.markInjected();
     await pickUp(ctx.topology, ctx.target, attrs.then);
   },
   verify: (ctx) => modelFileProblem(ctx.target, ctx.models.next.onnx),

@@ -11,6 +11,11 @@ export interface FaultContext<T extends Link = Link> {
   models: Record<Precision | 'next', BuiltModel>;
   /** What the fault's `target` names: a replica, or the sync link (for network faults). */
   target: T;
+  /**
+   * For faults whose inject does preparatory work first (copying files): call when the fault itself starts
+   * taking effect, so failover is measured from there. Without a call, the start of inject counts.
+   */
+  markInjected(): void;
 }
 
 export const REPLICAS: readonly TargetName[] = ['primary', 'standby'];
