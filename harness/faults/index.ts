@@ -9,6 +9,8 @@ import { latency } from './latency';
 import { limitData } from './limit-data';
 import { partition } from './partition';
 import { resetPeer } from './reset-peer';
+import { slicer } from './slicer';
+import { slowClose } from './slow-close';
 
 /** Every fault a scenario can name, in one table. */
 export const FAULTS = {
@@ -20,6 +22,8 @@ export const FAULTS = {
   reset_peer: resetPeer,
   bandwidth,
   limit_data: limitData,
+  slow_close: slowClose,
+  slicer,
   'corrupt-weights': corruptWeights,
   deploy,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry has its own attribute type
