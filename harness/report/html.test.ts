@@ -49,6 +49,25 @@ describe('renderDrillHtml', () => {
     expect(page).toContain(`<td class="bad">FAILED</td><td class="num">15000.0 ms</td><td>primary not ready: ${escapeHtml(HOSTILE)}</td>`);
   });
 
+  it('shows the consistency of primary and standby, with the size an int8 standby saves', () => {
+    const j = recordedJournal();
+    j.environment.models = { fp32: { version: 'v-fp32', sha256: 'a', bytes: 7_739_450 }, int8: { version: 'v-int8', sha256: 'b', bytes: 2_058_263 } };
+    j.measurements = {
+      ...j.measurements!,
+      consistency: {
+        primary: { version: 'v-fp32', sha256: 'a', precision: 'fp32' },
+        standby: { version: 'v-int8', sha256: 'b', precision: 'int8' },
+        requests: 64, maxAbsScoreDelta: 0.147, meanTop10Overlap: 0.9921, minTop10Overlap: 0.9, sameTop1Rate: 0.984,
+      },
+    };
+    const page = renderDrillHtml(j);
+    const table = page.slice(page.indexOf('<table id="consistency">'), page.indexOf('</table>', page.indexOf('<table id="consistency">')));
+    expect(table).toContain('v-int8 (int8)');
+    expect(table).toContain('mean 99.2%, worst 90.0%');
+    expect(table).toContain('98.4%');
+    expect(table).toContain('0.266 (3.76x smaller)');
+  });
+
   it('marks an interrupted drill as such', () => {
     expect(renderDrillHtml({ ...journal, verdict: 'error', interrupted: true })).toContain('<span class="badge" id="verdict">ERROR (interrupted)</span>');
   });

@@ -326,6 +326,27 @@ ${j.faults.map((f) => html`<tr class="${f.error ? 'failed' : ''}"><td>${f.fault}
 </table>`;
 }
 
+/** Primary versus standby called directly on the request set before the faults; with an int8 standby, its cost. */
+function consistencyTable(j: Journal): SafeHtml {
+  const c = j.measurements?.consistency;
+  if (!c) return html`<p>Not measured (the drill ended before the load).</p>`;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const bytes = (precision: string): number | undefined => j.environment.models[precision]?.bytes;
+  const [pb, sb] = [bytes(c.primary.precision), bytes(c.standby.precision)];
+  const rows: [string, string][] = [
+    ['primary', `${c.primary.version} (${c.primary.precision})`],
+    ['standby', `${c.standby.version} (${c.standby.precision})`],
+    ['requests compared', String(c.requests)],
+    ['max |score difference|', c.maxAbsScoreDelta.toPrecision(3)],
+    ['top-10 overlap', `mean ${pct(c.meanTop10Overlap)}, worst ${pct(c.minTop10Overlap)}`],
+    ['same top-1', pct(c.sameTop1Rate)],
+    ...(pb && sb && pb !== sb ? [['standby size / primary size', `${(sb / pb).toFixed(3)} (${(pb / sb).toFixed(2)}x smaller)`] as [string, string]] : []),
+  ];
+  return html`<table id="consistency"><tbody>
+${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>
+`)}</tbody></table>`;
+}
+
 function steadyStateTable(j: Journal): SafeHtml {
   const rows: [string, SteadyStateCheck | undefined][] = [['before faults', j.steadyState.before], ['after faults', j.steadyState.after]];
   return html`<table id="steady-state">
@@ -386,6 +407,8 @@ ${keyFigures(j)}
 ${thresholdTable(j)}
 <h2>Latency by phase</h2>
 ${phaseTable(j, replicaColors)}
+<h2>Consistency: primary versus standby</h2>
+${consistencyTable(j)}
 <h2>Faults</h2>
 ${faultTable(j)}
 <h2>Steady state</h2>
