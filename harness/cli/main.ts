@@ -13,6 +13,7 @@ import type { Journal } from '../report/journal';
 import { activeRuns, runScenario } from '../runner';
 import { renderScenarioJsonSchema } from '../scenario/json-schema';
 import { loadScenarios } from '../scenario/load';
+import { parseShard, selectShard, type Shard } from '../scenario/shard';
 import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
 import { progressReporter } from './progress';
@@ -48,10 +49,12 @@ interface RunCliOptions {
   reportDir: string;
   keep: boolean;
   seed?: number;
+  shard?: Shard;
 }
 
 async function run(paths: string[], opts: RunCliOptions): Promise<number> {
-  const scenarios = loadScenarios(paths).map((s) => (opts.seed === undefined ? s : { ...s, load: { ...s.load, requests: { ...s.load.requests, seed: opts.seed } } }));
+  const all = loadScenarios(paths);
+  const scenarios = (opts.shard ? selectShard(all, opts.shard) : all).map((s) => (opts.seed === undefined ? s : { ...s, load: { ...s.load, requests: { ...s.load.requests, seed: opts.seed } } }));
   const reportDir = resolve(opts.reportDir);
   const controller = new AbortController();
   const release = interruptOnSignal(controller);
@@ -100,6 +103,7 @@ export function program(): Command {
     .argument('<paths...>', 'scenario files (*.yaml) or directories')
     .option('--report-dir <dir>', 'where index.html, junit.xml, summary.md and <drill>/{index.html,journal.json} go', 'reports')
     .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt('--seed'))
+    .option('--shard <i/n>', 'run only shard i of n (drills sorted by name, dealt round-robin): split the drills across CI machines', (v: string) => parseShard(v))
     .option('--keep', 'leave the topology running after each drill and print how to reach it (remove with `drill clean`)', false)
     .action(async (paths: string[], opts: RunCliOptions) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
 

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
 import type { Journal } from '../../harness/report/journal';
 import { loadScenarios } from '../../harness/scenario/load';
+import { parseShard, selectShard } from '../../harness/scenario/shard';
 import { GATE_REPORT_DIR, drill, writeRunReports } from './gate';
 
-const scenarios = loadScenarios([join(projectRoot, 'scenarios')]);
+// DRILL_SHARD=i/n runs the same split as `drill run --shard i/n` (for jest --shard on several CI machines).
+const all = loadScenarios([join(projectRoot, 'scenarios')]);
+const scenarios = process.env.DRILL_SHARD ? selectShard(all, parseShard(process.env.DRILL_SHARD, 'DRILL_SHARD')) : all;
 const journals: Journal[] = [];
 
 afterAll(() => writeRunReports(GATE_REPORT_DIR, journals));
