@@ -7,12 +7,10 @@ import { projectRoot } from '../harness/paths';
 import { prepare } from '../harness/prepare';
 import { runScenario } from '../harness/runner';
 import { loadScenarios } from '../harness/scenario/load';
+import { percentile } from './stats';
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[s.length >> 1] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
+const median = (xs: readonly number[]): number => percentile(xs, 50);
 const spread = (xs: readonly number[]): string =>
   xs.length ? `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}` : '-';
 

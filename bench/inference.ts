@@ -11,6 +11,7 @@ import { writeModelDir } from '../services/model/build';
 import { MODEL_FILE } from '../services/model/manifest';
 import { Ranker } from '../services/model/ranker';
 import { generateRequests } from '../services/model/requests';
+import { percentile } from './stats';
 
 const CANDIDATES = 100;
 const WARMUP = 500;
@@ -26,9 +27,6 @@ interface Figures {
   perSecond: number;
 }
 
-function percentile(sortedMs: number[], p: number): number {
-  return sortedMs[Math.min(sortedMs.length - 1, Math.floor((p / 100) * sortedMs.length))]!;
-}
 
 /** CPU seconds a process has used, from /proc (Linux); undefined elsewhere. */
 async function cpuSeconds(pid: number): Promise<number | undefined> {
@@ -50,7 +48,6 @@ async function measure(call: (i: number) => Promise<unknown>, concurrency: numbe
     await call(i);
     latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  latencies.sort((a, b) => a - b);
   let done = 0;
   const end = performance.now() + THROUGHPUT_MS;
   const worker = async (w: number) => {

@@ -13,6 +13,7 @@ import { installedK6, K6_START_LEAD_MS, runK6Load } from '../harness/load/k6-dri
 import { LATE_START_MS, loadShortfall, runOpenLoad, type Judge, type LoadPlan } from '../harness/load/open-load';
 import { makeJudge } from '../harness/load/reference';
 import type { RequestRecord } from '../harness/measure/records';
+import { percentile } from './stats';
 
 const RATES = [200, 500, 1000, 2000, 4000];
 const STEP_MS = 3000;
@@ -68,7 +69,6 @@ interface Step {
   records: RequestRecord[];
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 interface Row {
   held: boolean;
@@ -82,7 +82,7 @@ function row(s: Step): Row {
   const late = s.records.filter((r) => r.sentMs - r.scheduledMs > LATE_MS).length;
   const errors = s.records.filter((r) => r.status < 200 || r.status >= 300).length;
   const wrong = s.records.filter((r) => r.wrong).length;
-  const latencies = s.records.map((r) => r.doneMs - r.sentMs).sort((a, b) => a - b);
+  const latencies = s.records.map((r) => r.doneMs - r.sentMs);
   const lateShare = late / s.scheduled;
   // Held: the runner would accept this as the planned load (all sent, <= 1% late by LATE_START_MS) and nothing failed.
   const held = loadShortfall(s.records, s.scheduled) === undefined && errors === 0 && wrong === 0;
@@ -93,7 +93,7 @@ function row(s: Step): Row {
     lateShare,
     cells: [
       s.driver, String(s.rate), `${sent}/${s.scheduled}`, achieved.toFixed(0), `${(lateShare * 100).toFixed(1)}%`,
-      `${(percentile(s.records.map((r) => r.sentMs - r.scheduledMs).sort((a, b) => a - b), 99)).toFixed(1)}`,
+      `${(percentile(s.records.map((r) => r.sentMs - r.scheduledMs), 99)).toFixed(1)}`,
       String(errors), String(wrong), percentile(latencies, 50).toFixed(2), percentile(latencies, 99).toFixed(2),
     ],
   };

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 import type { RankRequest } from '../services/common/contract';
 import { startFakeReplica } from '../services/router/fake-replica';
+import { percentile } from './stats';
 
 const RATE_PER_S = 500;
 const WARM_MS = 1500;
@@ -194,11 +195,6 @@ async function openLoad(
   return { samples, eventTimes: await Promise.all(eventsTaken) };
 }
 
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 const ok = (s: Sample) => s.status === 200;
 
@@ -243,8 +239,8 @@ async function faultScenario(fault: Exclude<FaultMode, 'pass'>, upstreams: Upstr
       fault,
       requests: samples.length,
       failed: samples.filter((s) => !ok(s)).length,
-      p50FaultMs: quantile(during.map((s) => s.endAt - s.scheduledAt), 0.5),
-      p99FaultMs: quantile(during.map((s) => s.endAt - s.scheduledAt), 0.99),
+      p50FaultMs: percentile(during.map((s) => s.endAt - s.scheduledAt), 50),
+      p99FaultMs: percentile(during.map((s) => s.endAt - s.scheduledAt), 99),
       failoverMs: recovered === -1 ? Number.NaN : afterInject[recovered]!.endAt - injectAt,
       failbackMs: firstPrimary ? firstPrimary.endAt - revertAt : Number.NaN,
       failedAfterRecovery: samples.filter((s) => s.scheduledAt >= revertAt && !ok(s)).length,
@@ -298,9 +294,9 @@ export async function run(): Promise<void> {
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
     const { directMs, gatewayMs } = await overhead(upstreams);
     const rows = [
-      ['direct to replica', quantile(directMs, 0.5), quantile(directMs, 0.99)],
-      ['through gateway', quantile(gatewayMs, 0.5), quantile(gatewayMs, 0.99)],
-      ['added by gateway', quantile(gatewayMs, 0.5) - quantile(directMs, 0.5), quantile(gatewayMs, 0.99) - quantile(directMs, 0.99)],
+      ['direct to replica', percentile(directMs, 50), percentile(directMs, 99)],
+      ['through gateway', percentile(gatewayMs, 50), percentile(gatewayMs, 99)],
+      ['added by gateway', percentile(gatewayMs, 50) - percentile(directMs, 50), percentile(gatewayMs, 99) - percentile(directMs, 99)],
     ] as const;
     console.log(`\nGateway added latency (${OVERHEAD_REQUESTS} sequential requests each, loopback, fake replicas)`);
     console.log('| path | p50 ms | p99 ms |\n|---|---:|---:|');

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { formatPath } from '../../services/common/field-path';
 import { InvalidInputError } from '../errors';
 import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
@@ -33,8 +34,6 @@ export class ScenarioError extends InvalidInputError {
   }
 }
 
-const formatPath = (path: readonly PropertyKey[]): string =>
-  path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
 
 function locate(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): { line: number; col: number } {
   // A missing key has no node: point at the closest ancestor that exists.

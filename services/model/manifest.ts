@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { formatPath } from '../common/field-path';
 import { FEATURE_DIM, MAX_CANDIDATES } from '../common/contract';
 
 export const MODEL_NAME = 'two-tower-ranker';
@@ -51,13 +52,6 @@ export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** `["inputs", 0, "shape"]` -> `inputs[0].shape`, the way a reader would write the field. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-    .join('');
 }
 
 /** Raised when a model directory cannot be read or its manifest is invalid; the message names file and field. */
