@@ -22,6 +22,7 @@ import { evaluate } from './measure/thresholds';
 import { prepare, type Prepared } from './prepare';
 import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, SteadyStateCheck, Verdict } from './report/journal';
 import type { Scenario } from './scenario/load';
+import { TopologyPool, type TopologySpec } from './topology/pool';
 import { startTopology, type GatewayOptions, type Link, type Topology } from './topology/topology';
 
 export type RunPhase = 'prepare' | 'topology' | 'steady-state' | 'warmup' | 'load' | 'recovery' | 'teardown';
@@ -44,10 +45,9 @@ export interface RunOptions {
   keep?: boolean;
   /** Extra flags for a replica's server (negative controls, e.g. the primary with --no-verify). */
   replicaArgs?: Partial<Record<Role, string[]>>;
+  /** Reuse topologies across drills (reset between them) instead of starting one per drill. Ignored with keep. */
+  topologies?: TopologyPool;
 }
-
-/** Runs in progress, so an interrupted process can remove what they started. */
-export const activeRuns = new Set<string>();
 
 const STEADY_STATE_REQUESTS = 10;
 
@@ -130,24 +130,34 @@ async function diagnoseReplicas(topology: Topology): Promise<ReplicaDiagnosis[]>
   }));
 }
 
-function faultContext(scenario: Scenario, topology: Topology, models: Prepared['models'], i: number, markInjected: () => void = () => undefined): FaultContext {
-  return { id: `fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target), markInjected };
+/** What the fault timeline works on. */
+interface Drill {
+  scenario: Scenario;
+  runId: string;
+  topology: Topology;
+  models: Prepared['models'];
+}
+
+function faultContext({ scenario, runId, topology, models }: Drill, i: number, markInjected: () => void = () => undefined): FaultContext {
+  // Unique per drill, not per topology: a reused topology sees the faults of several drills.
+  return { id: `${runId}-fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as Scenario['faults'][number]).target), markInjected };
 }
 
 /** Work a fault can do ahead (e.g. building damaged weights), done before the load so it cannot stall it. */
-async function prepareFaults(scenario: Scenario, topology: Topology, models: Prepared['models']): Promise<void> {
-  await Promise.all(scenario.faults.map((f, i) => (FAULTS[f.fault] as FaultType<unknown, Link>).prepare?.(faultContext(scenario, topology, models, i), f.attributes)));
+async function prepareFaults(drill: Drill): Promise<void> {
+  await Promise.all(drill.scenario.faults.map((f, i) => (FAULTS[f.fault] as FaultType<unknown, Link>).prepare?.(faultContext(drill, i), f.attributes)));
 }
 
 /** Injects and reverts each fault on schedule relative to the load's t0; records what happened. */
-function runTimeline(scenario: Scenario, topology: Topology, models: Prepared['models'], t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+function runTimeline(drill: Drill, t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+  const { scenario } = drill;
   const report = (i: number, state: 'injected' | 'reverted' | 'failed', detail?: string): void => {
     const f = scenario.faults[i] as Scenario['faults'][number];
     emit({ type: 'fault', drill: scenario.name, fault: f.fault, target: f.target, state, ...(detail ? { detail } : {}) });
   };
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
-  const context = (i: number): FaultContext => faultContext(scenario, topology, models, i);
+  const context = (i: number): FaultContext => faultContext(drill, i);
   const revert = async (i: number): Promise<void> => {
     if (!injected.delete(i)) return;
     const f = scenario.faults[i] as Scenario['faults'][number];
@@ -169,7 +179,7 @@ function runTimeline(scenario: Scenario, topology: Topology, models: Prepared['m
     try {
       injected.add(i);
       const fault = FAULTS[f.fault] as FaultType<unknown, Link>;
-      await fault.inject(faultContext(scenario, topology, models, i, () => { effective = performance.now() - t0; }), f.attributes);
+      await fault.inject(faultContext(drill, i, () => { effective = performance.now() - t0; }), f.attributes);
       entry.injectedAtMs = effective;
       report(i, 'injected');
       const ineffective = await fault.verify?.(context(i), f.attributes);
@@ -245,22 +255,28 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   };
   const interrupted = (): boolean => signal?.aborted === true;
 
-  activeRuns.add(runId);
+  const spec: TopologySpec = {
+    images: { ...prepared.images, ...scenario.topology.images },
+    toxiproxyImage: prepared.toxiproxyImage,
+    gateway,
+    standbyPrecision: scenario.topology.standbyPrecision,
+    ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
+    ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
+  };
+  const pool = opts.keep ? undefined : opts.topologies;
   let topology: Topology | undefined;
   const diagnosis: Diagnosis = { replicas: [] };
   try {
     phase('topology', `run ${runId}`);
     const upStarted = performance.now();
-    topology = await startTopology({
-      runId,
-      images: { ...prepared.images, ...scenario.topology.images },
-      toxiproxyImage: prepared.toxiproxyImage,
-      gateway,
-      standbyPrecision: scenario.topology.standbyPrecision,
-      ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
-      ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
-      keep: opts.keep === true,
-    });
+    if (pool) {
+      const acquired = await pool.acquire(spec, { primary: prepared.models.fp32, standby: prepared.models[spec.standbyPrecision] });
+      topology = acquired.topology;
+      journal.topology = { runId: topology.runId, reused: acquired.reused, ...(acquired.resetProblem ? { resetProblem: acquired.resetProblem } : {}) };
+    } else {
+      topology = await startTopology({ ...spec, runId, keep: opts.keep === true });
+      journal.topology = { runId, reused: false };
+    }
     journal.timing.topologyUpMs = Math.round(performance.now() - upStarted);
     if (interrupted()) return finishInterrupted();
 
@@ -288,11 +304,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       await runOpenLoad({ ...plan, durationMs: scenario.load.warmup, t0: performance.now() }, judge);
     }
     if (interrupted()) return finishInterrupted();
-    await prepareFaults(scenario, topology, prepared.models);
+    const drill: Drill = { scenario, runId, topology, models: prepared.models };
+    await prepareFaults(drill);
     phase('load', `${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
     emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });
     const t0 = performance.now() + (k6 ? K6_START_LEAD_MS : 20);
-    const timeline = runTimeline(scenario, topology, prepared.models, t0, emit, signal);
+    const timeline = runTimeline(drill, t0, emit, signal);
     let records: RequestRecord[];
     try {
       const onRecord = (record: RequestRecord): void => emit({ type: 'record', drill: scenario.name, record });
@@ -344,12 +361,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   } finally {
     if (topology && opts.keep) {
       emit({ type: 'kept', drill: scenario.name, endpoints: await topology.endpoints() });
-    } else {
+    } else if (topology && pool) {
+      // Only a drill that passed leaves a topology known to be sound; the next drill still resets and checks it.
+      await pool.release(topology, journal.verdict === 'pass' && !interrupted(), spec);
+    } else if (topology) {
       phase('teardown');
-      // Also after a failed start: startTopology removed its partial work, and this sweep is idempotent.
-      if (topology) await topology[Symbol.asyncDispose]();
+      await topology[Symbol.asyncDispose]();
     }
-    activeRuns.delete(runId);
   }
 
   function finishInterrupted(): Journal {

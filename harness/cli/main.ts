@@ -10,12 +10,14 @@ import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError
 import { drillSummaryText } from '../report/junit';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
 import type { Journal } from '../report/journal';
-import { activeRuns, runScenario } from '../runner';
+import { runScenario } from '../runner';
 import { renderScenarioJsonSchema } from '../scenario/json-schema';
 import { loadScenarios } from '../scenario/load';
 import { parseShard, selectShard, type Shard } from '../scenario/shard';
 import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
+import { TopologyPool } from '../topology/pool';
+import { activeTopologies } from '../topology/topology';
 import { progressReporter } from './progress';
 
 const nonNegativeInt = (flag: string) => (value: string): number => {
@@ -35,7 +37,7 @@ function interruptOnSignal(controller: AbortController): () => void {
       controller.abort(signal);
       return;
     }
-    Promise.all([...activeRuns].map((runId) => sweep({ onlyDead: false, runId }))).finally(() => process.exit(ExitCode.interrupted));
+    Promise.all([...activeTopologies].map((runId) => sweep({ onlyDead: false, runId }))).finally(() => process.exit(ExitCode.interrupted));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -60,10 +62,12 @@ async function run(paths: string[], opts: RunCliOptions): Promise<number> {
   const release = interruptOnSignal(controller);
   const progress = progressReporter();
   const journals: Journal[] = [];
+  // Consecutive drills share a topology (reset between them); the last one is removed before the verdict.
+  const topologies = new TopologyPool();
   try {
     for (const scenario of scenarios) {
       if (controller.signal.aborted) break;
-      const journal = await runScenario(scenario, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, keep: opts.keep });
+      const journal = await runScenario(scenario, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, keep: opts.keep, topologies });
       progress.stop();
       journals.push(journal);
       writeJournal(reportDir, journal);
@@ -72,6 +76,7 @@ async function run(paths: string[], opts: RunCliOptions): Promise<number> {
     }
   } finally {
     progress.stop();
+    await topologies[Symbol.asyncDispose]();
     release();
   }
   const failed = journals.filter((j) => j.verdict === 'fail').length;

@@ -57,6 +57,11 @@ export interface Journal {
     models: Record<string, { version: string; sha256: string; bytes: number }>;
     seed: number;
   };
+  /**
+   * The deployment the drill ran on. A reused topology was reset after the previous drill (new gateway, no
+   * toxics, replicas verified); topologyUpMs is then the reset's time.
+   */
+  topology?: { runId: string; reused: boolean; resetProblem?: string };
   timing: { topologyUpMs?: number; loadMs?: number; totalMs: number };
   faults: JournalFault[];
   steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };

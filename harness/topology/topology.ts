@@ -85,6 +85,9 @@ export interface Replica extends Link {
   directUrl(): Promise<string>;
 }
 
+/** Run ids of topologies started and not yet removed, so a forced exit can remove them. */
+export const activeTopologies = new Set<string>();
+
 export class Topology implements AsyncDisposable {
   constructor(
     readonly runId: string,
@@ -92,10 +95,16 @@ export class Topology implements AsyncDisposable {
     readonly toxiproxy: StartedToxiProxyContainer,
     readonly replicas: Record<Role, Replica>,
     readonly syncLink: Link,
-    readonly gateway: StartedTestContainer,
+    private gatewayContainer: StartedTestContainer,
     /** Bearer token of the replicas' admin API (reload), random per run. */
     readonly adminToken: string,
+    /** Labels of everything this topology started; a replaced gateway gets them too. */
+    private readonly labels: Record<string, string>,
   ) {}
+
+  get gateway(): StartedTestContainer {
+    return this.gatewayContainer;
+  }
 
   target(name: TargetName): Link | Replica {
     return name === 'sync' ? this.syncLink : this.replicas[name];
@@ -116,9 +125,44 @@ export class Topology implements AsyncDisposable {
     };
   }
 
+  /**
+   * A new gateway process with these options in place of the current one: a drill starts with no breaker,
+   * hedging or hysteresis state left by the drill before it.
+   */
+  async replaceGateway(image: string, options: GatewayOptions): Promise<void> {
+    await this.gatewayContainer.stop({ timeout: 0, remove: true });
+    this.gatewayContainer = await startGateway(image, options, this.networkName, this.labels, this.replicas);
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await sweep({ onlyDead: false, runId: this.runId });
+    activeTopologies.delete(this.runId);
   }
+}
+
+/** Address of a proxy inside the topology's network. */
+const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.instance.listen.split(':').pop()}`;
+
+function startGateway(image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, { proxy: CreatedProxy }>): Promise<StartedTestContainer> {
+  const args = [
+    '--primary', inNetwork(replicas.primary.proxy),
+    '--standby', inNetwork(replicas.standby.proxy),
+    '--port', String(SERVICE_PORT),
+    ...(options.attemptTimeoutMs ? ['--attempt-timeout-ms', String(options.attemptTimeoutMs)] : []),
+    ...(options.failover ? [] : ['--no-failover']),
+    ...(options.answerValidation === false ? ['--no-answer-validation'] : []),
+    ...(options.allowedSha256 ? ['--allowed-sha256', options.allowedSha256.join(',')] : []),
+    ...(options.args ?? []),
+  ];
+  return new GenericContainer(image)
+    .withNetworkMode(networkName)
+    .withNetworkAliases('gateway')
+    .withLabels({ ...labels, 'failover-drill.role': 'gateway' })
+    .withCommand(args)
+    .withExposedPorts(SERVICE_PORT)
+    .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
+    .withStartupTimeout(30_000)
+    .start();
 }
 
 function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number; args?: readonly string[] }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
@@ -138,6 +182,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const labels = runLabels(opts.runId, opts.keep === true);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const networkName = `failover-drill-${opts.runId}`;
+  activeTopologies.add(opts.runId);
   try {
     await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
     const adminToken = randomBytes(16).toString('hex');
@@ -148,7 +193,6 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const primaryProxy = await toxiproxy.createProxy({ name: 'primary', upstream: `primary:${SERVICE_PORT}` });
     const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${SERVICE_PORT}` });
     const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${SERVICE_PORT}` });
-    const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.instance.listen.split(':').pop()}`;
     const [primary, standby] = await Promise.all([
       replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32'), args: opts.replicaArgs?.primary ?? [] }, networkName, labels, adminToken).start(),
       replicaContainer(opts.images.inference, {
@@ -158,25 +202,6 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
         ...(opts.syncIntervalMs !== undefined ? { syncFrom: inNetwork(syncProxy), syncIntervalMs: opts.syncIntervalMs } : {}),
       }, networkName, labels, adminToken).start(),
     ]);
-    const gatewayArgs = [
-      '--primary', inNetwork(primaryProxy),
-      '--standby', inNetwork(standbyProxy),
-      '--port', String(SERVICE_PORT),
-      ...(opts.gateway.attemptTimeoutMs ? ['--attempt-timeout-ms', String(opts.gateway.attemptTimeoutMs)] : []),
-      ...(opts.gateway.failover ? [] : ['--no-failover']),
-      ...(opts.gateway.answerValidation === false ? ['--no-answer-validation'] : []),
-      ...(opts.gateway.allowedSha256 ? ['--allowed-sha256', opts.gateway.allowedSha256.join(',')] : []),
-      ...(opts.gateway.args ?? []),
-    ];
-    const gateway = await new GenericContainer(opts.images.router)
-      .withNetworkMode(networkName)
-      .withNetworkAliases('gateway')
-      .withLabels({ ...labels, 'failover-drill.role': 'gateway' })
-      .withCommand(gatewayArgs)
-      .withExposedPorts(SERVICE_PORT)
-      .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
-      .withStartupTimeout(30_000)
-      .start();
     const replica = (role: Role, container: StartedTestContainer, proxy: CreatedProxy, precision: Precision): Replica => ({
       name: role,
       role,
@@ -191,12 +216,15 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
         return `http://${container.getHost()}:${hostPort}`;
       },
     });
-    return new Topology(opts.runId, networkName, toxiproxy, {
+    const replicas = {
       primary: replica('primary', primary, primaryProxy, 'fp32'),
       standby: replica('standby', standby, standbyProxy, opts.standbyPrecision),
-    }, { name: 'sync', proxy: syncProxy }, gateway, adminToken);
+    };
+    const gateway = await startGateway(opts.images.router, opts.gateway, networkName, labels, replicas);
+    return new Topology(opts.runId, networkName, toxiproxy, replicas, { name: 'sync', proxy: syncProxy }, gateway, adminToken, labels);
   } catch (cause) {
     await sweep({ onlyDead: false, runId: opts.runId }).catch(() => undefined);
+    activeTopologies.delete(opts.runId);
     throw new InfrastructureError(`starting the topology for run ${opts.runId} failed: ${(cause as Error).message}`, { cause });
   }
 }
