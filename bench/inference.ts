@@ -96,7 +96,7 @@ function post(agent: Agent, port: number, body: Buffer): Promise<void> {
 async function benchPrecision(root: string, precision: Precision, requests: RankRequest[]) {
   const dir = join(root, precision);
   const manifest = await writeModelDir(dir, { precision });
-  const ranker = await Ranker.load(await readFile(join(dir, MODEL_FILE)));
+  const ranker = await Ranker.load(await readFile(join(dir, MODEL_FILE)), manifest.io);
   const inProcess = await measure((i) => ranker.score(requests[i % requests.length]!), 1);
   await ranker.release();
 

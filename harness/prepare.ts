@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Precision } from '../services/common/contract';
 import { readModelDir } from '../services/model/manifest';
-import { buildModel, writeModelDir, type BuiltModel } from '../services/model/build';
+import { buildModel, DEFAULT_SEED, writeModelDir, type BuiltModel } from '../services/model/build';
 import { projectRoot } from './paths';
 import { applyTestcontainersEnv, readSetupState } from './setup/state';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -60,7 +60,7 @@ export function prepare(): Promise<Prepared> {
     const models = {
       fp32,
       int8: await ensureModel(join(modelsDir, 'int8'), 'int8'),
-      next: buildModel({ seed: fp32.manifest.seed + 1 }),
+      next: buildModel({ seed: DEFAULT_SEED + 1 }),
     };
     const images = await ensureServiceImages({ baseImage: state.baseImage, modelsDir });
     return { images, toxiproxyImage: state.toxiproxyImage, models };

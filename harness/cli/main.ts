@@ -6,6 +6,8 @@ import { routerCommand } from '../../services/router/main';
 import type { Precision } from '../../services/common/contract';
 import { PRECISIONS, writeModelDir } from '../../services/model/build';
 import { compareModels, formatComparison } from '../../services/model/compare';
+import { type ForeignModelOptions, isModelMappingError, MAP_ROLES, writeForeignModelDir } from '../../services/model/foreign';
+import { ID_ROLES } from '../../services/model/manifest';
 import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
 import { drillSummaryText } from '../report/junit';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
@@ -25,6 +27,15 @@ const nonNegativeInt = (flag: string) => (value: string): number => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`${flag} must be a non-negative integer, got "${value}"`);
   return n;
 };
+
+/** A repeatable `--flag KEY=VALUE` (KEY one of `keys`), collected into one record. */
+const assignment = <K extends string, V>(flag: string, keys: readonly K[], parse: (value: string) => V) =>
+  (text: string, previous: Partial<Record<K, V>> = {}): Partial<Record<K, V>> => {
+    const at = text.indexOf('=');
+    const key = text.slice(0, Math.max(at, 0)) as K;
+    if (!keys.includes(key) || at === text.length - 1) throw new InvalidInputError(`${flag} takes KEY=VALUE with KEY one of ${keys.join(', ')}, got "${text}"`);
+    return { ...previous, [key]: parse(text.slice(at + 1)) };
+  };
 
 /**
  * First Ctrl-C or SIGTERM: stop the drill in progress (faults reverted, topology removed, partial report
@@ -165,6 +176,35 @@ export function program(): Command {
     .option('--seed <n>', 'request seed', nonNegativeInt('--seed'), 1)
     .action(async (a: string, b: string, opts: { requests: number; candidates: number; seed: number }) => {
       console.log(formatComparison(await compareModels(a, b, opts)));
+    });
+
+  model.command('manifest')
+    .summary('write a model directory (model.onnx + manifest.json) for an ONNX ranking model built elsewhere')
+    .description(
+      'make a model directory (DIR/model.onnx + DIR/manifest.json) for an ONNX ranking model built elsewhere, for `drill serve inference --model DIR`. ' +
+        'Each model input is mapped to a request field (userId int64 [1] or [1,1]; userFeatures float32 [1,16]; itemIds int64 [N] or [N,1]; itemFeatures float32 [N,16]) ' +
+        'by its name (user/uid/u_/query vs item/cand/product/doc) and type (int: ids, float: features); inputs it cannot tell apart need --map. ' +
+        'A model may leave out fields (not both item fields). The scores output is float32 [N] or [N,1]: the only output, or the one named *score*. ' +
+        'Id ranges come from the embedding tables the ids index (Gather on an initializer), else from --vocab; ids outside them get a 400. ' +
+        'The probe set is recorded by running the model on seeded requests.',
+    )
+    .argument('<model>', 'the ONNX file')
+    .option('--out <dir>', 'output directory (default: ./<name>)')
+    .option('--name <name>', 'model name (default: the file name without .onnx)')
+    .option('--version <version>', 'model version (default: <name>-<first 8 hex digits of the sha256>)')
+    .addOption(new Option('--precision <precision>', 'what the weights are, as /v1/model and reports show it').choices(PRECISIONS).default('fp32'))
+    .option('--map <role=name>', `which model input carries a request field, or which output holds the scores; repeatable (role: ${MAP_ROLES.join(', ')})`, assignment('--map', MAP_ROLES, String))
+    .option('--vocab <role=rows>', `rows of the embedding table of an id input, when the graph does not show it; repeatable (role: ${ID_ROLES.join(', ')})`, assignment('--vocab', ID_ROLES, nonNegativeInt('--vocab')))
+    .action(async (file: string, opts: ForeignModelOptions) => {
+      const { dir, manifest } = await writeForeignModelDir(file, opts).catch((e: unknown) => {
+        throw isModelMappingError(e) ? new InvalidInputError(e.message, { cause: e }) : e;
+      });
+      console.log(`${dir}: ${manifest.name} ${manifest.version} ${manifest.precision} ${manifest.bytes} bytes sha256 ${manifest.sha256}`);
+      for (const [role, input] of Object.entries(manifest.io.inputs)) {
+        const rows = manifest.io.vocab[role as keyof typeof manifest.io.vocab];
+        console.log(`  ${role.padEnd(12)} <- input ${input}${rows === undefined ? '' : ` (ids 0..${rows - 1})`}`);
+      }
+      console.log(`  ${'scores'.padEnd(12)} <- output ${manifest.io.scores}; ${manifest.probes?.length ?? 0} probe requests recorded`);
     });
 
   const serve = drill.command('serve').description('run a reference service in the foreground');

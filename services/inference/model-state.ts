@@ -6,7 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelIdentity } from '../common/contract';
 import { formatManifest, isModelDirError, type Manifest, MANIFEST_FILE, MODEL_FILE, readModelDir, sha256Hex } from '../model/manifest';
-import { quantizeWeights, readWeights } from '../model/build';
+import { NOT_BUILT_HERE, quantizeWeights, readWeights } from '../model/build';
 import { checkProbes } from '../model/probes';
 import { type ModelWeights, referenceScores } from '../model/reference';
 import { Ranker } from '../model/ranker';
@@ -55,9 +55,9 @@ export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source:
   if (mismatch) return mismatch;
   let ranker: Ranker;
   try {
-    ranker = await Ranker.load(bytes);
+    ranker = await Ranker.load(bytes, manifest.io);
   } catch (e) {
-    return refuse('model_unparseable', `onnxruntime cannot load ${source}: ${(e as Error).message}`);
+    return refuse('model_unparseable', `cannot load ${source} as its manifest describes it: ${(e as Error).message}`);
   }
   const problem = checks && manifest.probes && (await checkProbes((req) => ranker.score(req), manifest.probes, manifest.precision).catch((e: Error) => `a probe failed to run: ${e.message}`));
   if (problem) {
@@ -77,6 +77,7 @@ export async function verifyQuantized(fp32: Manifest, bytes: Uint8Array, source:
   const refuse = (code: NotReadyCode, message: string): Verification => ({ ok: false, manifest: fp32, reason: { code, message } });
   const mismatch = checksumMismatch(fp32, bytes, source);
   if (mismatch) return mismatch;
+  if (fp32.seed === undefined) return refuse('model_unparseable', `cannot quantize ${source}: ${NOT_BUILT_HERE}`);
   let weights: ModelWeights;
   try {
     weights = readWeights(bytes);

@@ -263,6 +263,20 @@ describe('inference server with an unverified model', () => {
     }
   });
 
+  it('reports model_unparseable, naming the field, when the manifest maps the model onto inputs it lacks', async () => {
+    const dir = join(root, 'mismapped');
+    const manifest = await writeModelDir(dir);
+    await writeFile(join(dir, MANIFEST_FILE), JSON.stringify({ ...manifest, io: { ...manifest.io, inputs: { ...manifest.io.inputs, userId: 'uid' } } }));
+    const { server } = await startOn(dir);
+    try {
+      const ready = await call(server, 'GET', '/readyz');
+      expect(ready).toMatchObject({ status: 503, json: { error: { code: 'model_unparseable' } } });
+      expect(ready.json.error.message).toContain('as its manifest describes it: model input(s) "user_id" carry no request field');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('reports model_probe_failed when the weights match their checksum but compute NaN', async () => {
     const dir = join(root, 'nan');
     await writeModelDir(dir);

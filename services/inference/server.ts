@@ -93,9 +93,13 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
       POST: async (req, res) => {
         // Refuse before reading the body: an unverified replica must not spend time on work it will not serve.
         servedModel();
-        const request = parseRankRequest(parseJson(await readBody(req, MAX_BODY_BYTES)));
-        // The response names the model that computed the scores, even if another is swapped in meanwhile.
-        const served = await manager.slot.use(async (model) => ({ scores: await model.ranker.score(request), model: model.identity }));
+        const json = parseJson(await readBody(req, MAX_BODY_BYTES));
+        // Ids are checked against the model that scores them, and the response names that model, even if another
+        // is swapped in meanwhile.
+        const served = await manager.slot.use(async (model) => {
+          const request = parseRankRequest(json, model.manifest.io.vocab);
+          return { scores: await model.ranker.score(request), model: model.identity };
+        });
         if (!served) {
           // fail-closed unloaded the model while the body was read: answer with the reason it gives.
           servedModel();

@@ -2,7 +2,7 @@
 // and hand checks both cost less and name the exact field (`candidates[3].features[5]`).
 import { type Candidate, FEATURE_DIM, MAX_CANDIDATES, type RankRequest } from '../common/contract';
 import { HttpError } from '../common/http';
-import { ITEM_VOCAB, USER_VOCAB } from '../model/manifest';
+import type { ModelIo } from '../model/manifest';
 
 // Larger magnitudes are finite doubles but become Infinity in the model's float32 inputs.
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -23,7 +23,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function id(value: unknown, path: string, vocab: number): number {
+/** An id in 0..vocab-1; without a vocab (the model takes no such id) any id that int64 holds exactly. */
+function id(value: unknown, path: string, vocab = Number.MAX_SAFE_INTEGER + 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= vocab) {
     throw invalid(path, `must be an integer id in 0..${vocab - 1}, got ${describe(value)}`);
   }
@@ -42,10 +43,13 @@ function features(value: unknown, path: string): number[] {
   return value as number[];
 }
 
-/** Checks a parsed JSON body against the rank contract; throws a 400 naming the first bad field. */
-export function parseRankRequest(body: unknown): RankRequest {
+/**
+ * Checks a parsed JSON body against the rank contract, with ids inside the model's embedding tables (its
+ * manifest's io.vocab); throws a 400 naming the first bad field.
+ */
+export function parseRankRequest(body: unknown, vocab: ModelIo['vocab']): RankRequest {
   if (!isObject(body)) throw new HttpError(400, 'invalid_request', `request body must be a JSON object, got ${describe(body)}`);
-  const userId = id(body['userId'], 'userId', USER_VOCAB);
+  const userId = id(body['userId'], 'userId', vocab.userId);
   const userFeatures = features(body['userFeatures'], 'userFeatures');
   const list = body['candidates'];
   if (!Array.isArray(list)) throw invalid('candidates', `must be an array of candidates, got ${describe(list)}`);
@@ -55,7 +59,7 @@ export function parseRankRequest(body: unknown): RankRequest {
   const candidates = list.map((c: unknown, i): Candidate => {
     const path = `candidates[${i}]`;
     if (!isObject(c)) throw invalid(path, `must be an object {itemId, features}, got ${describe(c)}`);
-    return { itemId: id(c['itemId'], `${path}.itemId`, ITEM_VOCAB), features: features(c['features'], `${path}.features`) };
+    return { itemId: id(c['itemId'], `${path}.itemId`, vocab.itemIds), features: features(c['features'], `${path}.features`) };
   });
   return { userId, userFeatures, candidates };
 }

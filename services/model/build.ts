@@ -14,7 +14,7 @@ import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import { FEATURE_DIM, type Precision } from '../common/contract';
-import { ITEM_VOCAB, type Manifest, MODEL_NAME, sha256Hex, USER_VOCAB, writeModelFiles } from './manifest';
+import { ITEM_VOCAB, type Manifest, MODEL_NAME, sha256Hex, type TensorSpec, TWO_TOWER_IO, USER_VOCAB, writeModelFiles } from './manifest';
 import { makeProbes } from './probes';
 import { dequantize, quantizePerAxis } from './quantize';
 import { EMBEDDING_DIM, HIDDEN_DIM, type ModelWeights, OUTPUT_DIM, TOWER_INPUT_DIM, type TowerWeights } from './reference';
@@ -27,6 +27,15 @@ const IR_VERSION = 7;
 
 const { DataType } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
+
+// The graph's inputs and output, as the manifest describes them (mapped by TWO_TOWER_IO).
+const GRAPH_INPUTS: TensorSpec[] = [
+  { name: 'user_id', type: 'int64', shape: [1] },
+  { name: 'user_features', type: 'float32', shape: [1, FEATURE_DIM] },
+  { name: 'item_ids', type: 'int64', shape: ['N'] },
+  { name: 'item_features', type: 'float32', shape: ['N', FEATURE_DIM] },
+];
+const GRAPH_OUTPUTS: TensorSpec[] = [{ name: 'scores', type: 'float32', shape: ['N'] }];
 
 export interface BuildOptions {
   seed?: number;
@@ -50,13 +59,18 @@ export function buildModel(opts: BuildOptions = {}): BuiltModel {
   return precision === 'fp32' ? { onnx: fp32, manifest } : quantizeWeights(weights, seed, manifest.sha256);
 }
 
+/** Why a model from elsewhere (`drill model manifest`) has no int8 variant. */
+export const NOT_BUILT_HERE = 'only a model built by `drill model build` (its manifest has a seed) can be quantized';
+
 /**
  * The int8 variant of an fp32 two-tower model: the same bytes as `buildModel({seed, precision: 'int8'})` for a
  * model built from that seed. A standby that serves int8 derives it from the fp32 model it syncs.
  */
 export function quantizeModel(fp32: BuiltModel): BuiltModel {
-  if (fp32.manifest.precision !== 'fp32') throw new RangeError(`only an fp32 model can be quantized, got ${fp32.manifest.precision}`);
-  return quantizeWeights(readWeights(fp32.onnx), fp32.manifest.seed, sha256Hex(fp32.onnx));
+  const { precision, seed } = fp32.manifest;
+  if (precision !== 'fp32') throw new RangeError(`only an fp32 model can be quantized, got ${precision}`);
+  if (seed === undefined) throw new RangeError(NOT_BUILT_HERE);
+  return quantizeWeights(readWeights(fp32.onnx), seed, sha256Hex(fp32.onnx));
 }
 
 /** The int8 model of these fp32 weights; `sourceSha256` names the fp32 model they came from. */
@@ -108,13 +122,9 @@ function manifestFor(bytes: Uint8Array, seed: number, precision: Precision, effe
     bytes: bytes.byteLength,
     precision,
     seed,
-    inputs: [
-      { name: 'user_id', type: 'int64', shape: [1] },
-      { name: 'user_features', type: 'float32', shape: [1, FEATURE_DIM] },
-      { name: 'item_ids', type: 'int64', shape: ['N'] },
-      { name: 'item_features', type: 'float32', shape: ['N', FEATURE_DIM] },
-    ],
-    outputs: [{ name: 'scores', type: 'float32', shape: ['N'] }],
+    inputs: GRAPH_INPUTS,
+    outputs: GRAPH_OUTPUTS,
+    io: TWO_TOWER_IO,
     probes: makeProbes(effective),
   };
 }
@@ -234,13 +244,8 @@ function encodeModel(seed: number, precision: Precision, towers: { user: Tower; 
       node('Reshape', ['score_column', 'flat_shape'], ['scores']),
     ],
     initializer: [...user.initializers, ...item.initializers, int64Tensor('flat_shape', [-1])],
-    input: [
-      valueInfo('user_id', DataType.INT64, [1]),
-      valueInfo('user_features', DataType.FLOAT, [1, FEATURE_DIM]),
-      valueInfo('item_ids', DataType.INT64, ['N']),
-      valueInfo('item_features', DataType.FLOAT, ['N', FEATURE_DIM]),
-    ],
-    output: [valueInfo('scores', DataType.FLOAT, ['N'])],
+    input: GRAPH_INPUTS.map(valueInfo),
+    output: GRAPH_OUTPUTS.map(valueInfo),
   };
   return onnx.ModelProto.encode({
     irVersion: IR_VERSION,
@@ -261,9 +266,9 @@ function intAttribute(name: string, value: number): onnx.IAttributeProto {
   return { name, type: AttributeType.INT, i: value };
 }
 
-function valueInfo(name: string, elemType: onnx.TensorProto.DataType, shape: (number | string)[]): onnx.IValueInfoProto {
+function valueInfo({ name, type, shape }: TensorSpec): onnx.IValueInfoProto {
   const dim = shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
+  return { name, type: { tensorType: { elemType: type === 'int64' ? DataType.INT64 : DataType.FLOAT, shape: { dim } } } };
 }
 
 /** A float tensor stored as little-endian raw bytes (ONNX's raw_data byte order, whatever the host's). */

@@ -115,5 +115,5 @@ async function openModel(dir: string): Promise<{ described: ComparedModel; ranke
   const { manifest, modelPath } = await readModelDir(dir);
   const bytes = await readFile(modelPath);
   const described = { dir, version: manifest.version, sha256: manifest.sha256, precision: manifest.precision, bytes: bytes.byteLength };
-  return { described, ranker: await Ranker.load(bytes) };
+  return { described, ranker: await Ranker.load(bytes, manifest.io) };
 }

@@ -2,7 +2,7 @@
 // broken bytes with the manifest that goes with them: the original one (the checksum catches the damage), or,
 // with `resign`, one recomputed for the new bytes (a faulty export: only the probe set can tell).
 import { onnx } from 'onnx-proto';
-import { buildModel, type BuiltModel } from './build';
+import { buildModel, type BuiltModel, DEFAULT_SEED } from './build';
 import { sha256Hex } from './manifest';
 
 export const CORRUPTION_MODES = ['flip', 'zero', 'truncate', 'nan', 'other-model'] as const;
@@ -51,7 +51,7 @@ export function corruptModel(model: BuiltModel, mode: CorruptionMode, opts: Corr
   if (mode === 'other-model') {
     // A different, internally consistent model (its own manifest and probes): the server accepts it; only
     // whoever knows which models are allowed can refuse its answers.
-    return buildModel({ seed: model.manifest.seed + 1, precision: model.manifest.precision });
+    return buildModel({ seed: (model.manifest.seed ?? DEFAULT_SEED) + 1, precision: model.manifest.precision });
   }
   const bytes = {
     flip: () => flipRegion(model.onnx, region),

@@ -9,9 +9,43 @@ import { FEATURE_DIM, MAX_CANDIDATES } from '../common/contract';
 export const MODEL_NAME = 'two-tower-ranker';
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
-/** Rows of the user and item embedding tables: valid ids are 0..VOCAB-1. */
+/** Rows of the two-tower model's user and item embedding tables: valid ids are 0..VOCAB-1. */
 export const USER_VOCAB = 10_000;
 export const ITEM_VOCAB = 20_000;
+
+/** The request fields a model input can carry; each is one tensor (see ranker.ts for the shapes accepted). */
+export const INPUT_ROLES = ['userId', 'userFeatures', 'itemIds', 'itemFeatures'] as const;
+export type InputRole = (typeof INPUT_ROLES)[number];
+export const ID_ROLES = ['userId', 'itemIds'] as const;
+
+const ioSchema = z
+  .object({
+    /** Model input name per request field. A field without an input is not passed to the model. */
+    inputs: z.partialRecord(z.enum(INPUT_ROLES), z.string().min(1)),
+    /** The float32 output holding one score per candidate. */
+    scores: z.string().min(1),
+    /** Rows of the embedding table each id input indexes: valid ids are 0..rows-1. */
+    vocab: z.partialRecord(z.enum(ID_ROLES), z.number().int().positive()),
+  })
+  .strict()
+  .superRefine((io, ctx) => {
+    if (!io.inputs.itemIds && !io.inputs.itemFeatures) {
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'must map itemIds or itemFeatures: the model needs the number of candidates' });
+    }
+    for (const role of ID_ROLES) {
+      if (io.inputs[role] && io.vocab[role] === undefined) ctx.addIssue({ code: 'custom', path: ['vocab', role], message: `is required when inputs.${role} is mapped` });
+    }
+  });
+
+/** How requests map onto a model's inputs and outputs. */
+export type ModelIo = z.infer<typeof ioSchema>;
+
+/** The two-tower model's mapping; a manifest without `io` (written before it existed) means this one. */
+export const TWO_TOWER_IO: ModelIo = {
+  inputs: { userId: 'user_id', userFeatures: 'user_features', itemIds: 'item_ids', itemFeatures: 'item_features' },
+  scores: 'scores',
+  vocab: { userId: USER_VOCAB, itemIds: ITEM_VOCAB },
+};
 
 const tensorSpecSchema = z.object({
   name: z.string().min(1),
@@ -36,9 +70,11 @@ export const manifestSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
   bytes: z.number().int().positive(),
   precision: z.enum(['fp32', 'int8']),
-  seed: z.number().int(),
+  /** The weight seed of a model built by `drill model build`; absent for a model from elsewhere. */
+  seed: z.number().int().optional(),
   inputs: z.array(tensorSpecSchema).min(1),
   outputs: z.array(tensorSpecSchema).min(1),
+  io: ioSchema.default(TWO_TOWER_IO),
   /** For a derived variant (int8): sha256 of the fp32 model it was quantized from. */
   sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
   /** Requests with their expected scores, checked after loading; a model without probes skips that check. */

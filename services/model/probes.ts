@@ -3,7 +3,7 @@
 // under the right name) are caught here. Probes see only the rows and weights they touch; the checksum
 // covers the rest.
 import type { Precision, RankRequest } from '../common/contract';
-import type { ProbeCase } from './manifest';
+import type { ModelIo, ProbeCase } from './manifest';
 import { type ModelWeights, referenceScores } from './reference';
 import { generateRequests } from './requests';
 
@@ -21,11 +21,30 @@ export const PROBE_TOLERANCE: Readonly<Record<Precision, { absolute: number; rel
   int8: { absolute: 2e-4, relative: 2e-4 },
 };
 
+/** The probe requests for a model with these id ranges. */
+function probeRequests(vocab: ModelIo['vocab'] = {}): RankRequest[] {
+  return generateRequests({ seed: PROBE_SEED, count: PROBE_REQUESTS, candidates: PROBE_CANDIDATES, vocab });
+}
+
+/** The two-tower model's probe set, with expected scores from the independent reference forward pass. */
 export function makeProbes(weights: ModelWeights): ProbeCase[] {
-  return generateRequests({ seed: PROBE_SEED, count: PROBE_REQUESTS, candidates: PROBE_CANDIDATES }).map((request) => ({
-    request,
-    scores: referenceScores(weights, request),
-  }));
+  return probeRequests().map((request) => ({ request, scores: referenceScores(weights, request) }));
+}
+
+/**
+ * A probe set recorded from the model itself, for a model from elsewhere: it cannot show that the model is right,
+ * only that the weights a replica loads compute what they computed when the manifest was written. Throws when a
+ * score is NaN or infinite.
+ */
+export async function recordProbes(score: (req: RankRequest) => Promise<ArrayLike<number>>, vocab: ModelIo['vocab']): Promise<ProbeCase[]> {
+  const probes: ProbeCase[] = [];
+  for (const [p, request] of probeRequests(vocab).entries()) {
+    const scores = Array.from(await score(request));
+    const bad = scores.findIndex((s) => !Number.isFinite(s));
+    if (bad !== -1) throw new Error(`the model scored probe ${p} candidate ${bad} as ${scores[bad]}`);
+    probes.push({ request, scores });
+  }
+  return probes;
 }
 
 /** Runs every probe; returns a sentence describing the first score out of tolerance, or undefined when all pass. */

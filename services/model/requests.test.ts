@@ -24,6 +24,12 @@ describe('generateRequests', () => {
     }
   });
 
+  it('draws ids from the id ranges it is given', () => {
+    const requests = generateRequests({ seed: 1, count: 20, candidates: 20, vocab: { userId: 3, itemIds: 5 } });
+    expect(new Set(requests.map((r) => r.userId))).toEqual(new Set([0, 1, 2]));
+    expect(new Set(requests.flatMap((r) => r.candidates.map((c) => c.itemId)))).toEqual(new Set([0, 1, 2, 3, 4]));
+  });
+
   it('refuses a candidate count the service would refuse', () => {
     expect(() => generateRequests({ seed: 1, count: 1, candidates: 0 })).toThrow('candidates must be an integer in 1..1000, got 0');
     expect(() => generateRequests({ seed: 1, count: 1, candidates: 1001 })).toThrow('got 1001');

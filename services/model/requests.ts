@@ -4,26 +4,30 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
 import { FEATURE_DIM, MAX_CANDIDATES, type RankRequest } from '../common/contract';
-import { ITEM_VOCAB, USER_VOCAB } from './manifest';
+import { ITEM_VOCAB, type ModelIo, USER_VOCAB } from './manifest';
 
 export interface RequestSetOptions {
   seed: number;
   count: number;
   /** Candidates per request, 1..MAX_CANDIDATES. */
   candidates: number;
+  /** Id ranges of the model (a manifest's io.vocab); ids without one are drawn from the two-tower model's. */
+  vocab?: ModelIo['vocab'];
 }
 
-export function generateRequests({ seed, count, candidates }: RequestSetOptions): RankRequest[] {
+export function generateRequests({ seed, count, candidates, vocab = {} }: RequestSetOptions): RankRequest[] {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   if (!Number.isInteger(candidates) || candidates < 1 || candidates > MAX_CANDIDATES) {
     throw new RangeError(`candidates must be an integer in 1..${MAX_CANDIDATES}, got ${candidates}`);
   }
+  const users = vocab.userId ?? USER_VOCAB;
+  const items = vocab.itemIds ?? ITEM_VOCAB;
   const rng = xoroshiro128plus(seed);
   return Array.from({ length: count }, () => ({
-    userId: uniformInt(rng, 0, USER_VOCAB - 1),
+    userId: uniformInt(rng, 0, users - 1),
     userFeatures: features(rng),
-    candidates: Array.from({ length: candidates }, () => ({ itemId: uniformInt(rng, 0, ITEM_VOCAB - 1), features: features(rng) })),
+    candidates: Array.from({ length: candidates }, () => ({ itemId: uniformInt(rng, 0, items - 1), features: features(rng) })),
   }));
 }
 
