@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getContainerRuntimeClient } from 'testcontainers';
 import { request } from 'undici';
 import type { RankRequest, Role } from '../services/common/contract';
 import { generateRequests } from '../services/model/requests';
@@ -13,11 +14,12 @@ import { isInfrastructureError } from './errors';
 import { FAULTS } from './faults';
 import type { FaultContext, FaultType } from './faults/fault';
 import { measureConsistency } from './measure/consistency';
+import { drift, latencyWindows, sampleResources } from './measure/drift';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from './load/k6-driver';
 import { loadShortfall, runOpenLoad, type LoadPlan } from './load/open-load';
 import { makeJudge, type ReferenceModel } from './load/reference';
 import { measure, type FaultWindow } from './measure/measure';
-import { isGood, type RequestRecord } from './measure/records';
+import { isError, isGood, isWrong, type RequestRecord } from './measure/records';
 import { evaluate } from './measure/thresholds';
 import { prepare, type Prepared } from './prepare';
 import type { Diagnosis, Journal, JournalFault, ReplicaDiagnosis, SteadyStateCheck, Verdict } from './report/journal';
@@ -54,7 +56,7 @@ const STEADY_STATE_REQUESTS = 10;
 /** Reference scores of every model a replica may serve, so each answer is judged against the model it claims. */
 async function referenceScores(models: readonly BuiltModel[], requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
   return Promise.all(models.map(async (model): Promise<ReferenceModel> => {
-    const ranker = await Ranker.load(model.onnx);
+    const ranker = await Ranker.load(model.onnx, model.manifest.io);
     try {
       const scores: Float32Array[] = [];
       for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
@@ -149,14 +151,19 @@ async function prepareFaults(drill: Drill): Promise<void> {
 }
 
 /** Injects and reverts each fault on schedule relative to the load's t0; records what happened. */
-function runTimeline(drill: Drill, t0: number, emit: (e: RunEvent) => void, signal?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void> } {
+function runTimeline(drill: Drill, t0: number, emit: (e: RunEvent) => void, interrupt?: AbortSignal): { done: Promise<void>; entries: JournalFault[]; revertAll: () => Promise<void>; rollback: () => void } {
   const { scenario } = drill;
+  // A rollback (stop condition) ends every fault window now and cancels the faults not yet injected.
+  const rollback = new AbortController();
+  const signal = interrupt ? AbortSignal.any([interrupt, rollback.signal]) : rollback.signal;
   const report = (i: number, state: 'injected' | 'reverted' | 'failed', detail?: string): void => {
     const f = scenario.faults[i] as Scenario['faults'][number];
     emit({ type: 'fault', drill: scenario.name, fault: f.fault, target: f.target, state, ...(detail ? { detail } : {}) });
   };
   const entries: JournalFault[] = scenario.faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
+  // Injected faults without a window: they last until the end of the drill, or a rollback.
+  const lasting = new Set<number>();
   const context = (i: number): FaultContext => faultContext(drill, i);
   const revert = async (i: number): Promise<void> => {
     if (!injected.delete(i)) return;
@@ -192,12 +199,26 @@ function runTimeline(drill: Drill, t0: number, emit: (e: RunEvent) => void, sign
     if (f.duration !== undefined) {
       await sleep(Math.max(0, t0 + f.at + f.duration - performance.now()), undefined, { signal }).catch(() => undefined);
       await revert(i);
+    } else if (rollback.signal.aborted) {
+      await revert(i);
+    } else {
+      lasting.add(i);
     }
   })).then(() => undefined);
+  let rollingBack = Promise.resolve();
   const revertAll = async (): Promise<void> => {
     await Promise.all([...injected].map(revert));
+    await rollingBack;
   };
-  return { done, entries, revertAll };
+  return {
+    done,
+    entries,
+    revertAll,
+    rollback: () => {
+      rollback.abort();
+      rollingBack = Promise.all([...lasting].map(revert)).then(() => undefined);
+    },
+  };
 }
 
 function compactRecords(records: readonly RequestRecord[]): NonNullable<Journal['records']> {
@@ -310,11 +331,31 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });
     const t0 = performance.now() + (k6 ? K6_START_LEAD_MS : 20);
     const timeline = runTimeline(drill, t0, emit, signal);
+    const driftSpec = scenario.measure.drift;
+    const resources = driftSpec && sampleResources((await getContainerRuntimeClient()).container.dockerode, {
+      primary: topology.replicas.primary.container.getId(),
+      standby: topology.replicas.standby.container.getId(),
+      gateway: topology.gateway.getId(),
+    }, t0, driftSpec.interval);
     let records: RequestRecord[];
+    let samples: Awaited<ReturnType<NonNullable<typeof resources>['stop']>> | undefined;
+    const stopOn = scenario.rollback.stopOn;
+    const seen = { errors: 0, wrongAnswers: 0 };
     try {
-      const onRecord = (record: RequestRecord): void => emit({ type: 'record', drill: scenario.name, record });
+      const onRecord = (record: RequestRecord): void => {
+        emit({ type: 'record', drill: scenario.name, record });
+        if (!stopOn || journal.rollback) return;
+        if (isError(record)) seen.errors++;
+        if (isWrong(record)) seen.wrongAnswers++;
+        const reached = (['errors', 'wrongAnswers'] as const).find((k) => stopOn[k] !== undefined && seen[k] >= (stopOn[k] as number));
+        if (!reached) return;
+        journal.rollback = { atMs: Math.round(performance.now() - t0), reason: `stop condition ${reached} >= ${stopOn[reached]} reached` };
+        emit({ type: 'phase', drill: scenario.name, phase: 'load', detail: `rollback: ${journal.rollback.reason}; reverting every fault` });
+        timeline.rollback();
+      };
       [records] = await Promise.all([runLoad({ ...plan, durationMs: scenario.load.duration, t0, onRecord }), timeline.done]);
     } finally {
+      samples = await resources?.stop();
       await timeline.revertAll();
     }
     journal.timing.loadMs = Math.round(performance.now() - t0);
@@ -324,7 +365,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const failedFault = timeline.entries.find((f) => f.error);
     const windows: FaultWindow[] = timeline.entries.flatMap((f) =>
       f.injectedAtMs === undefined ? [] : [{ injectedAtMs: f.injectedAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]);
-    const measurements = { ...measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount }), consistency };
+    const measurements = {
+      ...measure(records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount }),
+      consistency,
+      ...(driftSpec && samples ? { drift: drift(samples, latencyWindows(records, windows, driftSpec.window, driftSpec.settle)) } : {}),
+    };
     journal.measurements = measurements;
     journal.thresholds = evaluate(measurements, scenario.thresholds);
     if (interrupted()) return finishInterrupted();
@@ -342,6 +387,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     if (failedFault) {
       diagnosis.firstFailure = `fault ${failedFault.fault} on ${failedFault.target}: ${failedFault.error}`;
       return finish('error');
+    }
+    if (journal.rollback) {
+      diagnosis.firstFailure = `rollback at ${(journal.rollback.atMs / 1000).toFixed(1)} s: ${journal.rollback.reason}; every fault was reverted then`;
+      return finish('fail');
     }
     const firstFailed = journal.thresholds.find((t) => !t.pass);
     if (firstFailed) {

@@ -26,13 +26,21 @@ describe('summarizeLatency', () => {
 
 describe('phaseOf', () => {
   const faults = [{ injectedAtMs: 100, revertedAtMs: 200 }];
+  const at = (sentMs: number, doneMs = sentMs + 1) => ({ sentMs, doneMs });
   it('splits the run at injection and revert', () => {
-    expect(phaseOf(99, faults)).toBe('baseline');
-    expect(phaseOf(100, faults)).toBe('fault');
-    expect(phaseOf(199, faults)).toBe('fault');
-    expect(phaseOf(200, faults)).toBe('recovery');
-    expect(phaseOf(5000, [{ injectedAtMs: 100 }])).toBe('fault');
-    expect(phaseOf(5000, [])).toBe('baseline');
+    expect(phaseOf(at(50, 99), faults)).toBe('baseline');
+    expect(phaseOf(at(100), faults)).toBe('fault');
+    expect(phaseOf(at(199), faults)).toBe('fault');
+    expect(phaseOf(at(200), faults)).toBe('recovery');
+    expect(phaseOf(at(5000), [{ injectedAtMs: 100 }])).toBe('fault');
+    expect(phaseOf(at(5000), [])).toBe('baseline');
+  });
+
+  it('counts a request in flight when the fault took effect as the fault\'s, not the baseline\'s', () => {
+    expect(phaseOf(at(90, 100), faults)).toBe('fault');
+    expect(phaseOf(at(90, 300), faults)).toBe('fault');
+    // answered between two fault windows without overlapping either
+    expect(phaseOf(at(250, 260), [...faults, { injectedAtMs: 300, revertedAtMs: 400 }])).toBe('recovery');
   });
 });
 

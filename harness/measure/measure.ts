@@ -1,6 +1,7 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
 import * as hdr from 'hdr-histogram-js';
 import type { Consistency } from './consistency';
+import type { Drift } from './drift';
 import type { Phase } from '../scenario/schema';
 import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type RequestRecord } from './records';
 
@@ -32,6 +33,8 @@ export interface PhaseMeasurements {
 export interface Measurements {
   /** Primary versus standby called directly on the request set, before the faults. */
   consistency?: Consistency;
+  /** Soak drills: memory and latency drift over the run. */
+  drift?: Drift;
   /** Injection of the first fault -> first good standby response after which `steadyCount` in a row are good. null: never. */
   failoverMs: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */
@@ -74,10 +77,15 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
   };
 }
 
-/** The phase a request belongs to, by when it was sent. */
-export function phaseOf(sentMs: number, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
-  if (faults.length === 0 || sentMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
-  const inWindow = faults.some((f) => sentMs >= f.injectedAtMs && (f.revertedAtMs === undefined || sentMs < f.revertedAtMs));
+/**
+ * The phase a request belongs to. A request still in flight when a fault took effect belongs to the fault
+ * window, not to the baseline: a request sent just before a bad deploy and answered by the new weights is the
+ * fault's doing. So: baseline = answered before the first injection; fault = in flight at some moment of a fault
+ * window; recovery = the rest (sent after a revert, outside every window).
+ */
+export function phaseOf(r: Pick<RequestRecord, 'sentMs' | 'doneMs'>, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
+  if (faults.length === 0 || r.doneMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
+  const inWindow = faults.some((f) => r.doneMs >= f.injectedAtMs && (f.revertedAtMs === undefined || r.sentMs < f.revertedAtMs));
   return inWindow ? 'fault' : 'recovery';
 }
 
@@ -96,9 +104,9 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
   const good = (r: RequestRecord): boolean => isGood(r, opts.sloMs);
   const phases = {
     run: summarizePhase(bySend, opts.sloMs),
-    baseline: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'baseline'), opts.sloMs),
-    fault: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'fault'), opts.sloMs),
-    recovery: summarizePhase(bySend.filter((r) => phaseOf(r.sentMs, faults) === 'recovery'), opts.sloMs),
+    baseline: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'baseline'), opts.sloMs),
+    fault: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'fault'), opts.sloMs),
+    recovery: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'recovery'), opts.sloMs),
   };
   const result: Measurements = {
     failoverMs: null,

@@ -17,5 +17,11 @@ export const METRICS = [
   'top10Overlap',
   'minTop10Overlap',
   'sameTop1Rate',
+  // soak drills (measure.drift): largest memory growth of any container, and latency change over the run
+  'memoryGrowthMb',
+  'p50DriftMs',
+  'p99DriftMs',
 ] as const;
+/** Metrics only a drill with `measure.drift` measures. */
+export const DRIFT_METRICS: readonly Metric[] = ['memoryGrowthMb', 'p50DriftMs', 'p99DriftMs'];
 export type Metric = (typeof METRICS)[number];

@@ -42,6 +42,9 @@ export function observe(m: Measurements, metric: Metric, phase: Phase): number |
     case 'top10Overlap': return m.consistency?.meanTop10Overlap ?? null;
     case 'minTop10Overlap': return m.consistency?.minTop10Overlap ?? null;
     case 'sameTop1Rate': return m.consistency?.sameTop1Rate ?? null;
+    case 'memoryGrowthMb': return m.drift?.memoryGrowthMb ?? null;
+    case 'p50DriftMs': return m.drift?.p50DriftMs ?? null;
+    case 'p99DriftMs': return m.drift?.p99DriftMs ?? null;
   }
 }
 

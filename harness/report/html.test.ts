@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
+import { containerDrift } from '../measure/drift';
 import { escapeHtml, renderDrillHtml, renderIndexHtml, timelineData } from './html';
 import { writeJournal, writeRunReports } from './write';
 
@@ -66,6 +67,28 @@ describe('renderDrillHtml', () => {
     expect(table).toContain('mean 99.2%, worst 90.0%');
     expect(table).toContain('98.4%');
     expect(table).toContain('0.266 (3.76x smaller)');
+  });
+
+  it('shows a soak drill\'s memory per container and latency per window, and no drift section for other drills', () => {
+    const j = recordedJournal();
+    expect(renderDrillHtml(j)).not.toContain('<table id="drift">');
+    const samples = [0, 5000, 10000].map((atMs, i) => ({ atMs, memoryBytes: (80 + i) * 1024 * 1024 }));
+    j.measurements = {
+      ...j.measurements!,
+      drift: {
+        containers: { primary: containerDrift(samples), gateway: containerDrift(samples.map((s) => ({ ...s, memoryBytes: 40 * 1024 * 1024 }))) },
+        memoryGrowthMb: 2,
+        windows: [{ startMs: 0, count: 500, p50Ms: 2.5, p99Ms: 8 }, { startMs: 60_000, count: 480, p50Ms: 2.6, p99Ms: 9.25 }],
+        p50DriftMs: 0.1,
+        p99DriftMs: 1.25,
+      },
+    };
+    const page = renderDrillHtml(j);
+    const table = page.slice(page.indexOf('<table id="drift">'), page.indexOf('</table>', page.indexOf('<table id="drift">')));
+    expect(table).toContain('<td>primary</td><td class="num">81.0 MB</td><td class="num">81.0 MB</td><td class="num">82.0 MB</td><td class="num">0.0 MB</td><td class="num">12.00 MB/min</td>');
+    expect(table).toContain('<td>gateway</td><td class="num">40.0 MB</td>');
+    expect(page).toContain('<tr><td>60000.0 ms</td><td class="num">480</td><td class="num">2.6 ms</td><td class="num">9.3 ms</td></tr>');
+    expect(page).toContain('p99 1.3 ms');
   });
 
   it('marks an interrupted drill as such', () => {

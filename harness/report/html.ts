@@ -347,6 +347,27 @@ ${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>
 `)}</tbody></table>`;
 }
 
+/** Soak drills: each container's memory over the run, and latency per window away from faults. */
+function driftSection(j: Journal): SafeHtml {
+  const d = j.measurements?.drift;
+  if (!d) return html``;
+  const mb = (x: number): string => `${x.toFixed(1)} MB`;
+  return html`<h2>Drift over the run</h2>
+<table id="drift">
+<thead><tr><th>container</th><th class="num">memory at start</th><th class="num">at end</th><th class="num">peak</th><th class="num">growth</th><th class="num">trend</th><th class="num">mean CPU</th><th class="num">samples</th></tr></thead>
+<tbody>
+${Object.entries(d.containers).map(([name, c]) => html`<tr><td>${name}</td><td class="num">${mb(c.startMb)}</td><td class="num">${mb(c.endMb)}</td><td class="num">${mb(c.peakMb)}</td><td class="num">${mb(c.growthMb)}</td><td class="num">${c.slopeMbPerMin.toFixed(2)} MB/min</td><td class="num">${c.meanCpuPercent === null ? '–' : `${c.meanCpuPercent.toFixed(1)}%`}</td><td class="num">${c.samples.length}</td></tr>
+`)}</tbody>
+</table>
+<table id="latency-windows">
+<thead><tr><th>window from</th><th class="num">quiet answers</th><th class="num">p50</th><th class="num">p99</th></tr></thead>
+<tbody>
+${d.windows.map((w) => html`<tr><td>${ms(w.startMs)}</td><td class="num">${w.count}</td><td class="num">${ms(w.p50Ms ?? undefined, '–')}</td><td class="num">${ms(w.p99Ms ?? undefined, '–')}</td></tr>
+`)}</tbody>
+</table>
+<p class="caption">Latency counts good answers sent away from every fault window and its settle time. Drift, last window minus first: p50 ${ms(d.p50DriftMs ?? undefined, 'not measured')}, p99 ${ms(d.p99DriftMs ?? undefined, 'not measured')}.</p>`;
+}
+
 function steadyStateTable(j: Journal): SafeHtml {
   const rows: [string, SteadyStateCheck | undefined][] = [['before faults', j.steadyState.before], ['after faults', j.steadyState.after]];
   return html`<table id="steady-state">
@@ -409,6 +430,7 @@ ${thresholdTable(j)}
 ${phaseTable(j, replicaColors)}
 <h2>Consistency: primary versus standby</h2>
 ${consistencyTable(j)}
+${driftSection(j)}
 <h2>Faults</h2>
 ${faultTable(j)}
 <h2>Steady state</h2>

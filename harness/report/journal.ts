@@ -63,6 +63,8 @@ export interface Journal {
    */
   topology?: { runId: string; reused: boolean; resetProblem?: string };
   timing: { topologyUpMs?: number; loadMs?: number; totalMs: number };
+  /** A stop condition (scenario rollback.stopOn) was reached: when, and which. */
+  rollback?: { atMs: number; reason: string };
   faults: JournalFault[];
   steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };
   measurements?: Measurements;

@@ -13,6 +13,10 @@ export function drillSummaryText(j: Journal): string {
   if (m) {
     lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
     lines.push(`  failover ${m.failoverMs === null ? 'never' : `${m.failoverMs.toFixed(1)} ms`}, unavailability ${m.unavailabilityMs.toFixed(1)} ms, p99 ${m.phases.run.latency.p99Ms?.toFixed(1) ?? '-'} ms`);
+    if (m.drift) {
+      const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);
+      lines.push(`  memory ${memory.join(', ')}; p99 drift ${m.drift.p99DriftMs === null ? 'not measured' : `${m.drift.p99DriftMs.toFixed(1)} ms`}`);
+    }
   }
   for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
   const after = j.steadyState.after;

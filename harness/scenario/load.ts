@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { formatPath } from '../../services/common/field-path';
 import { InvalidInputError } from '../errors';
 import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
+import { DRIFT_METRICS } from '../measure/metrics';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
 
 export interface ScheduledFault extends FaultEnvelope {
@@ -102,6 +103,11 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     faults.push({ at, fault: fault as FaultName, target, ...(duration !== undefined ? { duration } : {}), attributes: parsed.data });
   });
+  if (!envelope.data.measure.drift) {
+    envelope.data.thresholds.forEach((t, index) => {
+      if (DRIFT_METRICS.includes(t.metric)) problems.push(problem(['thresholds', index, 'metric'], `"${t.metric}" is measured only with measure.drift (a soak drill); add it or bound another metric`, false));
+    });
+  }
   if (problems.length > 0) throw new ScenarioError(problems);
   return { ...envelope.data, faults, file };
 }

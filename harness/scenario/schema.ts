@@ -54,7 +54,18 @@ export const scenarioSchema = z.object({
   faults: z.array(faultEnvelope).default([]),
   measure: z.object({
     steadyCount: z.number().int().min(1).default(20).describe('consecutive successes that end a failover or an outage'),
+    drift: z.object({
+      interval: duration.default(5000).describe('how often each container\'s memory and CPU are sampled from the Docker engine'),
+      window: duration.default(60_000).describe('latency is summarized per window of the load; drift compares the last window with the first'),
+      settle: duration.default(2000).describe('requests sent within this long after a fault is reverted do not count toward window latency'),
+    }).strict().optional().describe('soak drills: memory and latency drift of the replicas and the gateway over the run'),
   }).strict().default({ steadyCount: 20 }),
+  rollback: z.object({
+    stopOn: z.object({
+      errors: z.number().int().min(1).optional().describe('failed requests (no 2xx) seen by the load'),
+      wrongAnswers: z.number().int().min(1).optional().describe('answers whose scores do not match the model they claim'),
+    }).strict().optional().describe('stop conditions: when the load has seen this many, every active fault is reverted at once, the rest of the timeline is cancelled, and the drill fails (the load runs on, so recovery is measured)'),
+  }).strict().default({}).describe('what happens to the faults before the drill ends; faults are always reverted at the end of their window and of the drill'),
   thresholds: z.array(z.object({
     metric: z.enum(METRICS),
     max: z.number().optional().describe('pass when observed <= max'),

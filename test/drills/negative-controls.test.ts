@@ -41,3 +41,17 @@ test('the wrong-model drill fails against a gateway without answer validation (w
   expect(journal.measurements?.phases.fault.wrongAnswers).toBeGreaterThan(0);
   expect(journal.measurements?.phases.baseline.wrongAnswers).toBe(0);
 });
+
+test('a stop condition rolls the crash back at once when the gateway cannot fail over, and the drill fails', async () => {
+  const scenario = { ...builtInScenario('primary-crash'), rollback: { stopOn: { errors: 20 } } };
+  const { journal } = await drill(scenario, REPORT_DIR, { gateway: { failover: false } });
+  expect(journal.verdict).toBe('fail');
+  expect(journal.rollback?.reason).toBe('stop condition errors >= 20 reached');
+  expect(journal.diagnosis.firstFailure).toMatch(/^rollback at \d+\.\d s: stop condition errors >= 20 reached/);
+  // The crash (at 2 s, no window of its own) was reverted by the rollback, not at the end of the 6 s load.
+  const [crash] = journal.faults;
+  expect(crash?.injectedAtMs).toBeDefined();
+  expect(journal.rollback!.atMs).toBeGreaterThan(crash!.injectedAtMs!);
+  expect(crash?.revertedAtMs).toBeLessThan(journal.rollback!.atMs + 2000);
+  expect(journal.steadyState.after?.ok).toBe(true);
+});
