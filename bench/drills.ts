@@ -1,12 +1,16 @@
-// Every built-in drill through the same runner as `drill run` (images already built), one after another:
-// wall time per drill and in all (the gate's speed), and with DRILL_REPEATS=N each drill N times in a row with
-// its verdicts and the spread of its failover time (the gate's stability). Read here, never asserted in a timed test.
+// Every built-in drill through the same runner as `drill run` and the gate (images already built, consecutive
+// drills sharing a topology): wall time per drill and in all (the gate's speed). With DRILL_REPEATS=N the whole
+// set runs N rounds, in gate order, and each drill shows its verdicts and the spread of its failover time (the
+// gate's stability). Journals of drills that did not pass are kept in reports/bench-drills/ for diagnosis.
+// Read here, never asserted in a timed test.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { projectRoot } from '../harness/paths';
 import { prepare } from '../harness/prepare';
+import { writeJournal } from '../harness/report/write';
 import { runScenario } from '../harness/runner';
 import { loadScenarios } from '../harness/scenario/load';
+import { TopologyPool } from '../harness/topology/pool';
 import { percentile } from './stats';
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
@@ -14,36 +18,63 @@ const median = (xs: readonly number[]): number => percentile(xs, 50);
 const spread = (xs: readonly number[]): string =>
   xs.length ? `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}` : '-';
 
+interface DrillStats {
+  walls: number[];
+  fresh: number[];
+  resets: number[];
+  failovers: number[];
+  verdicts: Record<string, number>;
+  errors: number;
+  wrong: number;
+  failures: string[];
+}
+
 export async function run(): Promise<void> {
   const repeats = Number(process.env.DRILL_REPEATS ?? 1);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`DRILL_REPEATS must be a positive integer, got ${process.env.DRILL_REPEATS}`);
   const scenarios = loadScenarios([join(projectRoot, 'scenarios')]);
+  const keepDir = join(projectRoot, 'reports', 'bench-drills');
   const prepareStarted = performance.now();
   await prepare();
   const prepareMs = performance.now() - prepareStarted;
-  console.log(`each drill ${repeats} time(s) in a row; failover ms as min / median / max over the runs that measured one`);
-  console.log('| drill | verdicts | wall s (median) | failover ms | errors (max) | wrong (max) |');
-  console.log('|---|---|---:|---|---:|---:|');
-  let total = 0;
-  for (const scenario of scenarios) {
-    const walls: number[] = [];
-    const failovers: number[] = [];
-    const verdicts: Record<string, number> = {};
-    let errors = 0;
-    let wrong = 0;
-    for (let i = 0; i < repeats; i++) {
-      const started = performance.now();
-      const journal = await runScenario(scenario);
-      walls.push(performance.now() - started);
-      verdicts[journal.verdict] = (verdicts[journal.verdict] ?? 0) + 1;
-      const m = journal.measurements;
-      if (m?.failoverMs != null) failovers.push(m.failoverMs);
-      errors = Math.max(errors, m?.errors ?? 0);
-      wrong = Math.max(wrong, m?.wrongAnswers ?? 0);
+  const stats = new Map<string, DrillStats>(scenarios.map((s) => [s.name, { walls: [], fresh: [], resets: [], failovers: [], verdicts: {}, errors: 0, wrong: 0, failures: [] }]));
+  const rounds: number[] = [];
+  for (let round = 1; round <= repeats; round++) {
+    const roundStarted = performance.now();
+    const topologies = new TopologyPool();
+    try {
+      for (const scenario of scenarios) {
+        const s = stats.get(scenario.name) as DrillStats;
+        const started = performance.now();
+        const journal = await runScenario(scenario, { topologies });
+        s.walls.push(performance.now() - started);
+        (journal.topology?.reused ? s.resets : s.fresh).push(journal.timing.topologyUpMs ?? 0);
+        s.verdicts[journal.verdict] = (s.verdicts[journal.verdict] ?? 0) + 1;
+        const m = journal.measurements;
+        if (m?.failoverMs != null) s.failovers.push(m.failoverMs);
+        s.errors = Math.max(s.errors, m?.errors ?? 0);
+        s.wrong = Math.max(s.wrong, m?.wrongAnswers ?? 0);
+        if (journal.verdict !== 'pass') {
+          s.failures.push(`${scenario.name}, round ${round}: ${journal.verdict}: ${journal.diagnosis.firstFailure ?? ''}`);
+          writeJournal(join(keepDir, `round-${round}`), journal);
+        }
+      }
+    } finally {
+      await topologies[Symbol.asyncDispose]();
     }
-    total += walls.reduce((a, b) => a + b, 0);
-    const verdictText = Object.entries(verdicts).map(([v, n]) => `${n} ${v}`).join(', ');
-    console.log(`| ${scenario.name} | ${verdictText} | ${seconds(median(walls))} | ${spread(failovers)} | ${errors} | ${wrong} |`);
+    rounds.push(performance.now() - roundStarted);
+    if (repeats > 1) console.error(`round ${round}/${repeats}: ${seconds(rounds[rounds.length - 1] as number)} s`);
   }
-  console.log(`${scenarios.length} drills x ${repeats}: ${seconds(total)} s in all, plus ${seconds(prepareMs)} s to prepare (model, images)`);
+  console.log(`${repeats} round(s) of every drill in gate order; topology: start (fresh) or reset (reused) ms, median; failover ms as min / median / max`);
+  console.log('| drill | verdicts | wall s (median) | topology fresh / reset ms | failover ms | errors (max) | wrong (max) |');
+  console.log('|---|---|---:|---|---|---:|---:|');
+  for (const scenario of scenarios) {
+    const s = stats.get(scenario.name) as DrillStats;
+    const verdictText = Object.entries(s.verdicts).map(([v, n]) => `${n} ${v}`).join(', ');
+    const topo = `${s.fresh.length ? `${median(s.fresh).toFixed(0)} (${s.fresh.length})` : '-'} / ${s.resets.length ? `${median(s.resets).toFixed(0)} (${s.resets.length})` : '-'}`;
+    console.log(`| ${scenario.name} | ${verdictText} | ${seconds(median(s.walls))} | ${topo} | ${spread(s.failovers)} | ${s.errors} | ${s.wrong} |`);
+  }
+  console.log(`${scenarios.length} drills x ${repeats}: a round took ${spread(rounds.map((ms) => ms / 1000))} s (min / median / max), plus ${seconds(prepareMs)} s to prepare (model, images)`);
+  const failures = [...stats.values()].flatMap((s) => s.failures);
+  if (failures.length) console.log(`\nnot passed (journals in ${keepDir}):\n${failures.join('\n')}`);
 }
