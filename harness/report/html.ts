@@ -396,7 +396,8 @@ function environment(j: Journal): SafeHtml {
     ...Object.entries(e.images).map(([role, image]): [string, string] => [`image: ${role}`, image]),
     ['node', `${e.node} (${e.platform})`],
     ['request seed', String(e.seed)],
-    ['timing', `topology up ${seconds(j.timing.topologyUpMs)}, load ${seconds(j.timing.loadMs)}, total ${seconds(j.timing.totalMs)}`],
+    ...(j.topology ? [['topology', `${j.topology.runId}: ${j.topology.reused ? 'reused from the previous drill, reset and checked' : 'started for this drill'}${j.topology.resetProblem ? ` (the previous one was not reused: ${j.topology.resetProblem})` : ''}`] as [string, string]] : []),
+    ['timing', `topology ${j.topology?.reused ? 'reset' : 'up'} ${seconds(j.timing.topologyUpMs)}, load ${seconds(j.timing.loadMs)}, total ${seconds(j.timing.totalMs)}`],
   ];
   return html`<table id="environment"><tbody>
 ${rows.map(([k, v]) => html`<tr><th>${k}</th><td><code>${v}</code></td></tr>
