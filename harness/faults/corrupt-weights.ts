@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CORRUPTION_MODES, corruptModel } from '../../services/model/corrupt';
 import { defineReplicaFault, type FaultContext } from './fault';
-import { PICKUPS, modelFileProblem, pickUp, writeModelFiles } from './model-files';
+import { PICKUPS, installStagedModelFiles, modelFileProblem, pickUp, stageModelFiles } from './model-files';
 import type { BuiltModel } from '../../services/model/build';
 import type { Replica } from '../topology/topology';
 
@@ -15,9 +15,9 @@ type Attributes = z.output<typeof attributes>;
 
 const original = (ctx: FaultContext<Replica>) => ctx.models[ctx.target.precision];
 
-/** Damaged models by run and fault, built in prepare (before the load) and reused by inject and verify. */
+/** Damaged models by drill and fault, built in prepare (before the load) and reused by verify. */
 const damagedModels = new Map<string, BuiltModel>();
-const key = (ctx: FaultContext<Replica>): string => `${ctx.topology.runId}/${ctx.id}`;
+const key = (ctx: FaultContext<Replica>): string => ctx.id;
 
 function damaged(ctx: FaultContext<Replica>, attrs: Attributes): BuiltModel {
   let model = damagedModels.get(key(ctx));
@@ -36,19 +36,20 @@ export const corruptWeights = defineReplicaFault<Attributes>({
   description: 'write damaged weights into the target\'s model directory, then restart it or reload (a bad deploy)',
   attributes,
   async prepare(ctx, attrs) {
-    damaged(ctx, attrs);
+    const bad = damaged(ctx, attrs);
+    const good = original(ctx);
+    const rewritesManifest = attrs.resign || attrs.mode === 'other-model';
+    await stageModelFiles(ctx.target, `${ctx.id}-bad`, bad.onnx, rewritesManifest ? bad.manifest : undefined);
+    await stageModelFiles(ctx.target, `${ctx.id}-good`, good.onnx, good.manifest);
   },
   async inject(ctx, attrs) {
-    const bad = damaged(ctx, attrs);
-    const rewritesManifest = attrs.resign || attrs.mode === 'other-model';
-    await writeModelFiles(ctx.target, bad.onnx, rewritesManifest ? bad.manifest : undefined);
+    await installStagedModelFiles(ctx.target, `${ctx.id}-bad`);
     ctx.markInjected();
     await pickUp(ctx.topology, ctx.target, attrs.then);
   },
   verify: (ctx, attrs) => modelFileProblem(ctx.target, damaged(ctx, attrs).onnx),
   async revert(ctx, attrs) {
-    const good = original(ctx);
-    await writeModelFiles(ctx.target, good.onnx, good.manifest);
+    await installStagedModelFiles(ctx.target, `${ctx.id}-good`);
     await pickUp(ctx.topology, ctx.target, attrs.then);
     damagedModels.delete(key(ctx));
   },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineReplicaFault } from './fault';
-import { PICKUPS, modelFileProblem, pickUp, writeModelFiles } from './model-files';
+import { PICKUPS, installStagedModelFiles, modelFileProblem, pickUp, stageModelFiles } from './model-files';
 
 const attributes = z.object({
   then: z.enum(PICKUPS).default('reload'),
@@ -13,16 +13,20 @@ const attributes = z.object({
 export const deploy = defineReplicaFault<z.output<typeof attributes>>({
   description: 'roll out the next model version on the target (revert: roll back)',
   attributes,
+  async prepare(ctx) {
+    const { next } = ctx.models;
+    const current = ctx.models[ctx.target.precision];
+    await stageModelFiles(ctx.target, `${ctx.id}-next`, next.onnx, next.manifest);
+    await stageModelFiles(ctx.target, `${ctx.id}-current`, current.onnx, current.manifest);
+  },
   async inject(ctx, attrs) {
-    const next = ctx.models.next;
-    await writeModelFiles(ctx.target, next.onnx, next.manifest);
+    await installStagedModelFiles(ctx.target, `${ctx.id}-next`);
     ctx.markInjected();
     await pickUp(ctx.topology, ctx.target, attrs.then);
   },
   verify: (ctx) => modelFileProblem(ctx.target, ctx.models.next.onnx),
   async revert(ctx, attrs) {
-    const current = ctx.models[ctx.target.precision];
-    await writeModelFiles(ctx.target, current.onnx, current.manifest);
+    await installStagedModelFiles(ctx.target, `${ctx.id}-current`);
     await pickUp(ctx.topology, ctx.target, attrs.then);
   },
 });

@@ -19,6 +19,32 @@ export async function writeModelFiles(target: Replica, onnx: Uint8Array, manifes
   ]);
 }
 
+/** Where a fault's files wait inside the container until the fault takes effect. */
+const stagingDir = (key: string): string => `/tmp/failover-drill-staged/${key}`;
+
+/**
+ * Uploads model files into the replica's container ahead of the load (a fault's prepare). Uploading 7.7 MB
+ * through the Docker API costs the harness and the engine CPU for a few hundred ms; done inside the measured
+ * window, that stall showed up as latency of requests to both replicas. Installing staged files is then one
+ * rename inside the container.
+ */
+export async function stageModelFiles(target: Replica, key: string, onnx: Uint8Array, manifest?: BuiltModel['manifest']): Promise<void> {
+  const dir = stagingDir(key);
+  await target.container.copyContentToContainer([
+    { content: Buffer.from(onnx), target: `${dir}/${MODEL_FILE}`, mode: 0o644 },
+    ...(manifest ? [{ content: `${JSON.stringify(manifest, null, 2)}\n`, target: `${dir}/${MANIFEST_FILE}`, mode: 0o644 }] : []),
+  ]);
+}
+
+/** Moves files staged under `key` into the replica's model directory (as root: the upload made them root's). */
+export async function installStagedModelFiles(target: Replica, key: string): Promise<void> {
+  const dir = stagingDir(key);
+  // The manifest goes first: a reload that reads both sees the new manifest with either model file.
+  const script = `set -e; [ ! -f ${dir}/${MANIFEST_FILE} ] || mv -f ${dir}/${MANIFEST_FILE} ${target.modelDir}/${MANIFEST_FILE}; mv -f ${dir}/${MODEL_FILE} ${target.modelDir}/${MODEL_FILE}`;
+  const { exitCode, output } = await target.container.exec(['sh', '-c', script], { user: 'root' });
+  if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${target.name} failed (exit ${exitCode}): ${output.trim()}`);
+}
+
 /**
  * restart: the process starts again and verifies what is on disk (SIGKILL-free: docker restart).
  * reload: POST /admin/reload, as a deploy pipeline would; a refused reload (422) is an outcome, not an error.
