@@ -9,12 +9,16 @@ import { latency } from './latency';
 import { limitData } from './limit-data';
 import { partition } from './partition';
 import { resetPeer } from './reset-peer';
+import { restart } from './restart';
 import { slicer } from './slicer';
 import { slowClose } from './slow-close';
+import { stop } from './stop';
 
 /** Every fault a scenario can name, in one table. */
 export const FAULTS = {
   crash,
+  stop,
+  restart,
   freeze,
   partition,
   latency,
