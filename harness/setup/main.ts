@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
 import {
-  CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, writeSetupState, type SetupState,
+  CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, remoteDockerHost, writeSetupState, type SetupState,
 } from './state';
 
 $.verbose = false;
@@ -48,7 +48,11 @@ const imagePresent = (image: string): Promise<boolean> => succeeds($`docker imag
 const pull = (image: string): Promise<boolean> => succeeds($`docker pull ${image}`.timeout('300s'));
 
 async function ensureDockerEngine(): Promise<string> {
-  if (await dockerReady()) return 'running';
+  if (await dockerReady()) return process.env.DOCKER_HOST ? `running at DOCKER_HOST=${process.env.DOCKER_HOST}` : 'running';
+  if (remoteDockerHost(process.env.DOCKER_HOST)) {
+    // Starting a local engine would not make that one answer.
+    throw new SetupError(`no Docker engine answers \`docker info\` at DOCKER_HOST=${process.env.DOCKER_HOST}: start it on that host (setup starts only a local engine), or unset DOCKER_HOST`);
+  }
   if (!(await canApt())) {
     throw new SetupError('no Docker engine answers `docker info`. Install and start Docker (https://docs.docker.com/engine/install/), or run setup as root on Debian/Ubuntu so it can install docker.io itself.');
   }

@@ -48,10 +48,27 @@ export function readSetupState(): SetupState {
   }
 }
 
+/** True when DOCKER_HOST names an engine reached over the network (tcp://, http://, https://), not a local socket. */
+export function remoteDockerHost(dockerHost: string | undefined): boolean {
+  return dockerHost !== undefined && /^(tcp|https?):\/\//i.test(dockerHost.trim());
+}
+
+/**
+ * The Testcontainers settings setup chose, for this environment. Setup probed the local engine: its
+ * TESTCONTAINERS_HOST_OVERRIDE=localhost is where that engine publishes ports. With DOCKER_HOST naming a remote
+ * engine, ports are published on that engine's host, which Testcontainers takes from DOCKER_HOST by itself, so
+ * the override is left out (a user's own TESTCONTAINERS_HOST_OVERRIDE still wins).
+ */
+export function testcontainersEnvFor(state: Pick<SetupState, 'testcontainersEnv'>, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const chosen = { ...state.testcontainersEnv };
+  if (remoteDockerHost(env.DOCKER_HOST)) delete chosen.TESTCONTAINERS_HOST_OVERRIDE;
+  return chosen;
+}
+
 /**
  * Applies the Testcontainers settings setup chose (reaper off, host override) unless the user set them.
  * Must run before Testcontainers first talks to Docker.
  */
 export function applyTestcontainersEnv(state: SetupState = readSetupState()): void {
-  for (const [key, value] of Object.entries(state.testcontainersEnv)) process.env[key] ??= value;
+  for (const [key, value] of Object.entries(testcontainersEnvFor(state))) process.env[key] ??= value;
 }

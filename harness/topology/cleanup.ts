@@ -7,9 +7,15 @@ export interface SweepResult {
   networks: number;
 }
 
-function ownerAlive(owner: string | undefined): boolean {
+/**
+ * Whether the run that labelled a resource `host:pid` may still be running. A run of another machine (several
+ * machines sharing one remote engine, DOCKER_HOST) cannot be checked from here, so it counts as alive: only
+ * `drill clean` removes it.
+ */
+export function ownerAlive(owner: string | undefined, thisHost: string = hostname()): boolean {
   const [host, pid] = (owner ?? '').split(':');
-  if (host !== hostname() || !pid) return false;
+  if (!host || !pid) return false;
+  if (host !== thisHost) return true;
   try {
     process.kill(Number(pid), 0);
     return true;
@@ -20,8 +26,8 @@ function ownerAlive(owner: string | undefined): boolean {
 
 /**
  * Removes containers and networks labelled by failover-drill runs. With `onlyDead`, spares those whose owning
- * process is still alive on this host (a concurrent run) and kept topologies, so a new run can sweep what a
- * killed one left behind.
+ * process is still alive on this host (a concurrent run), those of other hosts, and kept topologies, so a new
+ * run can sweep what a killed one left behind.
  */
 export async function sweep(opts: { onlyDead: boolean; runId?: string }): Promise<SweepResult> {
   const docker = (await getContainerRuntimeClient()).container.dockerode;
