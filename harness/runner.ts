@@ -2,15 +2,17 @@
 // validated Scenario -> topology up -> steady state -> load + fault timeline -> records -> measurements ->
 // verdicts -> journal.json. Everything the run started is removed before it returns, also on error.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { request } from 'undici';
 import type { RankRequest, Role } from '../services/common/contract';
+import { readModelDir } from '../services/model/manifest';
 import { generateRequests } from '../services/model/requests';
 import type { BuiltModel } from '../services/model/build';
 import { Ranker } from '../services/model/ranker';
-import { isInfrastructureError } from './errors';
+import { InvalidInputError, isInfrastructureError } from './errors';
 import { FAULTS } from './faults';
 import type { FaultContext, FaultType } from './faults/fault';
 import { measureConsistency } from './measure/consistency';
@@ -232,6 +234,18 @@ function compactRecords(records: readonly RequestRecord[]): NonNullable<Journal[
   };
 }
 
+/** The model directory a scenario names as its own (topology.model), read and validated; undefined without one. */
+async function ownModel(scenario: Scenario): Promise<BuiltModel | undefined> {
+  const dir = scenario.topology.model;
+  if (dir === undefined) return undefined;
+  try {
+    const { manifest, modelPath } = await readModelDir(dir);
+    return { manifest, onnx: await readFile(modelPath) };
+  } catch (cause) {
+    throw new InvalidInputError(`${scenario.file}: topology.model: ${(cause as Error).message}`, { cause });
+  }
+}
+
 export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Promise<Journal> {
   const emit = opts.onEvent ?? (() => undefined);
   const phase = (p: RunPhase, detail?: string): void => emit({ type: 'phase', drill: scenario.name, phase: p, ...(detail ? { detail } : {}) });
@@ -241,6 +255,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const started = performance.now();
   phase('prepare');
   const prepared = await prepare();
+  // Your own model (topology.model) takes the reference fp32 model's place: replicas serve it, the judge uses it.
+  const own = await ownModel(scenario);
+  const models: Prepared['models'] = own ? { ...prepared.models, fp32: own } : prepared.models;
   const journal: Journal = {
     schemaVersion: 1,
     scenario: { name: scenario.name, description: scenario.description, file: scenario.file },
@@ -252,7 +269,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       images: { ...prepared.images, ...scenario.topology.images, toxiproxy: prepared.toxiproxyImage },
-      models: Object.fromEntries(Object.entries(prepared.models).map(([name, m]) => [name, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
+      models: Object.fromEntries(Object.entries(own ? { fp32: own } : models).map(([name, m]) => [name, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
       seed: scenario.load.requests.seed,
     },
     timing: { totalMs: 0 },
@@ -261,10 +278,10 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     thresholds: [],
     diagnosis: { replicas: [] },
   };
-  const requests = generateRequests(scenario.load.requests);
+  const requests = generateRequests({ ...scenario.load.requests, vocab: models.fp32.manifest.io.vocab });
   const bodies = requests.map((r) => JSON.stringify(r));
   // The models this deployment may serve: the gateway allows these and the judge accepts these, nothing else.
-  const allowed = [prepared.models.fp32, prepared.models.int8, ...(scenario.topology.allowNextModel ? [prepared.models.next] : [])];
+  const allowed = own ? [own] : [models.fp32, models.int8, ...(scenario.topology.allowNextModel ? [models.next] : [])];
   const judge = makeJudge(await referenceScores(allowed, requests));
   // Load driver (issue 7): k6 is a separate process and needs a head start to be sending at t0.
   const k6 = scenario.load.driver === 'k6' ? installedK6() : undefined;
@@ -283,6 +300,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     standbyPrecision: scenario.topology.standbyPrecision,
     ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
     ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
+    ...(own ? { model: own } : {}),
   };
   const pool = opts.keep ? undefined : opts.topologies;
   let topology: Topology | undefined;
@@ -291,7 +309,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     phase('topology', `run ${runId}`);
     const upStarted = performance.now();
     if (pool) {
-      const acquired = await pool.acquire(spec, { primary: prepared.models.fp32, standby: prepared.models[spec.standbyPrecision] });
+      const acquired = await pool.acquire(spec, { primary: models.fp32, standby: models[spec.standbyPrecision] });
       topology = acquired.topology;
       journal.topology = { runId: topology.runId, reused: acquired.reused, ...(acquired.resetProblem ? { resetProblem: acquired.resetProblem } : {}) };
     } else {
@@ -325,7 +343,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       await runOpenLoad({ ...plan, durationMs: scenario.load.warmup, t0: performance.now() }, judge);
     }
     if (interrupted()) return finishInterrupted();
-    const drill: Drill = { scenario, runId, topology, models: prepared.models };
+    const drill: Drill = { scenario, runId, topology, models };
     await prepareFaults(drill);
     phase('load', `${scenario.load.rate} req/s for ${scenario.load.duration} ms, ${scenario.faults.length} fault(s)`);
     emit({ type: 'load', drill: scenario.name, total: Math.round((scenario.load.rate * scenario.load.duration) / 1000), rate: scenario.load.rate });

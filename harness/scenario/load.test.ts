@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
 import { ScenarioError, loadScenarios, parseScenario } from './load';
@@ -85,4 +87,35 @@ it('takes exactly one of max and min on a threshold', () => {
 it('takes topology overrides: int8 standby, hot backup, your own images', () => {
   const s = parseScenario(`${valid}topology:\n  standbyPrecision: int8\n  sync: { interval: 500ms }\n  images: { router: my/gateway:1.2 }\n`, 'drill.yaml');
   expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false });
+});
+
+describe('topology.model (your own model)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'own-model-'));
+    mkdirSync(join(dir, 'my-ranker'));
+    for (const f of ['model.onnx', 'manifest.json']) writeFileSync(join(dir, 'my-ranker', f), '');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const withModel = (extra = ''): string => valid.replace('load:', `topology: { model: ./my-ranker${extra} }\nload:`);
+
+  it('resolves the model directory against the scenario file', () => {
+    expect(parseScenario(withModel(), join(dir, 'drill.yaml')).topology.model).toBe(join(dir, 'my-ranker'));
+  });
+
+  it('refuses what only the reference model has: an int8 standby, a next version to deploy', () => {
+    const file = join(dir, 'drill.yaml');
+    const refused = (text: string): string => {
+      try {
+        parseScenario(text, file);
+      } catch (e) {
+        if (e instanceof ScenarioError) return e.message;
+        throw e;
+      }
+      throw new Error('expected the scenario to be rejected');
+    };
+    expect(refused(withModel(', standbyPrecision: int8'))).toMatch(/topology\.standbyPrecision: must be fp32 with your own model/);
+    expect(refused(withModel().replace('fault: crash', 'fault: deploy'))).toMatch(/faults\[0\]\.fault: "deploy" rolls out the reference model's next version/);
+    expect(refused(withModel().replace('fault: crash', 'fault: corrupt-weights\n    mode: other-model'))).toMatch(/with mode other-model rolls out/);
+  });
 });

@@ -1,13 +1,14 @@
 // Loads and validates scenario files before anything starts. Every error names file:line:column, the path in
 // the document and the bad value, and lists the allowed values where there is a list.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../../services/common/field-path';
 import { InvalidInputError } from '../errors';
 import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
 import { DRIFT_METRICS } from '../measure/metrics';
+import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
 
 export interface ScheduledFault extends FaultEnvelope {
@@ -103,6 +104,20 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     faults.push({ at, fault: fault as FaultName, target, ...(duration !== undefined ? { duration } : {}), attributes: parsed.data });
   });
+  const ownModel = envelope.data.topology.model;
+  if (ownModel !== undefined) {
+    const dir = resolve(dirname(file), ownModel);
+    envelope.data.topology.model = dir;
+    const missing = [MANIFEST_FILE, MODEL_FILE].filter((f) => !existsSync(join(dir, f)));
+    if (missing.length) problems.push(problem(['topology', 'model'], `${dir} is not a model directory: no ${missing.join(' and no ')} (make one with \`drill model manifest MODEL.onnx --out DIR\`)`));
+    // Only the reference model comes with an int8 variant and a next version.
+    if (envelope.data.topology.standbyPrecision !== 'fp32') problems.push(problem(['topology', 'standbyPrecision'], 'must be fp32 with your own model: only the reference model has an int8 variant here'));
+    if (envelope.data.topology.allowNextModel) problems.push(problem(['topology', 'allowNextModel'], 'cannot be set with your own model: there is no next version of it to roll out'));
+    faults.forEach((f, index) => {
+      const needsNext = f.fault === 'deploy' || (f.fault === 'corrupt-weights' && (f.attributes as { mode?: string }).mode === 'other-model');
+      if (needsNext) problems.push(problem(['faults', index, 'fault'], `"${f.fault}"${f.fault === 'deploy' ? '' : ' with mode other-model'} rolls out the reference model's next version, which your own model (topology.model) does not have`, false));
+    });
+  }
   if (!envelope.data.measure.drift) {
     envelope.data.thresholds.forEach((t, index) => {
       if (DRIFT_METRICS.includes(t.metric)) problems.push(problem(['thresholds', index, 'metric'], `"${t.metric}" is measured only with measure.drift (a soak drill); add it or bound another metric`, false));

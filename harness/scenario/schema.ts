@@ -28,6 +28,7 @@ export const scenarioSchema = z.object({
       router: z.string().min(1).optional().describe('your gateway image: takes --primary URL --standby URL --port 8080, same HTTP contract'),
     }).strict().optional().describe('run your own images instead of the reference services'),
     allowNextModel: z.boolean().default(false).describe('the next model version is a legitimate rollout: the gateway allows it and answers from it are judged against it'),
+    model: z.string().min(1).optional().describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
   }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false }),
   gateway: z.object({
     failover: z.boolean().default(true),

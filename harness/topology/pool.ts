@@ -26,7 +26,7 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** What identifies the replicas: drills that differ only in gateway options share a topology. */
 const replicaKey = (spec: TopologySpec): string =>
-  JSON.stringify([spec.images.inference, spec.toxiproxyImage, spec.standbyPrecision, spec.syncIntervalMs ?? null, spec.replicaArgs ?? {}]);
+  JSON.stringify([spec.images.inference, spec.toxiproxyImage, spec.standbyPrecision, spec.syncIntervalMs ?? null, spec.replicaArgs ?? {}, spec.model?.manifest.sha256 ?? null]);
 
 async function servedSha256(replica: Replica): Promise<string | undefined> {
   const res = await request(`${await replica.directUrl()}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });

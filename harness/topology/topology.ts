@@ -8,6 +8,8 @@ import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestCont
 import { randomBytes } from 'node:crypto';
 import type { Precision, Role } from '../../services/common/contract';
 import { InfrastructureError } from '../errors';
+import type { BuiltModel } from '../../services/model/build';
+import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
 import type { ServiceImages } from './images';
 import { runLabels } from './labels';
 import { sweep } from './cleanup';
@@ -56,6 +58,8 @@ export interface TopologyOptions {
   syncIntervalMs?: number;
   /** Extra flags for a replica's server. */
   replicaArgs?: Partial<Record<Role, string[]>>;
+  /** A model both replicas serve instead of the image's reference model (copied in before they start). */
+  model?: BuiltModel;
   /** Label the topology as kept: `drill clean` removes it, the sweep of dead runs does not. */
   keep?: boolean;
 }
@@ -165,9 +169,16 @@ function startGateway(image: string, options: GatewayOptions, networkName: strin
     .start();
 }
 
-function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number; args?: readonly string[] }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
+function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number; args?: readonly string[]; model?: BuiltModel }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
   const sync = replica.syncFrom ? ['--sync-from', replica.syncFrom, '--sync-interval-ms', String(replica.syncIntervalMs)] : [];
-  return new GenericContainer(image)
+  const container = new GenericContainer(image);
+  if (replica.model) {
+    container.withCopyContentToContainer([
+      { content: Buffer.from(replica.model.onnx), target: `${replica.modelDir}/${MODEL_FILE}`, mode: 0o644 },
+      { content: `${JSON.stringify(replica.model.manifest, null, 2)}\n`, target: `${replica.modelDir}/${MANIFEST_FILE}`, mode: 0o644 },
+    ]);
+  }
+  return container
     .withNetworkMode(networkName)
     .withNetworkAliases(replica.role)
     .withLabels({ ...labels, 'failover-drill.role': replica.role })
@@ -194,11 +205,12 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${SERVICE_PORT}` });
     const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${SERVICE_PORT}` });
     const [primary, standby] = await Promise.all([
-      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32'), args: opts.replicaArgs?.primary ?? [] }, networkName, labels, adminToken).start(),
+      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32'), args: opts.replicaArgs?.primary ?? [], ...(opts.model ? { model: opts.model } : {}) }, networkName, labels, adminToken).start(),
       replicaContainer(opts.images.inference, {
         role: 'standby',
         modelDir: modelDir(opts.standbyPrecision),
         args: opts.replicaArgs?.standby ?? [],
+        ...(opts.model ? { model: opts.model } : {}),
         ...(opts.syncIntervalMs !== undefined ? { syncFrom: inNetwork(syncProxy), syncIntervalMs: opts.syncIntervalMs } : {}),
       }, networkName, labels, adminToken).start(),
     ]);

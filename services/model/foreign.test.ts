@@ -9,6 +9,7 @@ import { FEATURE_DIM } from '../common/contract';
 import { startInferenceServer } from '../inference/server';
 import { buildModel } from './build';
 import { isModelMappingError, writeForeignModelDir } from './foreign';
+import { exportedElsewhere, rewriteModel, type Graph } from './foreign-fixture';
 import { readModelDir } from './manifest';
 import { Ranker } from './ranker';
 import { generateRequests } from './requests';
@@ -17,36 +18,8 @@ const { DataType } = onnx.TensorProto;
 const original = buildModel();
 const requests = generateRequests({ seed: 5, count: 3, candidates: 50 });
 
-type Graph = onnx.IGraphProto;
-
 /** The original graph, changed by `edit` and re-encoded. */
-function rewrite(edit: (graph: Graph) => void): Uint8Array {
-  const model = onnx.ModelProto.decode(original.onnx);
-  edit(model.graph!);
-  return onnx.ModelProto.encode(model).finish();
-}
-
-function renameInput(graph: Graph, from: string, to: string): void {
-  graph.input!.find((i) => i.name === from)!.name = to;
-  for (const node of graph.node!) node.input = node.input!.map((name) => (name === from ? to : name));
-}
-
-/**
- * Inputs uid [1,1] (flattened before its lookup), u_feats, cand_ids, cand_feats; the output out_score [N,1]
- * (the original's final Reshape dropped).
- */
-function foreign(graph: Graph, userFeatures = 'u_feats'): void {
-  renameInput(graph, 'user_id', 'uid_flat');
-  graph.input!.find((i) => i.name === 'uid_flat')!.name = 'uid';
-  graph.input!.find((i) => i.name === 'uid')!.type!.tensorType!.shape!.dim = [{ dimValue: 1 }, { dimValue: 1 }];
-  graph.node!.unshift({ name: 'uid_flat', opType: 'Reshape', input: ['uid', 'flat_shape'], output: ['uid_flat'] });
-  renameInput(graph, 'user_features', userFeatures);
-  renameInput(graph, 'item_ids', 'cand_ids');
-  renameInput(graph, 'item_features', 'cand_feats');
-  graph.node = graph.node!.filter((n) => n.output![0] !== 'scores');
-  graph.node.find((n) => n.output![0] === 'score_column')!.output = ['out_score'];
-  graph.output = [{ name: 'out_score', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } }];
-}
+const rewrite = (edit: (graph: Graph) => void): Uint8Array => rewriteModel(original.onnx, edit);
 
 let root: string;
 let reference: Ranker;
@@ -76,7 +49,7 @@ async function mappingError(promise: Promise<unknown>): Promise<string> {
 
 describe('drill model manifest', () => {
   it('maps renamed inputs and outputs by name, and the service serves exactly the original scores', async () => {
-    const file = await modelFile('exported-ranker', rewrite((g) => foreign(g)));
+    const file = await modelFile('exported-ranker', rewrite((g) => exportedElsewhere(g)));
     const { dir, manifest } = await writeForeignModelDir(file, { out: join(root, 'exported') });
 
     expect(manifest).toMatchObject({ name: 'exported-ranker', precision: 'fp32', bytes: (await readFile(file)).byteLength });
@@ -111,7 +84,7 @@ describe('drill model manifest', () => {
   });
 
   it('names an input it cannot map, lists the inputs and the flags; --map fixes it', async () => {
-    const file = await modelFile('opaque', rewrite((g) => foreign(g, 'x7')));
+    const file = await modelFile('opaque', rewrite((g) => exportedElsewhere(g, 'x7')));
     const message = await mappingError(writeForeignModelDir(file, { out: join(root, 'opaque') }));
     expect(message).toContain(`${file}: cannot tell which request field input "x7" carries`);
     expect(message).toContain('model inputs:   uid (int64 [1,1]), x7 (float32 [1,16]), cand_ids (int64 [N]), cand_feats (float32 [N,16])');
@@ -122,7 +95,7 @@ describe('drill model manifest', () => {
   });
 
   it('says what does not fit when --map points an input at a field of another shape', async () => {
-    const file = await modelFile('mismapped', rewrite((g) => foreign(g)));
+    const file = await modelFile('mismapped', rewrite((g) => exportedElsewhere(g)));
     const message = await mappingError(writeForeignModelDir(file, { out: join(root, 'mismapped'), map: { itemFeatures: 'u_feats', userFeatures: 'cand_feats' } }));
     expect(message).toContain('needs exactly one symbolic (candidate) dimension, and [1,16] has 0');
   });
