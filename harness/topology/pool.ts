@@ -62,9 +62,17 @@ async function resetReplica(replica: Replica, model: BuiltModel): Promise<string
 
 export class TopologyPool implements AsyncDisposable {
   private idle: { key: string; topology: Topology } | undefined;
+  /** Handed out and not released yet: disposing the pool removes these too. */
+  private readonly inUse = new Set<Topology>();
 
   /** A topology for the next drill: the previous one, reset, when it has the same replicas; else a new one. */
   async acquire(spec: TopologySpec, models: Record<Role, BuiltModel>): Promise<AcquiredTopology> {
+    const acquired = await this.take(spec, models);
+    this.inUse.add(acquired.topology);
+    return acquired;
+  }
+
+  private async take(spec: TopologySpec, models: Record<Role, BuiltModel>): Promise<AcquiredTopology> {
     const idle = this.idle;
     this.idle = undefined;
     if (idle?.key === replicaKey(spec)) {
@@ -79,6 +87,7 @@ export class TopologyPool implements AsyncDisposable {
 
   /** After a drill: a topology whose drill passed is kept for the next one; any other is removed now. */
   async release(topology: Topology, reusable: boolean, spec: TopologySpec): Promise<void> {
+    this.inUse.delete(topology);
     if (reusable) this.idle = { key: replicaKey(spec), topology };
     else await topology[Symbol.asyncDispose]();
   }
@@ -93,10 +102,12 @@ export class TopologyPool implements AsyncDisposable {
     return undefined;
   }
 
+  /** Removes every topology the pool started, idle or still handed out. */
   async [Symbol.asyncDispose](): Promise<void> {
-    const idle = this.idle;
+    const all = [...this.inUse, ...(this.idle ? [this.idle.topology] : [])];
+    this.inUse.clear();
     this.idle = undefined;
-    if (idle) await idle.topology[Symbol.asyncDispose]();
+    await Promise.all(all.map((t) => t[Symbol.asyncDispose]()));
   }
 }
 

@@ -4,6 +4,8 @@ import { request } from 'undici';
 import { dockerContainer } from '../../harness/faults/docker';
 import { writeModelFiles } from '../../harness/faults/model-files';
 import { prepare } from '../../harness/prepare';
+import { getContainerRuntimeClient } from 'testcontainers';
+import { LABEL_RUN } from '../../harness/topology/labels';
 import { TopologyPool, type TopologySpec } from '../../harness/topology/pool';
 
 async function served(url: string): Promise<{ status: number; sha256?: string }> {
@@ -55,4 +57,15 @@ test('a topology released after a drill that did not pass is removed, and the ne
   const second = await pool.acquire(spec, models);
   expect(second.reused).toBe(false);
   expect(second.topology.runId).not.toBe(first.topology.runId);
+});
+
+test('disposing the pool removes every topology it started, also one still handed out', async () => {
+  const prepared = await prepare();
+  const spec: TopologySpec = { images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway: { failover: true }, standbyPrecision: 'fp32' };
+  const pool = new TopologyPool();
+  const { topology } = await pool.acquire(spec, { primary: prepared.models.fp32, standby: prepared.models.fp32 });
+  await pool[Symbol.asyncDispose]();
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${topology.runId}`] } })).toEqual([]);
+  expect(await docker.listNetworks({ filters: { label: [`${LABEL_RUN}=${topology.runId}`] } })).toEqual([]);
 });
