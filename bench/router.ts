@@ -214,11 +214,19 @@ async function faultScenario(fault: Exclude<FaultMode, 'pass'>, upstreams: Upstr
   const pool = new Pool(gateway.url, { connections: 512 });
   try {
     await warmUp(pool);
+    const routing = async () => {
+      // Verbose only: the hedge delays just before the fault (the partition and slow faults are detected by hedging).
+      const res = await pool.request({ path: '/v1/routing', method: 'GET' });
+      const { replicas } = (await res.body.json()) as { replicas: Record<string, { hedgeDelayMs: number }> };
+      console.error(`${performance.now().toFixed(1)} ms hedge delays: ${Object.entries(replicas).map(([role, r]) => `${role} ${r.hedgeDelayMs.toFixed(2)} ms`).join(', ')}`);
+      return performance.now();
+    };
     const { samples, eventTimes } = await openLoad(pool, WARM_MS + FAULT_MS + AFTER_MS, [
+      ...(VERBOSE ? [{ atMs: WARM_MS - 20, run: routing }] : []),
       { atMs: WARM_MS, run: () => upstreams.setFault(fault) },
       { atMs: WARM_MS + FAULT_MS, run: () => upstreams.setFault('pass') },
     ]);
-    const [injectAt, revertAt] = eventTimes as [number, number];
+    const [injectAt, revertAt] = eventTimes.slice(-2) as [number, number];
     if (VERBOSE) console.error(`${injectAt.toFixed(1)} ms ${fault} injected; ${revertAt.toFixed(1)} ms reverted`);
     const during = samples.filter((s) => s.scheduledAt >= injectAt && s.scheduledAt < revertAt);
     const afterInject = samples.filter((s) => s.endAt >= injectAt);

@@ -20,6 +20,8 @@ export interface FakeReplica {
   /** The behaviour a replica starts with: a valid answer for the request. */
   readonly answersCorrectly: RankBehaviour;
   ready: boolean;
+  /** Delay before GET /readyz answers, with the readiness the replica had when it was asked. */
+  readyzDelayMs: number;
   /** The model sha256 the replica reports on GET /readyz and in its answers. */
   sha256: string;
   close(): Promise<void>;
@@ -42,16 +44,20 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
     behaviour: correct,
     answersCorrectly: correct,
     ready: true,
+    readyzDelayMs: 0,
     sha256: FAKE_MODEL_SHA256,
     close: async () => {},
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/readyz') {
       replica.readyzRequests += 1;
-      const body = replica.ready
+      const { ready } = replica;
+      const body = ready
         ? { status: 'ready', model: { name: 'fake', version: 'v1', sha256: replica.sha256, precision: 'fp32' } }
         : { error: { code: 'not_ready', message: 'the fake replica is told it is not ready' } };
-      res.writeHead(replica.ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const answer = () => res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (replica.readyzDelayMs > 0) setTimeout(answer, replica.readyzDelayMs).unref();
+      else answer();
       return;
     }
     replica.rankRequests += 1;

@@ -1,4 +1,4 @@
-import { HedgeDelay } from './hedge-delay';
+import { HedgeDelay, select } from './hedge-delay';
 
 const adaptive = { percentile: 95, minMs: 2, windowSize: 100, initialMs: 20 };
 
@@ -35,5 +35,18 @@ describe('HedgeDelay', () => {
     const delay = new HedgeDelay({ ...adaptive, fixedMs: 7 });
     for (let i = 0; i < 50; i += 1) delay.record(100);
     expect(delay.delayMs()).toBe(7);
+  });
+});
+
+describe('select', () => {
+  it('returns the k-th smallest value, as sorting would', () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 10;
+    for (let round = 0; round < 200; round += 1) {
+      const n = 1 + (round % 37);
+      const values = Float64Array.from({ length: n }, () => (round % 3 === 0 ? Math.floor(random()) : random()));
+      const sorted = Float64Array.from(values).sort();
+      for (let k = 0; k < n; k += 1) expect(select(Float64Array.from(values), n, k)).toBe(sorted[k]);
+    }
   });
 });

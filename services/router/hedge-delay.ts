@@ -24,6 +24,8 @@ const RECOMPUTE_EVERY = 10;
  */
 export class HedgeDelay {
   private readonly samples: Float64Array;
+  /** Scratch copy the percentile is selected in, so the window keeps its order. */
+  private readonly scratch: Float64Array;
   private count = 0;
   private next = 0;
   private cachedMs: number;
@@ -31,24 +33,55 @@ export class HedgeDelay {
 
   constructor(private readonly opts: HedgeDelayOptions) {
     this.samples = new Float64Array(opts.windowSize);
+    this.scratch = new Float64Array(opts.windowSize);
     this.cachedMs = opts.fixedMs ?? Math.max(opts.minMs, opts.initialMs);
   }
 
+  /** Samples one answer latency; the delay is recomputed here, after the answer was sent, not when a request starts. */
   record(latencyMs: number): void {
     if (this.opts.fixedMs !== undefined) return;
     this.samples[this.next] = latencyMs;
     this.next = (this.next + 1) % this.samples.length;
     this.count = Math.min(this.count + 1, this.samples.length);
     this.sinceComputed += 1;
+    if (this.sinceComputed >= RECOMPUTE_EVERY && this.count >= MIN_SAMPLES) {
+      this.sinceComputed = 0;
+      const index = Math.max(0, Math.min(this.count - 1, Math.ceil((this.opts.percentile / 100) * this.count) - 1));
+      this.scratch.set(this.count === this.samples.length ? this.samples : this.samples.subarray(0, this.count));
+      this.cachedMs = Math.max(this.opts.minMs, select(this.scratch, this.count, index));
+    }
   }
 
   delayMs(): number {
-    if (this.sinceComputed >= RECOMPUTE_EVERY && this.count >= MIN_SAMPLES) {
-      this.sinceComputed = 0;
-      const sorted = this.samples.slice(0, this.count).sort();
-      const index = Math.min(this.count - 1, Math.ceil((this.opts.percentile / 100) * this.count) - 1);
-      this.cachedMs = Math.max(this.opts.minMs, sorted[Math.max(0, index)] ?? 0);
-    }
     return this.cachedMs;
   }
+}
+
+/**
+ * The k-th smallest of a[0, n) (Hoare's selection; reorders a): linear time, where sorting the window on every
+ * recomputation cost the gateway more than any other step after an answer was sent.
+ */
+export function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i += 1;
+      while (a[j]! > pivot) j -= 1;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i += 1;
+        j -= 1;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k]!;
 }

@@ -1,5 +1,5 @@
 import type { FailoverMode, RouterMetrics } from './metrics';
-import type { Answer, Failure, Upstream } from './upstream';
+import type { Answer, AttemptResult, CancelAttempt, Failure, Upstream } from './upstream';
 
 export interface RouteOptions {
   attemptTimeoutMs: number;
@@ -22,84 +22,139 @@ export interface Routed {
 interface Attempt {
   upstream: Upstream;
   how: 'first' | 'retry' | 'hedge';
-  controller: AbortController;
+  cancel: CancelAttempt | null;
   done: boolean;
 }
 
 /**
  * Sends one rank request to the candidates in preference order and settles on the first valid answer.
  * The next candidate is tried at once when an attempt fails (retry), or, while the first is still
- * outstanding, after the first replica's hedge delay (hedge). The attempt that loses the race is aborted:
- * an original overtaken by its hedge counts against its replica as `slow`, a losing hedge does not count.
+ * outstanding, after the first replica's hedge delay (hedge). The attempt that loses the race is cancelled
+ * (see cancelOthers): an original overtaken by its hedge counts against its replica as `slow`, a losing hedge
+ * does not count.
+ *
+ * `done` is called once, synchronously from the socket event that decided the outcome: an answer is written
+ * to the client before the losing attempt is cancelled and before any metric is counted.
  */
 export function routeRank(
   candidates: readonly Upstream[],
   payload: Buffer,
   candidateCount: number | undefined,
   opts: RouteOptions,
-): Promise<Routed> {
-  if (candidates.length === 0) return Promise.resolve({ answer: null, attempts: 0, failures: [] });
-  return new Promise((resolve) => {
-    const attempts: Attempt[] = [];
-    const failures: string[] = [];
-    let settled = false;
-    let hedgeTimer: NodeJS.Timeout | undefined;
+  done: (routed: Routed) => void,
+): void {
+  if (candidates.length === 0) return done({ answer: null, attempts: 0, failures: [] });
+  new RankRoute(candidates, payload, candidateCount, opts, done).start();
+}
 
-    const settle = (answer: Routed['answer']) => {
-      settled = true;
-      clearTimeout(hedgeTimer);
-      resolve({ answer, attempts: attempts.length, failures });
-    };
+/** One client request's attempts (a class rather than closures: this runs for every request). */
+class RankRoute {
+  private readonly attempts: Attempt[] = [];
+  private readonly failures: string[] = [];
+  private settled = false;
+  private hedgeTimer: NodeJS.Timeout | undefined;
 
-    const startNext = (how: Attempt['how']) => {
-      const upstream = candidates[attempts.length]!;
-      const attempt: Attempt = { upstream, how, controller: new AbortController(), done: false };
-      attempts.push(attempt);
-      const started = performance.now();
-      const isLastResort = () => !opts.all.some((u) => u !== upstream && u.state.isUp);
-      void upstream.rank(payload, candidateCount, opts.attemptTimeoutMs, { cancel: attempt.controller.signal, isLastResort }).then((result) => {
-        attempt.done = true;
-        opts.metrics.attempt(upstream.role, result, (performance.now() - started) / 1000);
-        if (settled) return;
-        if (result.outcome === 'answer') {
-          cancelOthers(attempt);
-          if (attempts.length > 1 && attempts[1]!.how === 'hedge') {
-            opts.metrics.hedge(attempts[1]!.upstream.role, attempt.how === 'hedge' ? 'hedge' : 'original');
-          }
-          settle({ upstream, result, mode: modeOf(attempt) });
-          return;
-        }
-        failures.push(`${upstream.role} (${result.kind}): ${result.message}`);
-        clearTimeout(hedgeTimer);
-        if (attempts.length < candidates.length) startNext('retry');
-        else if (attempts.every((a) => a.done)) {
-          if (attempts[1]?.how === 'hedge') opts.metrics.hedge(attempts[1].upstream.role, 'none');
-          settle(null);
-        }
-      });
-    };
+  constructor(
+    private readonly candidates: readonly Upstream[],
+    private readonly payload: Buffer,
+    private readonly candidateCount: number | undefined,
+    private readonly opts: RouteOptions,
+    private readonly done: (routed: Routed) => void,
+  ) {}
 
-    const cancelOthers = (winner: Attempt) => {
-      for (const other of attempts) {
-        if (other === winner || other.done) continue;
-        const overtaken = attempts.indexOf(other) < attempts.indexOf(winner);
-        const reason: Failure = overtaken
-          ? { outcome: 'failure', kind: 'slow', message: `no answer before the ${winner.upstream.role}'s hedge answered` }
-          : { outcome: 'failure', kind: 'cancelled', message: `the ${winner.upstream.role} answered first` };
-        other.controller.abort(reason);
-      }
-    };
-
-    startNext('first');
-    if (opts.hedging && candidates.length > 1) {
+  start(): void {
+    this.startNext('first');
+    if (!this.settled && this.opts.hedging && this.candidates.length > 1) {
+      // Whole milliseconds: Node keeps one timer list per duration, and its timers fire on a millisecond clock anyway.
+      const delayMs = Math.ceil(this.candidates[0]!.hedgeDelay.delayMs());
       // setImmediate: read an answer that arrived during a stall of the gateway before hedging (see Upstream).
-      hedgeTimer = setTimeout(() => {
-        setImmediate(() => {
-          if (!settled && attempts.length === 1 && candidates[1]!.state.isUp) startNext('hedge');
-        });
-      }, candidates[0]!.hedgeDelay.delayMs());
+      this.hedgeTimer = setTimeout(() => setImmediate(() => this.hedge()), delayMs);
     }
-  });
+  }
+
+  private hedge(): void {
+    if (!this.settled && this.attempts.length === 1 && this.candidates[1]!.state.isUp) this.startNext('hedge');
+  }
+
+  private startNext(how: Attempt['how']): void {
+    const upstream = this.candidates[this.attempts.length]!;
+    const attempt: Attempt = { upstream, how, cancel: null, done: false };
+    this.attempts.push(attempt);
+    const started = performance.now();
+    const { all } = this.opts;
+    attempt.cancel = upstream.rank(
+      this.payload,
+      this.candidateCount,
+      this.opts.attemptTimeoutMs,
+      () => !all.some((u) => u !== upstream && u.state.isUp),
+      (result) => this.onResult(attempt, result, started),
+    );
+  }
+
+  private onResult(attempt: Attempt, result: AttemptResult, started: number): void {
+    try {
+      this.handleResult(attempt, result, started);
+    } catch (e) {
+      // A bug here must not leave the client without an answer: it runs inside undici's socket callbacks.
+      if (!this.settled) {
+        this.failures.push(`the gateway failed: ${(e as Error).message}`);
+        this.settle(null);
+      }
+    }
+  }
+
+  private handleResult(attempt: Attempt, result: AttemptResult, started: number): void {
+    attempt.done = true;
+    const { metrics } = this.opts;
+    if (this.settled) {
+      metrics.attempt(attempt.upstream.role, result, (performance.now() - started) / 1000);
+      return;
+    }
+    if (result.outcome === 'answer') {
+      this.settle({ upstream: attempt.upstream, result, mode: modeOf(attempt) });
+      metrics.attempt(attempt.upstream.role, result, (performance.now() - started) / 1000);
+      this.cancelOthers(attempt);
+      const second = this.attempts[1];
+      if (second?.how === 'hedge') metrics.hedge(second.upstream.role, attempt.how === 'hedge' ? 'hedge' : 'original');
+      return;
+    }
+    metrics.attempt(attempt.upstream.role, result, (performance.now() - started) / 1000);
+    this.failures.push(`${attempt.upstream.role} (${result.kind}): ${result.message}`);
+    clearTimeout(this.hedgeTimer);
+    if (this.attempts.length < this.candidates.length) this.startNext('retry');
+    else if (this.attempts.every((a) => a.done)) {
+      const second = this.attempts[1];
+      if (second?.how === 'hedge') metrics.hedge(second.upstream.role, 'none');
+      this.settle(null);
+    }
+  }
+
+  private settle(answer: Routed['answer']): void {
+    this.settled = true;
+    try {
+      this.done({ answer, attempts: this.attempts.length, failures: this.failures });
+    } finally {
+      clearTimeout(this.hedgeTimer);
+    }
+  }
+
+  /**
+   * Cancels the attempts still out once one answered: an original overtaken by its hedge was `slow`. A
+   * cancelled request may still finish within its replica's hedge delay (about its p95 latency), unread, to
+   * keep its connection: aborting it closes the connection, and the next request would pay for a new one
+   * (when the standby must take all traffic at once, for instance). A request still out after that is aborted.
+   */
+  private cancelOthers(winner: Attempt): void {
+    const { attempts } = this;
+    for (const other of attempts) {
+      if (other === winner || other.done) continue;
+      const overtaken = attempts.indexOf(other) < attempts.indexOf(winner);
+      const reason: Failure = overtaken
+        ? { outcome: 'failure', kind: 'slow', message: `no answer before the ${winner.upstream.role}'s hedge answered` }
+        : { outcome: 'failure', kind: 'cancelled', message: `the ${winner.upstream.role} answered first` };
+      other.cancel?.(reason, other.upstream.hedgeDelay.delayMs());
+    }
+  }
 }
 
 function modeOf(attempt: Attempt): FailoverMode {

@@ -36,7 +36,7 @@ export function routerCommand(): Command {
     .option('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica', parseInteger(1), ROUTER_DEFAULTS.attemptTimeoutMs)
     .option('--no-failover', 'forward to the primary only (negative control)')
     .addOption(
-      new Option('--probe-interval-ms <n>', 'how often a replica with an open breaker (or a model still to learn) is probed on GET /readyz')
+      new Option('--probe-interval-ms <n>', 'how often a replica with an open breaker (or a model still to learn) is probed on GET /readyz, whether or not the last probe has answered')
         .argParser(parseInteger(1))
         .default(ROUTER_DEFAULTS.probeIntervalMs),
     )

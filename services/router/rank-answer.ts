@@ -1,3 +1,4 @@
+import { JSON_OK, scanJson } from './json-scan';
 import type { FailureKind } from './replica-state';
 
 export interface AnswerProblem {
@@ -9,13 +10,26 @@ export interface AnswerProblem {
  * Why a 2xx rank body must not be passed on, or null when it is usable. A replica that answers 200 with
  * garbage, or with scores from a model nobody verified, is as broken as one that answers 500, but a client
  * would take its word: the gateway checks the shape and the claimed model.
+ *
+ * The body is read with a scan that builds nothing (see json-scan.ts); when the scan finds it is not JSON or
+ * cannot be sure, JSON.parse judges (problemWithParsedRankAnswer), with the same verdicts and messages.
  */
 export function problemWithRankAnswer(
   body: Buffer,
   candidateCount: number | undefined,
   problemWithModel: (sha256: string) => string | null,
 ): AnswerProblem | null {
-  const invalid = (message: string): AnswerProblem => ({ kind: 'invalid_body', message });
+  const scanned = scanJson(body);
+  if (scanned.verdict !== JSON_OK) return problemWithParsedRankAnswer(body, candidateCount, problemWithModel);
+  return problemWithFacts(scanned.scores === -1 ? undefined : scanned.scores, scanned.firstBadScore, scanned.sha256, candidateCount, problemWithModel);
+}
+
+/** problemWithRankAnswer by JSON.parse: the reference the scan is held to, and its fallback. */
+export function problemWithParsedRankAnswer(
+  body: Buffer,
+  candidateCount: number | undefined,
+  problemWithModel: (sha256: string) => string | null,
+): AnswerProblem | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -24,16 +38,36 @@ export function problemWithRankAnswer(
   }
   const answer = parsed as { scores?: unknown; model?: { sha256?: unknown } } | null;
   const scores = answer?.scores;
-  if (!Array.isArray(scores)) return invalid('the 2xx answer has no scores array');
-  if (candidateCount !== undefined && scores.length !== candidateCount) {
-    return invalid(`the 2xx answer has ${scores.length} scores for ${candidateCount} candidates`);
+  let firstBad = -1;
+  if (Array.isArray(scores)) {
+    for (let i = 0; i < scores.length && firstBad === -1; i += 1) {
+      const score: unknown = scores[i];
+      if (typeof score !== 'number' || !Number.isFinite(score)) firstBad = i;
+    }
   }
-  const bad = scores.findIndex((s) => typeof s !== 'number' || !Number.isFinite(s));
-  if (bad !== -1) return invalid(`the 2xx answer has a score that is not a finite number at index ${bad}`);
   const sha256 = answer?.model?.sha256;
-  if (typeof sha256 !== 'string') return { kind: 'wrong_model', message: 'the 2xx answer names no model sha256' };
+  return problemWithFacts(Array.isArray(scores) ? scores.length : undefined, firstBad, typeof sha256 === 'string' ? sha256 : undefined, candidateCount, problemWithModel);
+}
+
+function problemWithFacts(
+  scores: number | undefined,
+  firstBadScore: number,
+  sha256: string | undefined,
+  candidateCount: number | undefined,
+  problemWithModel: (sha256: string) => string | null,
+): AnswerProblem | null {
+  if (scores === undefined) return invalid('the 2xx answer has no scores array');
+  if (candidateCount !== undefined && scores !== candidateCount) {
+    return invalid(`the 2xx answer has ${scores} scores for ${candidateCount} candidates`);
+  }
+  if (firstBadScore !== -1) return invalid(`the 2xx answer has a score that is not a finite number at index ${firstBadScore}`);
+  if (sha256 === undefined) return { kind: 'wrong_model', message: 'the 2xx answer names no model sha256' };
   const problem = problemWithModel(sha256);
   return problem ? { kind: 'wrong_model', message: `the 2xx answer claims ${problem}` } : null;
+}
+
+function invalid(message: string): AnswerProblem {
+  return { kind: 'invalid_body', message };
 }
 
 /** Number of candidates in a rank request, when the request has that shape (replicas judge the rest). */

@@ -99,37 +99,37 @@ export class ReplicaState {
   }
 
   /**
-   * Runs one attempt through the breaker, which counts its outcome. Callers skip a replica that is not up;
-   * one that does not (the no-failover negative control) has its attempt run outside the open breaker.
-   * `isLastResort`: whether no other replica is up when the outcome is known. A timeout there is recorded but
-   * not counted: opening the last breaker would turn a slow 503 into a burst of fast ones, and after a stall of
-   * the gateway itself, into 503s for answers that would have come.
+   * Counts one attempt's outcome: the breaker (cockatiel, consecutive failures) sees it while it is closed;
+   * outside it, an attempt made on a replica that is not up (the no-failover negative control) is only noted.
+   * Called after the outcome has been acted on, so that an answer reaches the client before this
+   * book-keeping; a failure that takes the replica out does so before the next client request is read.
+   * `isLastResort`: whether no other replica is up. A timeout there is recorded but not counted: opening the
+   * last breaker would turn a slow 503 into a burst of fast ones, and after a stall of the gateway itself,
+   * into 503s for answers that would have come.
    */
-  async run<R extends Outcome & { message?: string }>(attempt: () => Promise<R>, isLastResort = () => false): Promise<R> {
-    const judged = async (): Promise<Judged<R>> => {
-      const result = await attempt();
-      const kind = result.kind;
-      const counted = result.outcome === 'failure' && COUNTED.has(kind!) && !(kind === 'timeout' && isLastResort());
-      return { result, counted };
-    };
-    const { result, counted } = await (this.isUp ? this.breaker.execute(judged) : judged());
+  record(result: Outcome & { message?: string }, isLastResort: () => boolean = () => false): void {
+    const kind = result.kind;
+    const counted = result.outcome === 'failure' && COUNTED.has(kind!) && !(kind === 'timeout' && isLastResort());
+    // A success on a breaker with no failure counted changes nothing: skip the policy's promise round trip.
+    if (this.isUp && (result.outcome === 'failure' || this.counter.state > 0)) {
+      const judged: Judged<Outcome> = { result, counted };
+      void this.breaker.execute(() => judged);
+    }
     if (result.outcome === 'answer') {
       this.consecutiveSlow = 0;
-      return result;
+      return;
     }
-    const kind = result.kind!;
-    if (kind === 'cancelled') return result;
-    this.lastError = { kind, message: result.message ?? '', at: new Date().toISOString() };
+    if (kind === 'cancelled') return;
+    this.lastError = { kind: kind!, message: result.message ?? '', at: new Date().toISOString() };
     const reason = `${kind}: ${result.message}`;
     // A refused or reset connection, or a silent replica, will very likely do the same to the next request.
     if (counted && (kind === 'connection' || kind === 'timeout')) this.holdOpen(reason);
     if (kind === 'slow' && ++this.consecutiveSlow >= this.thresholds.slowThreshold) {
       this.holdOpen(`${this.consecutiveSlow} hedges in a row answered before it, the last ${reason}`);
     }
-    return result;
   }
 
-  /** One /readyz probe; `opensBreaker`: a failed probe takes the replica out of traffic (see Upstream.probe). */
+  /** One /readyz probe; `opensBreaker`: a failed probe takes the replica out of traffic (see startProber). */
   recordProbe(healthy: boolean, message: string, opensBreaker = false): void {
     this.lastProbe = { healthy, message, at: new Date().toISOString() };
     if (!healthy) {

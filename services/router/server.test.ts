@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import type { RankRequest } from '../common/contract';
 import { answers, delayed, FAKE_MODEL_SHA256, hangs, refusedUrl, resetsMidResponse, scoresFor, startFakeReplica, type FakeReplica } from './fake-replica';
 import { startRouter, type RouterOptions, type StartedRouter } from './server';
@@ -94,6 +96,31 @@ describe('router, healthy primary', () => {
     expect([primary.rankRequests, standby.rankRequests]).toEqual([0, 0]);
   });
 
+  it('reads a request body that arrives in pieces, with a content-length or chunked', async () => {
+    await start();
+    const body = JSON.stringify(rankRequest);
+    for (const framing of ['content-length', 'chunked'] as const) {
+      const socket = connect(router!.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const head = framing === 'chunked' ? 'transfer-encoding: chunked' : `content-length: ${Buffer.byteLength(body)}`;
+      socket.write(`POST /v1/rank HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\n${head}\r\n\r\n`);
+      const pieces = [body.slice(0, 10), body.slice(10, 200), body.slice(200)];
+      for (const piece of pieces) {
+        socket.write(framing === 'chunked' ? `${Buffer.byteLength(piece).toString(16)}\r\n${piece}\r\n` : piece);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (framing === 'chunked') socket.write('0\r\n\r\n');
+      const response = await new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+      });
+      expect(response).toMatch(/^HTTP\/1\.1 200 /);
+      expect(response).toMatch(/x-served-by: primary/i);
+    }
+    expect(primary.rankRequests).toBe(2);
+  });
+
   it('refuses a body over 1 MiB with 413', async () => {
     await start();
     const res = await rank(JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
@@ -151,6 +178,30 @@ describe('router, failing primary', () => {
     expect(primary.rankRequests).toBe(1);
   });
 
+  it('retries on the standby after one attempt timeout when connecting to the primary hangs (dropped SYNs)', async () => {
+    // A listener whose process never accepts: once its backlog is full, the kernel drops further SYNs.
+    const child = spawn(process.execPath, [
+      '-e',
+      `require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
+         process.stdout.write(this.address().port + '\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000);
+       });`,
+    ]);
+    try {
+      const port = await new Promise<number>((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+      const fillers = Array.from({ length: 4 }, () => connect(port, '127.0.0.1').on('error', () => {}));
+      await new Promise((r) => setTimeout(r, 100));
+      await start({ primary: `http://127.0.0.1:${port}`, hedging: false, probeTimeoutMs: 50 });
+      const res = await rank();
+      expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
+      // The attempt deadline covers connecting (undici alone would wait 10 s for it).
+      expect(res.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 250);
+      fillers.forEach((s) => s.destroy());
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('retries on the standby when the primary answers 500', async () => {
     primary.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
     await start();
@@ -173,6 +224,19 @@ describe('router, failing primary', () => {
     const res = await rank();
     expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
     expect(res.json.scores).toEqual(scoresFor(rankRequest));
+  });
+
+  it('counts only consecutive 5xx answers towards failureThreshold: an answer in between starts the count again', async () => {
+    const boom = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+    await start({ failureThreshold: 3, hedging: false });
+    for (const behaviour of [boom, boom, primary.answersCorrectly, boom, boom]) {
+      primary.behaviour = behaviour;
+      expect((await rank()).status).toBe(200);
+    }
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'up', consecutiveFailures: 2 });
+    primary.behaviour = boom;
+    await rank();
+    expect((await routing()).replicas.primary.state).toBe('down');
   });
 
   it('marks the primary down after failureThreshold consecutive 5xx answers', async () => {
@@ -226,6 +290,46 @@ describe('router, fail-back', () => {
     }
     expect(servedBy.at(-1)).toBe('primary');
     expect(statuses.every((s) => s === 200)).toBe(true);
+  });
+});
+
+describe('router, fail-back after a slow or silent replica', () => {
+  // Readiness probes start on a fixed cadence; with a probe stuck until its timeout holding back the next one,
+  // fail-back would take a probe timeout more than recoveryThreshold x interval.
+  it('fails back after recoveryThreshold probe intervals, not after probes stuck until their timeout', async () => {
+    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 1000, recoveryThreshold: 3 });
+    primary.behaviour = resetsMidResponse;
+    primary.readyzDelayMs = 60_000;
+    expect((await rank()).servedBy).toBe('standby');
+    await waitFor(async () => primary.readyzRequests >= 3, 'three probes of the silent primary, overlapping');
+
+    primary.readyzDelayMs = 0;
+    primary.behaviour = primary.answersCorrectly;
+    const recovered = performance.now();
+    await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to be marked up');
+    // About 3 x 20 ms; a probe timeout is 1000 ms. Loose for a busy machine.
+    expect(performance.now() - recovered).toBeLessThan(500);
+    expect((await rank()).servedBy).toBe('primary');
+  });
+
+  it('does not let the late answer of an older probe reset the healthy probes counted since', async () => {
+    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 2000, recoveryThreshold: 3 });
+    primary.behaviour = resetsMidResponse;
+    primary.ready = false;
+    // Probes asked while the primary is not ready answer so, 600 ms late: after newer probes found it ready.
+    primary.readyzDelayMs = 600;
+    expect((await rank()).servedBy).toBe('standby');
+    await waitFor(async () => primary.readyzRequests >= 3, 'three probes of the unready primary');
+
+    primary.ready = true;
+    primary.readyzDelayMs = 0;
+    primary.behaviour = primary.answersCorrectly;
+    const recovered = performance.now();
+    await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to be marked up');
+    expect(performance.now() - recovered).toBeLessThan(450);
+    // The stale "not ready" answers arrive now, and are dropped: the primary stays up.
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'up', consecutiveHealthyProbes: 3 });
   });
 });
 
@@ -327,6 +431,19 @@ describe('router, hedging against a slow primary', () => {
     const state = await routing();
     expect(state.replicas.primary.consecutiveFailures).toBe(0);
     expect(state.replicas.standby).toMatchObject({ state: 'up', consecutiveFailures: 0, lastError: null });
+  });
+
+  it('leaves a losing hedge that answers within its grace to finish unread, rather than closing its connection', async () => {
+    primary.behaviour = delayed(40, primary.answersCorrectly);
+    // Hedged at 20 ms, answers at about 45 ms: after the primary, within the 20 ms grace.
+    standby.behaviour = delayed(25, standby.answersCorrectly);
+    await start({ hedgeDelayMs: 20 });
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'primary', 'none', '2']);
+    await waitFor(async () => standby.lastAnswer !== null, 'the losing hedge to be answered');
+    await new Promise((r) => setTimeout(r, 50));
+    expect([standby.rankRequests, standby.abandonedRequests]).toEqual([1, 0]);
+    expect((await routing()).replicas.standby).toMatchObject({ state: 'up', lastError: null });
   });
 
   it('adapts the hedge delay to a high percentile of the primary latency', async () => {

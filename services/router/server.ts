@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_BODY_BYTES } from '../common/contract';
-import { HttpError, isHttpError, parseJson, readBody, sendError, sendJson } from '../common/http';
+import { HttpError, isHttpError, sendError, sendJson } from '../common/http';
 import { HedgeDelay } from './hedge-delay';
-import { routeRank } from './hedged-failover';
+import { routeRank, type Routed } from './hedged-failover';
 import { RouterMetrics } from './metrics';
 import { ModelAllowList } from './model-allow-list';
 import { startProber } from './prober';
-import { candidateCountOf } from './rank-answer';
+import { candidateCountOfRequest } from './rank-request';
 import { ReplicaState, type ReplicaStateChange } from './replica-state';
 import { Upstream } from './upstream';
 
@@ -22,7 +22,10 @@ export interface RouterOptions {
   attemptTimeoutMs?: number;
   /** false forwards to the primary only: the negative control a drill compares against. */
   failover?: boolean;
-  /** How often a replica whose breaker is open (or whose model is not yet known) is asked for GET /readyz. */
+  /**
+   * How often a replica whose breaker is open (or whose model is not yet known) is asked for GET /readyz: a
+   * fixed cadence, so a probe stuck until its timeout does not hold back the next one (see Prober).
+   */
   probeIntervalMs?: number;
   /** How often a replica that takes traffic is asked for GET /readyz; one that says it is not ready is skipped. */
   healthyProbeIntervalMs?: number;
@@ -105,32 +108,55 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       initialMs: opts.hedgeInitialDelayMs ?? ROUTER_DEFAULTS.hedgeInitialDelayMs,
     });
   const allowList = new ModelAllowList(opts.allowedSha256);
+  // A connection that takes longer than an attempt's deadline to set up is of no use to that attempt.
+  const connectTimeoutMs = Math.max(config.attemptTimeoutMs, probeTimeoutMs);
+  const upstream = (role: 'primary' | 'standby', url: string) =>
+    new Upstream(new ReplicaState(role, url, thresholds, onChange), hedgeDelay(), allowList, opts.answerValidation ?? true, connectTimeoutMs);
   // Order is preference: the primary whenever its breaker is closed.
-  const upstreams = [
-    new Upstream(new ReplicaState('primary', opts.primary, thresholds, onChange), hedgeDelay(), allowList, opts.answerValidation ?? true),
-    new Upstream(new ReplicaState('standby', opts.standby, thresholds, onChange), hedgeDelay(), allowList, opts.answerValidation ?? true),
-  ] as const;
+  const upstreams = [upstream('primary', opts.primary), upstream('standby', opts.standby)] as const;
   const metrics = new RouterMetrics(upstreams);
 
   const candidatesFor = (): Upstream[] => (config.failover ? upstreams.filter((u) => u.state.isUp) : [upstreams[0]]);
 
-  async function rank(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const routeOptions = { ...config, metrics, all: upstreams };
+
+  /**
+   * POST /v1/rank, written with callbacks rather than promises: from the last byte of the client's body to
+   * the upstream write, and from the replica's last byte to the client write, the gateway runs straight
+   * through in one socket event, and counts metrics, breaker and hedge state after the answer is written.
+   */
+  function rank(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const payload = await readBody(req, MAX_BODY_BYTES);
-    const candidateCount = candidateCountOf(parseJson(payload));
-    const routed = await routeRank(candidatesFor(), payload, candidateCount, { ...config, metrics, all: upstreams });
-    const seconds = () => (performance.now() - started) / 1000;
+    readRankBody(req, (error, payload) => {
+      if (error) return sendFailure(res, error);
+      try {
+        const candidateCount = candidateCountOfRequest(payload!);
+        routeRank(candidatesFor(), payload!, candidateCount, routeOptions, (routed) => {
+          try {
+            respond(res, routed);
+          } catch (e) {
+            res.destroy(e as Error);
+          }
+          const { answer } = routed;
+          metrics.request(answer?.upstream.role ?? 'none', answer?.mode ?? 'none', answer?.result.status ?? 503, (performance.now() - started) / 1000);
+        });
+      } catch (e) {
+        sendFailure(res, e);
+      }
+    });
+  }
+
+  function respond(res: ServerResponse, routed: Routed): void {
     if (routed.answer) {
       const { upstream, result, mode } = routed.answer;
-      res.writeHead(result.status, {
-        'content-type': result.contentType,
-        'content-length': result.body.length,
-        'x-served-by': upstream.role,
-        'x-failover': mode,
-        'x-attempts': String(routed.attempts),
-      });
+      res.writeHead(result.status, [
+        'content-type', result.contentType,
+        'content-length', String(result.body.length),
+        'x-served-by', upstream.role,
+        'x-failover', mode,
+        'x-attempts', String(routed.attempts),
+      ]);
       res.end(result.body);
-      metrics.request(upstream.role, mode, result.status, seconds());
       return;
     }
     const message =
@@ -138,7 +164,6 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
         ? 'every replica is marked down; readiness probes will bring one back'
         : `no replica answered correctly: ${routed.failures.join('; ')}`;
     sendError(res, new HttpError(503, 'no_healthy_replica', message), { 'x-attempts': String(routed.attempts) });
-    metrics.request('none', 'none', 503, seconds());
   }
 
   function routing() {
@@ -167,7 +192,7 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
     '/metrics': { GET: (_req, res) => sendMetrics(res) },
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function handle(req: IncomingMessage, res: ServerResponse): void | Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const methods = routes[path];
     if (!methods) throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
@@ -177,11 +202,11 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
   }
 
   const server = createServer({ noDelay: true, keepAlive: true }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (res.headersSent) return res.destroy();
-      const error = isHttpError(e) ? e : new HttpError(500, 'internal', `the router failed: ${(e as Error).message}`);
-      sendError(res, error);
-    });
+    try {
+      handle(req, res)?.catch((e: unknown) => sendFailure(res, e));
+    } catch (e) {
+      sendFailure(res, e);
+    }
   });
   // Learn the models the replicas start with before taking traffic (see ModelAllowList); a replica that is not
   // ready yet is learned at its first healthy probe.
@@ -217,6 +242,50 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };
+}
+
+/** Answers an error thrown while handling a request: an HttpError as itself, anything else as a 500. */
+function sendFailure(res: ServerResponse, e: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const error = isHttpError(e) ? e : new HttpError(500, 'internal', `the router failed: ${(e as Error).message}`);
+  sendError(res, error);
+}
+
+/**
+ * Reads a rank request body up to MAX_BODY_BYTES, refusing a larger one with 413 as the service does (see
+ * readBody in common/http). With a content-length, the body is complete at its last byte: no wait for the
+ * stream's end event, which comes a tick later.
+ */
+function readRankBody(req: IncomingMessage, done: (error: HttpError | Error | null, body?: Buffer) => void): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
+    req.resume();
+    return done(new HttpError(413, 'body_too_large', `request body of ${declared} bytes exceeds the limit of ${MAX_BODY_BYTES} bytes`));
+  }
+  const expected = req.headers['content-length'] !== undefined && Number.isInteger(declared) ? declared : -1;
+  let chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (error: HttpError | Error | null, body?: Buffer) => {
+    if (finished) return;
+    finished = true;
+    chunks = [];
+    done(error, body);
+  };
+  const complete = () => finish(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  if (expected === 0) return void (req.resume(), complete());
+  req.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      return finish(new HttpError(413, 'body_too_large', `request body exceeds the limit of ${MAX_BODY_BYTES} bytes`));
+    }
+    chunks.push(chunk);
+    if (size === expected) complete();
+  });
+  req.on('end', complete);
+  req.on('error', (e) => finish(e));
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

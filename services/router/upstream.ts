@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { HedgeDelay } from './hedge-delay';
 import type { ModelAllowList } from './model-allow-list';
 import { problemWithRankAnswer, readySha256Of } from './rank-answer';
@@ -20,6 +20,13 @@ export interface Failure {
 
 export type AttemptResult = Answer | Failure;
 
+/**
+ * Ends an attempt in flight at once with `reason` as its outcome (no-op once settled). Its request may still
+ * complete on the wire within `graceMs`, unread, so that its keep-alive connection survives; after that it is
+ * aborted, which closes the connection (the only way to cancel an HTTP/1.1 request).
+ */
+export type CancelAttempt = (reason: Failure, graceMs?: number) => void;
+
 export interface Readiness {
   ready: boolean;
   message: string;
@@ -28,11 +35,126 @@ export interface Readiness {
   sha256?: string;
 }
 
-const TIMED_OUT = Symbol('attempt deadline');
+/** What came back over the wire, before it is judged. */
+interface Reply {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+const RANK_HEADERS = ['content-type', 'application/json'];
+const ABORTED = new Error('the gateway ended the attempt');
+
+/**
+ * One HTTP exchange with a replica under a deadline that covers queueing, connect, headers and the whole body
+ * (a replica that stalls mid-body is as unusable as a silent one). It settles on its own deadline or on
+ * cancel() even while undici is still connecting, and aborting it closes the connection, which is the only
+ * way to cancel an HTTP/1.1 request.
+ *
+ * Written against undici's dispatcher handler rather than pool.request(): the answer is buffered as it
+ * arrives and handed on from the same socket event, with no response stream, header object, promise or
+ * AbortSignal per attempt. That is most of what the gateway adds to a request's latency besides the two
+ * loopback hops.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private settled = false;
+  /** Settled by cancel() while its request is left to finish on the wire (see CancelAttempt). */
+  private detached = false;
+  private abortRequest: ((err: Error) => void) | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private status = 0;
+  private contentType = 'application/json';
+  private chunks: Buffer[] = [];
+
+  constructor(
+    pool: Pool,
+    opts: Dispatcher.DispatchOptions,
+    private readonly timeoutMs: number,
+    /** Called once, synchronously from the socket event that settles the exchange, or from cancel(). */
+    private readonly onDone: (result: Reply | Failure) => void,
+  ) {
+    pool.dispatch(opts, this);
+    // Armed after the request is on its way (the deadline covers the time spent queueing for a connection).
+    // Timers run before pending I/O in an event-loop turn: after a stall of the gateway itself, an answer that
+    // already arrived would lose to its deadline. setImmediate lets that I/O be read first.
+    if (!this.settled) this.timer = setTimeout(() => setImmediate(() => this.expire()), timeoutMs);
+  }
+
+  cancel(reason: Failure, graceMs = 0): void {
+    if (this.settled) return;
+    if (graceMs <= 0 || this.abortRequest === null) return this.finish(reason);
+    this.settled = true;
+    this.detached = true;
+    this.chunks = [];
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.abortRequest?.(ABORTED), graceMs);
+    this.onDone(reason);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.settled) abort(ABORTED);
+    else this.abortRequest = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx: the real answer follows
+    this.status = statusCode;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length === 12 && name.toString('latin1').toLowerCase() === 'content-type') {
+        this.contentType = rawHeaders[i + 1]!.toString('latin1');
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (!this.detached) this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.detached) return this.release();
+    const { chunks } = this;
+    this.finish({ status: this.status, contentType: this.contentType, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+  }
+
+  onError(err: Error): void {
+    if (this.detached) return this.release();
+    this.finish({ outcome: 'failure', kind: 'connection', message: describeIoError(err) });
+  }
+
+  /** The request of a cancelled exchange ended (answered within its grace, or aborted): nothing left to do. */
+  private release(): void {
+    clearTimeout(this.timer);
+    this.abortRequest = null;
+  }
+
+  private expire(): void {
+    this.finish({ outcome: 'failure', kind: 'timeout', message: `no complete answer within ${this.timeoutMs} ms` });
+  }
+
+  private finish(result: Reply | Failure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.chunks = [];
+    // Still on the wire (deadline or cancel): closing the connection is how HTTP/1.1 cancels a request.
+    const abort = 'outcome' in result ? this.abortRequest : null;
+    this.abortRequest = null;
+    try {
+      this.onDone(result);
+    } finally {
+      // After the outcome was acted on (e.g. the answer written to the client): neither is urgent.
+      clearTimeout(this.timer);
+      abort?.(ABORTED);
+    }
+  }
+}
 
 /** One replica: a keep-alive connection pool, its breaker state, and its recent latency for hedging. */
 export class Upstream {
   private readonly pool: Pool;
+  private readonly modelProblem = (sha256: string) => this.allowList.problemWith(sha256);
 
   constructor(
     readonly state: ReplicaState,
@@ -40,8 +162,10 @@ export class Upstream {
     private readonly allowList: ModelAllowList,
     /** false: pass any 2xx on unread (the negative control showing what answer validation prevents). */
     private readonly validateAnswers = true,
+    /** Bounds a connection attempt that hangs (dropped SYNs); attempts have their own, shorter deadlines. */
+    connectTimeoutMs = 10_000,
   ) {
-    this.pool = new Pool(state.url);
+    this.pool = new Pool(state.url, { connectTimeout: connectTimeoutMs });
   }
 
   get role() {
@@ -49,108 +173,64 @@ export class Upstream {
   }
 
   /**
-   * Sends one rank request under a deadline that covers connect, headers and body, through the replica's
-   * breaker. Aborting `cancel` with a Failure as its reason ends the attempt at once with that failure.
-   * `isLastResort`: whether no other replica is up (see ReplicaState.run).
+   * Sends one rank request under a deadline that covers connect, headers and body. `onResult` gets the judged
+   * outcome first, synchronously from the socket event that completed it, so an answer reaches the client
+   * before any book-keeping; the replica's breaker and hedge delay learn from it right after. The returned
+   * function ends the attempt early (e.g. it lost a hedge race). `isLastResort`: see ReplicaState.record.
    */
   rank(
     payload: Buffer,
     candidateCount: number | undefined,
     timeoutMs: number,
-    opts: { cancel?: AbortSignal; isLastResort?: () => boolean } = {},
-  ): Promise<AttemptResult> {
-    return this.state.run(async () => {
-      const started = performance.now();
-      const result = await this.attemptRank(payload, candidateCount, timeoutMs, opts.cancel);
-      if (result.outcome === 'answer') this.hedgeDelay.record(performance.now() - started);
-      return result;
-    }, opts.isLastResort);
+    isLastResort: () => boolean,
+    onResult: (result: AttemptResult) => void,
+  ): CancelAttempt {
+    const started = performance.now();
+    const exchange = new Exchange(this.pool, { path: '/v1/rank', method: 'POST', headers: RANK_HEADERS, body: payload }, timeoutMs, (reply) => {
+      const result = this.judge(reply, candidateCount);
+      try {
+        onResult(result);
+      } finally {
+        if (result.outcome === 'answer') this.hedgeDelay.record(performance.now() - started);
+        this.state.record(result, isLastResort);
+      }
+    });
+    return (reason, graceMs) => exchange.cancel(reason, graceMs);
   }
 
   /** Asks GET /readyz: ready only on 200 within the deadline; reports the model sha256 the replica serves. */
   async readiness(timeoutMs: number): Promise<Readiness> {
-    const result = await this.withDeadline(timeoutMs, undefined, async (signal) => {
-      const res = await this.pool.request({ path: '/readyz', method: 'GET', signal });
-      return { status: res.statusCode, body: await res.body.text() };
-    });
-    if ('outcome' in result) {
-      return { ready: false, message: `GET /readyz failed: ${result.message}`, answered: false };
-    }
-    if (result.status !== 200) return { ready: false, message: `GET /readyz answered ${result.status}`, answered: true };
-    return { ready: true, message: 'GET /readyz answered 200', answered: true, sha256: readySha256Of(result.body) };
+    const reply = await new Promise<Reply | Failure>((resolve) => new Exchange(this.pool, { path: '/readyz', method: 'GET' }, timeoutMs, resolve));
+    if ('outcome' in reply) return { ready: false, message: `GET /readyz failed: ${reply.message}`, answered: false };
+    if (reply.status !== 200) return { ready: false, message: `GET /readyz answered ${reply.status}`, answered: true };
+    return { ready: true, message: 'GET /readyz answered 200', answered: true, sha256: readySha256Of(reply.body.toString('utf8')) };
   }
 
   /**
-   * One health probe: ready, and serving a model the allow list admits (learning it on first use).
-   * `healthCheck`: a periodic check of a replica taking traffic, which it leaves when it says it is not ready
-   * or serves another model; a probe that could not connect or timed out does not count, since client requests
-   * judge those at once and better than one probe does.
+   * One health probe: whether the replica is ready and serves a model the allow list admits (learning it on
+   * first use), and why not. The caller records it (see Prober): probes may overlap, and only the newest
+   * one's word counts.
    */
-  async probe(timeoutMs: number, healthCheck = false): Promise<void> {
+  async probe(timeoutMs: number): Promise<{ healthy: boolean; message: string; answered: boolean }> {
     const readiness = await this.readiness(timeoutMs);
     const refused = readiness.ready && this.validateAnswers ? this.allowList.admit(this.role, readiness.sha256) : null;
-    const healthy = readiness.ready && refused === null;
-    this.state.recordProbe(healthy, refused ?? readiness.message, healthCheck && readiness.answered);
+    return { healthy: readiness.ready && refused === null, message: refused ?? readiness.message, answered: readiness.answered };
   }
 
   close(): Promise<void> {
     return this.pool.destroy();
   }
 
-  private async attemptRank(
-    payload: Buffer,
-    candidateCount: number | undefined,
-    timeoutMs: number,
-    cancel: AbortSignal | undefined,
-  ): Promise<AttemptResult> {
-    const response = await this.withDeadline(timeoutMs, cancel, async (signal) => {
-      const res = await this.pool.request({
-        path: '/v1/rank',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
-        signal,
-      });
-      // Read the whole body under the same deadline: a replica that stalls mid-body is as unusable as a silent one.
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? 'application/json'), body };
-    });
-    if ('outcome' in response) return response;
-    const { status, contentType, body } = response;
+  private judge(reply: Reply | Failure, candidateCount: number | undefined): AttemptResult {
+    if ('outcome' in reply) return reply;
+    const { status, contentType, body } = reply;
     if (status >= 400 && status < 500) return { outcome: 'answer', status, contentType, body };
     if (status < 200 || status >= 300) {
       return { outcome: 'failure', kind: 'server_error', message: `POST /v1/rank answered ${status}` };
     }
-    const problem = this.validateAnswers ? problemWithRankAnswer(body, candidateCount, (sha256) => this.allowList.problemWith(sha256)) : null;
+    const problem = this.validateAnswers ? problemWithRankAnswer(body, candidateCount, this.modelProblem) : null;
     if (problem) return { outcome: 'failure', ...problem };
     return { outcome: 'answer', status, contentType, body };
-  }
-
-  private async withDeadline<T>(
-    timeoutMs: number,
-    cancel: AbortSignal | undefined,
-    run: (signal: AbortSignal) => Promise<T>,
-  ): Promise<T | Failure> {
-    if (cancel?.aborted) return cancel.reason as Failure;
-    const controller = new AbortController();
-    // Timers run before pending I/O in an event-loop turn: after a stall of the gateway itself, an answer that
-    // already arrived would lose to its deadline. setImmediate lets that I/O be read first.
-    const timer = setTimeout(() => setImmediate(() => controller.abort(TIMED_OUT)), timeoutMs);
-    const onCancel = () => controller.abort(cancel!.reason);
-    cancel?.addEventListener('abort', onCancel, { once: true });
-    try {
-      return await run(controller.signal);
-    } catch (e) {
-      if (controller.signal.aborted) {
-        const reason: unknown = controller.signal.reason;
-        if (reason !== TIMED_OUT) return reason as Failure;
-        return { outcome: 'failure', kind: 'timeout', message: `no complete answer within ${timeoutMs} ms` };
-      }
-      return { outcome: 'failure', kind: 'connection', message: describeIoError(e) };
-    } finally {
-      clearTimeout(timer);
-      cancel?.removeEventListener('abort', onCancel);
-    }
   }
 }
 
