@@ -3,6 +3,7 @@
 // set runs N rounds, in gate order, and each drill shows its verdicts and the spread of its failover time (the
 // gate's stability). Journals of drills that did not pass are kept in reports/bench-drills/ for diagnosis.
 // Read here, never asserted in a timed test.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { projectRoot } from '../harness/paths';
@@ -63,18 +64,30 @@ export async function run(): Promise<void> {
       await topologies[Symbol.asyncDispose]();
     }
     rounds.push(performance.now() - roundStarted);
-    if (repeats > 1) console.error(`round ${round}/${repeats}: ${seconds(rounds[rounds.length - 1] as number)} s`);
+    if (repeats > 1) {
+      console.error(`round ${round}/${repeats}: ${seconds(rounds[rounds.length - 1] as number)} s`);
+      // The table so far, so a long run stopped early still leaves its figures.
+      mkdirSync(keepDir, { recursive: true });
+      writeFileSync(join(keepDir, 'table.md'), `${table(scenarios.map((sc) => sc.name), stats, rounds, round, prepareMs, keepDir)}\n`);
+    }
   }
-  console.log(`${repeats} round(s) of every drill in gate order; topology: start (fresh) or reset (reused) ms, median; failover ms as min / median / max`);
-  console.log('| drill | verdicts | wall s (median) | topology fresh / reset ms | failover ms | errors (max) | wrong (max) |');
-  console.log('|---|---|---:|---|---|---:|---:|');
-  for (const scenario of scenarios) {
-    const s = stats.get(scenario.name) as DrillStats;
+  console.log(table(scenarios.map((sc) => sc.name), stats, rounds, repeats, prepareMs, keepDir));
+}
+
+function table(names: readonly string[], stats: Map<string, DrillStats>, rounds: readonly number[], repeats: number, prepareMs: number, keepDir: string): string {
+  const lines = [
+    `${repeats} round(s) of every drill in gate order; topology: start (fresh) or reset (reused) ms, median; failover ms as min / median / max`,
+    '| drill | verdicts | wall s (median) | topology fresh / reset ms | failover ms | errors (max) | wrong (max) |',
+    '|---|---|---:|---|---|---:|---:|',
+  ];
+  for (const name of names) {
+    const s = stats.get(name) as DrillStats;
     const verdictText = Object.entries(s.verdicts).map(([v, n]) => `${n} ${v}`).join(', ');
     const topo = `${s.fresh.length ? `${median(s.fresh).toFixed(0)} (${s.fresh.length})` : '-'} / ${s.resets.length ? `${median(s.resets).toFixed(0)} (${s.resets.length})` : '-'}`;
-    console.log(`| ${scenario.name} | ${verdictText} | ${seconds(median(s.walls))} | ${topo} | ${spread(s.failovers)} | ${s.errors} | ${s.wrong} |`);
+    lines.push(`| ${name} | ${verdictText} | ${seconds(median(s.walls))} | ${topo} | ${spread(s.failovers)} | ${s.errors} | ${s.wrong} |`);
   }
-  console.log(`${scenarios.length} drills x ${repeats}: a round took ${spread(rounds.map((ms) => ms / 1000))} s (min / median / max), plus ${seconds(prepareMs)} s to prepare (model, images)`);
+  lines.push(`${names.length} drills x ${repeats}: a round took ${spread(rounds.map((ms) => ms / 1000))} s (min / median / max), plus ${seconds(prepareMs)} s to prepare (model, images)`);
   const failures = [...stats.values()].flatMap((s) => s.failures);
-  if (failures.length) console.log(`\nnot passed (journals in ${keepDir}):\n${failures.join('\n')}`);
+  if (failures.length) lines.push(`\nnot passed (journals in ${keepDir}):\n${failures.join('\n')}`);
+  return lines.join('\n');
 }
