@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
-import { dockerContainer } from './docker';
+import { dockerContainer, startIfStopped } from './docker';
 import { defineReplicaFault } from './fault';
 
 /** SIGKILL the replica's container: no graceful shutdown, connections die mid-request. Revert starts it again. */
@@ -13,8 +13,5 @@ export const crash = defineReplicaFault({
     const state = (await container.inspect()).State;
     if (state.Running) throw new InfrastructureError(`crash of ${target.name}: the container is still running after SIGKILL`);
   },
-  async revert({ target }) {
-    const container = await dockerContainer(target.container.getId());
-    if (!(await container.inspect()).State.Running) await container.start();
-  },
+  revert: ({ target }) => startIfStopped(target.container.getId()),
 });

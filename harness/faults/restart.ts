@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
-import { dockerContainer } from './docker';
+import { dockerContainer, graceAttribute, startIfStopped } from './docker';
 import { defineReplicaFault } from './fault';
 
 /**
@@ -10,9 +10,7 @@ import { defineReplicaFault } from './fault';
  */
 export const restart = defineReplicaFault({
   description: 'restart the target container: SIGTERM, SIGKILL after a grace period, start (revert: nothing left to undo)',
-  attributes: z.object({
-    grace: z.number().int().min(0).max(60_000).default(10_000).describe('ms the process may take to exit after SIGTERM before it is killed'),
-  }).strict(),
+  attributes: z.object({ grace: graceAttribute }).strict(),
   async inject({ target }, { grace }) {
     const container = await dockerContainer(target.container.getId());
     const before = (await container.inspect()).State.StartedAt;
@@ -20,8 +18,5 @@ export const restart = defineReplicaFault({
     const after = (await container.inspect()).State;
     if (!after.Running || after.StartedAt === before) throw new InfrastructureError(`restart of ${target.name}: the container did not start again (running ${after.Running}, started at ${after.StartedAt})`);
   },
-  async revert({ target }) {
-    const container = await dockerContainer(target.container.getId());
-    if (!(await container.inspect()).State.Running) await container.start();
-  },
+  revert: ({ target }) => startIfStopped(target.container.getId()),
 });

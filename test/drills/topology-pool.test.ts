@@ -14,10 +14,15 @@ async function served(url: string): Promise<{ status: number; sha256?: string }>
   return { status: res.statusCode, ...(body.model?.sha256 ? { sha256: body.model.sha256 } : {}) };
 }
 
-test('a reused topology comes back clean: no toxics, proxies enabled, the image model on disk and in memory, a new gateway', async () => {
+/** The reference deployment with an fp32 standby: what the pool is asked for in these tests. */
+async function fp32Topology() {
   const prepared = await prepare();
   const spec: TopologySpec = { images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway: { failover: true }, standbyPrecision: 'fp32' };
-  const models = { primary: prepared.models.fp32, standby: prepared.models.fp32 };
+  return { prepared, spec, models: { primary: prepared.models.fp32, standby: prepared.models.fp32 } };
+}
+
+test('a reused topology comes back clean: no toxics, proxies enabled, the image model on disk and in memory, a new gateway', async () => {
+  const { prepared, spec, models } = await fp32Topology();
   await using pool = new TopologyPool();
   const first = await pool.acquire(spec, models);
   const { primary, standby } = first.topology.replicas;
@@ -47,9 +52,7 @@ test('a reused topology comes back clean: no toxics, proxies enabled, the image 
 });
 
 test('a topology released after a drill that did not pass is removed, and the next drill gets a new one', async () => {
-  const prepared = await prepare();
-  const spec: TopologySpec = { images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway: { failover: true }, standbyPrecision: 'fp32' };
-  const models = { primary: prepared.models.fp32, standby: prepared.models.fp32 };
+  const { spec, models } = await fp32Topology();
   await using pool = new TopologyPool();
   const first = await pool.acquire(spec, models);
   await pool.release(first.topology, false, spec);
@@ -60,10 +63,9 @@ test('a topology released after a drill that did not pass is removed, and the ne
 });
 
 test('disposing the pool removes every topology it started, also one still handed out', async () => {
-  const prepared = await prepare();
-  const spec: TopologySpec = { images: prepared.images, toxiproxyImage: prepared.toxiproxyImage, gateway: { failover: true }, standbyPrecision: 'fp32' };
+  const { spec, models } = await fp32Topology();
   const pool = new TopologyPool();
-  const { topology } = await pool.acquire(spec, { primary: prepared.models.fp32, standby: prepared.models.fp32 });
+  const { topology } = await pool.acquire(spec, models);
   await pool[Symbol.asyncDispose]();
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${topology.runId}`] } })).toEqual([]);
