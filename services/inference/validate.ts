@@ -1,8 +1,10 @@
 // Request validation by hand rather than with zod: it runs on every request over up to 16,000 numbers,
 // and hand checks both cost less and name the exact field (`candidates[3].features[5]`).
 import { type Candidate, FEATURE_DIM, MAX_CANDIDATES, type RankRequest } from '../common/contract';
-import { HttpError } from '../common/http';
+import { HttpError, parseJson } from '../common/http';
 import type { ModelIo } from '../model/manifest';
+import { packRankRequest, type RankInput } from '../model/ranker';
+import { scanRankRequest } from './rank-request-scan';
 
 // Larger magnitudes are finite doubles but become Infinity in the model's float32 inputs.
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -62,4 +64,13 @@ export function parseRankRequest(body: unknown, vocab: ModelIo['vocab']): RankRe
     return { itemId: id(c['itemId'], `${path}.itemId`, vocab.itemIds), features: features(c['features'], `${path}.features`) };
   });
   return { userId, userFeatures, candidates };
+}
+
+/**
+ * A rank request body as the model's input tensors, with ids inside the model's embedding tables; throws a
+ * 400 naming the first bad field. Most requests are read by the scan; the rest, and every error, by
+ * JSON.parse and parseRankRequest.
+ */
+export function readRankRequest(body: Buffer, vocab: ModelIo['vocab']): RankInput {
+  return scanRankRequest(body, vocab) ?? packRankRequest(parseRankRequest(parseJson(body), vocab));
 }

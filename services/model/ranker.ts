@@ -22,29 +22,44 @@ export function createSession(model: ModelSource): Promise<InferenceSession> {
   return typeof model === 'string' ? InferenceSession.create(model, SESSION_OPTIONS) : InferenceSession.create(model, SESSION_OPTIONS);
 }
 
+/**
+ * A rank request as the model's input tensors hold it: what the inference service's request parser writes
+ * straight from the request bytes, and what packRankRequest makes of a request object.
+ */
+export interface RankInput {
+  candidates: number;
+  userId: BigInt64Array;
+  userFeatures: Float32Array;
+  itemIds: BigInt64Array;
+  /** FEATURE_DIM values per candidate, row by row. */
+  itemFeatures: Float32Array;
+}
+
+export function packRankRequest(req: RankRequest): RankInput {
+  const itemFeatures = new Float32Array(req.candidates.length * FEATURE_DIM);
+  req.candidates.forEach((c, i) => itemFeatures.set(c.features, i * FEATURE_DIM));
+  return {
+    candidates: req.candidates.length,
+    userId: BigInt64Array.of(BigInt(req.userId)),
+    userFeatures: Float32Array.from(req.userFeatures),
+    itemIds: BigInt64Array.from(req.candidates, (c) => BigInt(c.itemId)),
+    itemFeatures,
+  };
+}
+
 interface RoleTensor {
   type: 'int64' | 'float32';
   /** Values per user (user fields) or per candidate (item fields). */
   width: number;
   perCandidate: boolean;
-  values(req: RankRequest): BigInt64Array | Float32Array;
 }
 
-/** What each request field becomes: the tensor type, and the values in row-major order. */
+/** What each request field becomes: the tensor type, and how many values it holds. */
 export const ROLE_TENSORS = {
-  userId: { type: 'int64', width: 1, perCandidate: false, values: (req) => BigInt64Array.of(BigInt(req.userId)) },
-  userFeatures: { type: 'float32', width: FEATURE_DIM, perCandidate: false, values: (req) => Float32Array.from(req.userFeatures) },
-  itemIds: { type: 'int64', width: 1, perCandidate: true, values: (req) => BigInt64Array.from(req.candidates, (c) => BigInt(c.itemId)) },
-  itemFeatures: {
-    type: 'float32',
-    width: FEATURE_DIM,
-    perCandidate: true,
-    values: (req) => {
-      const out = new Float32Array(req.candidates.length * FEATURE_DIM);
-      req.candidates.forEach((c, i) => out.set(c.features, i * FEATURE_DIM));
-      return out;
-    },
-  },
+  userId: { type: 'int64', width: 1, perCandidate: false },
+  userFeatures: { type: 'float32', width: FEATURE_DIM, perCandidate: false },
+  itemIds: { type: 'int64', width: 1, perCandidate: true },
+  itemFeatures: { type: 'float32', width: FEATURE_DIM, perCandidate: true },
 } satisfies Record<InputRole, RoleTensor>;
 
 type Shape = readonly (number | string)[];
@@ -125,13 +140,15 @@ export class Ranker {
   }
 
   /** Scores each candidate for the user. The request must already be valid (ids in range, 16 features each). */
-  async score(req: RankRequest): Promise<Float32Array> {
-    const n = req.candidates.length;
+  score(req: RankRequest): Promise<Float32Array> {
+    return this.scoreInput(packRankRequest(req));
+  }
+
+  /** score() for a request already in tensor form. */
+  async scoreInput(input: RankInput): Promise<Float32Array> {
+    const n = input.candidates;
     const inputs: Record<string, Tensor> = {};
-    for (const { name, role, dims } of this.feeds) {
-      const { type, values } = ROLE_TENSORS[role];
-      inputs[name] = new Tensor(type, values(req), dims(n));
-    }
+    for (const { name, role, dims } of this.feeds) inputs[name] = new Tensor(ROLE_TENSORS[role].type, input[role], dims(n));
     const scores = (await this.session.run(inputs, [this.io.scores]))[this.io.scores];
     if (scores?.type !== 'float32' || scores.data.length !== n) {
       throw new Error(`output "${this.io.scores}" gave ${scores?.data.length ?? 'no'} ${scores?.type ?? ''} values for ${n} candidates, not one float32 score each`);
