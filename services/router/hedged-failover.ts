@@ -8,6 +8,8 @@ export interface RouteOptions {
   metrics: RouterMetrics;
   /** Every replica, up or not: a timeout on the last one up is judged more leniently. */
   all: readonly Upstream[];
+  /** The candidates are down, tried because none is up (panic routing): their answers are reported as `panic`. */
+  panic: boolean;
 }
 
 export interface Routed {
@@ -111,7 +113,7 @@ class RankRoute {
       return;
     }
     if (result.outcome === 'answer') {
-      this.settle({ upstream: attempt.upstream, result, mode: modeOf(attempt) });
+      this.settle({ upstream: attempt.upstream, result, mode: this.opts.panic ? 'panic' : modeOf(attempt) });
       metrics.attempt(attempt.upstream.role, result, (performance.now() - started) / 1000);
       this.cancelOthers(attempt);
       const second = this.attempts[1];

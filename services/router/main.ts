@@ -8,6 +8,7 @@ interface RouterCliOptions {
   host: string;
   attemptTimeoutMs: number;
   failover: boolean;
+  panicRouting: boolean;
   probeIntervalMs: number;
   failureThreshold: number;
   recoveryThreshold: number;
@@ -35,6 +36,10 @@ export function routerCommand(): Command {
     .option('--host <address>', 'address to bind', ROUTER_DEFAULTS.host)
     .option('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica', parseInteger(1), ROUTER_DEFAULTS.attemptTimeoutMs)
     .option('--no-failover', 'forward to the primary only (negative control)')
+    .option(
+      '--no-panic-routing',
+      'with every breaker open, answer 503 at once instead of trying the replicas down only for failed requests (never one that says it is not ready or answered wrongly)',
+    )
     .addOption(
       new Option('--probe-interval-ms <n>', 'how often a replica with an open breaker (or a model still to learn) is probed on GET /readyz, whether or not the last probe has answered')
         .argParser(parseInteger(1))
@@ -109,6 +114,7 @@ export function routerCommand(): Command {
         primary: opts.primary,
         standby: opts.standby,
         failover: opts.failover,
+        panicRouting: opts.panicRouting,
         hedging: opts.hedging,
       });
       const shutdown = (signal: NodeJS.Signals) => {

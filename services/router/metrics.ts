@@ -2,8 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Role } from '../common/contract';
 import type { AttemptResult, Upstream } from './upstream';
 
-/** How a client request was answered: see the x-failover header. */
-export type FailoverMode = 'none' | 'retry' | 'hedge' | 'breaker';
+/** How a client request was answered: see the x-failover header. `panic`: by a replica whose breaker is open (see RouterOptions.panicRouting). */
+export type FailoverMode = 'none' | 'retry' | 'hedge' | 'breaker' | 'panic';
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1];
 

@@ -43,13 +43,13 @@ export function startProber(upstream: Upstream, allowList: ModelAllowList, sched
     if (healthCheck) lastHealthCheckAt = performance.now();
     const seq = ++lastStarted;
     inFlight += 1;
-    void upstream.probe(schedule.timeoutMs).then(({ healthy, message, answered }) => {
+    void upstream.probe(schedule.timeoutMs).then((probe) => {
       inFlight -= 1;
       if (stopped || seq < lastCounted) return;
       lastCounted = seq;
       // A health check of a replica in traffic takes it out when the replica itself says it is not ready; one
       // that could not connect or timed out does not, since client requests judge those at once and better.
-      upstream.state.recordProbe(healthy, message, healthCheck && answered);
+      upstream.state.recordProbe(probe, healthCheck && probe.answered);
     });
   };
   const timer = setInterval(tick, schedule.intervalMs);

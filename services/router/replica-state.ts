@@ -8,6 +8,21 @@ import type { Role } from '../common/contract';
  */
 export type FailureKind = 'connection' | 'timeout' | 'server_error' | 'invalid_body' | 'wrong_model' | 'slow' | 'cancelled';
 
+/**
+ * Why a replica is out of traffic. `request_failures`: client requests failed on it (refused, reset, timed out,
+ * 5xx, overtaken by hedges), which a stall of the gateway itself can cause as well. `not_ready`: its own /readyz
+ * said it is not ready, or serves a model outside the allowed set. `wrong_answers`: its last answer had an
+ * invalid body or a model outside the allowed set.
+ */
+export type DownReason = 'request_failures' | 'not_ready' | 'wrong_answers';
+
+/** One /readyz probe's verdict; `answered`: the replica itself answered (a failed connection or a timeout says less). */
+export interface ProbeResult {
+  healthy: boolean;
+  message: string;
+  answered: boolean;
+}
+
 /** Failures the breaker counts towards failureThreshold; `slow` has its own threshold, `cancelled` none. */
 const COUNTED: ReadonlySet<FailureKind> = new Set(['connection', 'timeout', 'server_error', 'invalid_body', 'wrong_model']);
 /** A replica that fails again within the flap window must pass twice as many probes, up to this factor. */
@@ -33,9 +48,13 @@ export interface ReplicaSnapshot {
   consecutiveHealthyProbes: number;
   /** Healthy probes the replica needs to recover; grows while it flaps. */
   requiredHealthyProbes: number;
+  /** Null while up. */
+  downReason: DownReason | null;
+  /** Whether panic routing may try it while no replica is up (see ReplicaState.panicEligible). */
+  panicEligible: boolean;
   /** The last failed client request; probes never overwrite it. */
   lastError: { kind: FailureKind; message: string; at: string } | null;
-  lastProbe: { healthy: boolean; message: string; at: string } | null;
+  lastProbe: (ProbeResult & { at: string }) | null;
 }
 
 export interface ReplicaStateChange {
@@ -73,6 +92,10 @@ export class ReplicaState {
   private upSince = Number.NEGATIVE_INFINITY;
   private lastError: ReplicaSnapshot['lastError'] = null;
   private lastProbe: ReplicaSnapshot['lastProbe'] = null;
+  /** Its /readyz answered that it is not ready (or serves a model outside the allowed set) since it last took traffic. */
+  private saidNotReady = false;
+  /** Its last answer to a rank request was invalid or from a model outside the allowed set. */
+  private answeredWrongly = false;
 
   constructor(
     readonly role: Role,
@@ -98,9 +121,26 @@ export class ReplicaState {
     return this.breaker.state === CircuitState.Closed;
   }
 
+  /** Why it is out of traffic (null while up): its own word first, then how client requests fared. */
+  get downReason(): DownReason | null {
+    if (this.isUp) return null;
+    if (this.saidNotReady) return 'not_ready';
+    return this.answeredWrongly ? 'wrong_answers' : 'request_failures';
+  }
+
+  /**
+   * Whether panic routing may try it while no replica is up: only if failed client requests alone took it out,
+   * since a stall of the gateway itself fails those too. A replica that says it is not ready, or whose last
+   * answer was wrong, would not give a right answer however often it is asked.
+   */
+  get panicEligible(): boolean {
+    return this.downReason === 'request_failures';
+  }
+
   /**
    * Counts one attempt's outcome: the breaker (cockatiel, consecutive failures) sees it while it is closed;
-   * outside it, an attempt made on a replica that is not up (the no-failover negative control) is only noted.
+   * outside it, an attempt made on a replica that is not up (panic routing, or the no-failover negative control)
+   * is only noted: recovery stays the probes' decision.
    * Called after the outcome has been acted on, so that an answer reaches the client before this
    * book-keeping; a failure that takes the replica out does so before the next client request is read.
    * `isLastResort`: whether no other replica is up. A timeout there is recorded but not counted: opening the
@@ -117,9 +157,11 @@ export class ReplicaState {
     }
     if (result.outcome === 'answer') {
       this.consecutiveSlow = 0;
+      this.answeredWrongly = false;
       return;
     }
     if (kind === 'cancelled') return;
+    if (kind === 'invalid_body' || kind === 'wrong_model') this.answeredWrongly = true;
     this.lastError = { kind: kind!, message: result.message ?? '', at: new Date().toISOString() };
     const reason = `${kind}: ${result.message}`;
     // A refused or reset connection, or a silent replica, will very likely do the same to the next request.
@@ -130,10 +172,13 @@ export class ReplicaState {
   }
 
   /** One /readyz probe; `opensBreaker`: a failed probe takes the replica out of traffic (see startProber). */
-  recordProbe(healthy: boolean, message: string, opensBreaker = false): void {
-    this.lastProbe = { healthy, message, at: new Date().toISOString() };
+  recordProbe(probe: ProbeResult, opensBreaker = false): void {
+    const { healthy, message, answered } = probe;
+    this.lastProbe = { healthy, message, answered, at: new Date().toISOString() };
     if (!healthy) {
       this.consecutiveHealthyProbes = 0;
+      // Its own word: it gets no panic traffic until it has recovered, whatever its next probes say.
+      if (answered) this.saidNotReady = true;
       if (opensBreaker) this.holdOpen(`readiness probe: ${message}`);
       return;
     }
@@ -143,9 +188,12 @@ export class ReplicaState {
       this.hold = undefined;
       this.counter.state = 0;
       this.consecutiveSlow = 0;
+      this.answeredWrongly = false;
       this.upSince = performance.now();
       this.changed(`${this.consecutiveHealthyProbes} consecutive healthy readiness probes`);
     }
+    // In traffic and ready by its own word (e.g. one that was not ready at start): what it said before is past.
+    if (this.isUp) this.saidNotReady = false;
   }
 
   snapshot(): ReplicaSnapshot {
@@ -157,6 +205,8 @@ export class ReplicaState {
       consecutiveFailures: this.counter.state,
       consecutiveHealthyProbes: this.consecutiveHealthyProbes,
       requiredHealthyProbes: this.requiredHealthyProbes,
+      downReason: this.downReason,
+      panicEligible: this.panicEligible,
       lastError: this.lastError,
       lastProbe: this.lastProbe,
     };

@@ -346,8 +346,12 @@ describe('router, no healthy replica', () => {
     expect(res.servedBy).toBeNull();
     expect(res.elapsedMs).toBeLessThan(attemptTimeoutMs / 5);
 
+    // Both breakers are open now: panic routing tries both again, and a refused connection costs next to nothing.
     const next = await rank();
-    expect([next.status, next.attempts]).toEqual([503, '0']);
+    expect([next.status, next.attempts]).toEqual([503, '2']);
+    expect(next.json.error.code).toBe('no_healthy_replica');
+    expect(next.json.error.message).toMatch(/panic routing.*primary \(connection\).*standby \(connection\)/);
+    expect(next.elapsedMs).toBeLessThan(200);
   });
 
   it('answers 503 within one attempt timeout when both replicas hang, hedge included', async () => {
@@ -375,6 +379,116 @@ describe('router, no healthy replica', () => {
     await start({ failover: false, failureThreshold: 1 });
     for (let i = 0; i < 3; i += 1) expect((await rank()).status).toBe(503);
     expect([primary.rankRequests, standby.rankRequests]).toEqual([3, 0]);
+  });
+});
+
+describe('router, panic routing (every breaker open)', () => {
+  const boom = answers(500, '{"error":{"code":"internal","message":"boom"}}');
+  // No probes during the test: the breakers stay open however healthy the replicas are again.
+  const noProbes: Partial<RouterOptions> = { hedging: false, failureThreshold: 1, probeIntervalMs: 10_000 };
+
+  /** Opens both breakers by failed client requests (a timeout on the last replica up does not count, so not two). */
+  async function openBothByFailedRequests(): Promise<void> {
+    primary.behaviour = hangs;
+    standby.behaviour = boom;
+    expect((await rank()).status).toBe(503);
+    const { replicas } = await routing();
+    expect([replicas.primary.lastError.kind, replicas.standby.lastError.kind]).toEqual(['timeout', 'server_error']);
+    expect([replicas.primary.downReason, replicas.standby.downReason]).toEqual(['request_failures', 'request_failures']);
+  }
+
+  it('serves the primary answer instead of a 503, and leaves the breakers to the probes', async () => {
+    await start(noProbes);
+    await openBothByFailedRequests();
+    primary.behaviour = primary.answersCorrectly;
+    standby.behaviour = standby.answersCorrectly;
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'primary', 'panic', '1']);
+    expect(res.json.scores).toEqual(scoresFor(rankRequest));
+    const { replicas } = await routing();
+    expect(replicas.primary).toMatchObject({ state: 'down', downReason: 'request_failures', panicEligible: true });
+    expect(replicas.standby).toMatchObject({ state: 'down', downReason: 'request_failures', panicEligible: true });
+    expect(await metricsText()).toContain('router_requests_total{served_by="primary",failover="panic",status="200"} 1');
+  });
+
+  it('with panic routing off (negative control), answers 503 in the same situation without trying a replica', async () => {
+    await start({ ...noProbes, panicRouting: false });
+    await openBothByFailedRequests();
+    primary.behaviour = primary.answersCorrectly;
+    standby.behaviour = standby.answersCorrectly;
+    const res = await rank();
+    expect([res.status, res.attempts]).toEqual([503, '0']);
+    expect(res.json.error).toMatchObject({ code: 'no_healthy_replica', message: 'every replica is marked down; readiness probes will bring one back' });
+    expect([primary.rankRequests, standby.rankRequests]).toEqual([1, 1]);
+  });
+
+  it('retries on the standby when the primary fails again, and still serves only a valid answer', async () => {
+    await start(noProbes);
+    await openBothByFailedRequests();
+    primary.behaviour = answers(200, '{"scores":[0.1,"NaN",0.3]}');
+    standby.behaviour = standby.answersCorrectly;
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'standby', 'panic', '2']);
+    expect(res.json.scores).toEqual(scoresFor(rankRequest));
+    // The primary answered wrongly: panic routing no longer tries it.
+    expect((await routing()).replicas.primary).toMatchObject({ downReason: 'wrong_answers', panicEligible: false });
+    expect((await rank()).attempts).toBe('1');
+  });
+
+  it('answers 503 after one attempt timeout per replica, not later, when both hang', async () => {
+    await start(noProbes);
+    await openBothByFailedRequests();
+    standby.behaviour = hangs;
+    const res = await rank();
+    expect([res.status, res.attempts]).toEqual([503, '2']);
+    expect(res.json.error.message).toMatch(/panic routing.*primary \(timeout\).*standby \(timeout\)/);
+    expect(res.elapsedMs).toBeGreaterThanOrEqual(2 * ATTEMPT_TIMEOUT_MS - 5);
+    expect(res.elapsedMs).toBeLessThan(2 * ATTEMPT_TIMEOUT_MS + 150);
+  });
+
+  it('never tries a replica whose /readyz said it is not ready, even once it says ready again before recovering', async () => {
+    await start({ hedging: false, healthyProbeIntervalMs: 30, recoveryThreshold: 1000 });
+    // The standby times out while the primary is up (a 5xx under the failure threshold): its breaker opens.
+    primary.behaviour = boom;
+    standby.behaviour = hangs;
+    expect((await rank()).status).toBe(503);
+    primary.ready = false;
+    await waitFor(async () => (await routing()).replicas.primary.state === 'down', 'a health check to take the primary out');
+    primary.behaviour = primary.answersCorrectly;
+    standby.behaviour = standby.answersCorrectly;
+    const { replicas } = await routing();
+    expect(replicas.primary).toMatchObject({ downReason: 'not_ready', panicEligible: false });
+    expect(replicas.standby).toMatchObject({ downReason: 'request_failures', panicEligible: true });
+
+    const res = await rank();
+    expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'standby', 'panic', '1']);
+    expect(primary.rankRequests).toBe(1);
+
+    // The standby's own probes now answer that it is not ready: it is left out too, and stays out when it says ready again.
+    standby.ready = false;
+    await waitFor(async () => (await routing()).replicas.standby.downReason === 'not_ready', 'a probe of the standby to answer not ready');
+    standby.ready = true;
+    await waitFor(async () => (await routing()).replicas.standby.lastProbe.healthy === true, 'a probe of the standby to answer ready');
+    const refused = await rank();
+    expect([refused.status, refused.attempts]).toEqual([503, '0']);
+    expect(refused.json.error.message).toMatch(/panic routing had none to try/);
+    expect([primary.rankRequests, standby.rankRequests]).toEqual([1, 2]);
+  });
+
+  it('never tries a replica whose breaker wrong-model answers opened', async () => {
+    await start(noProbes);
+    primary.sha256 = 'cd'.repeat(32);
+    standby.behaviour = boom;
+    expect((await rank()).status).toBe(503);
+    const { replicas } = await routing();
+    expect(replicas.primary).toMatchObject({ state: 'down', downReason: 'wrong_answers', panicEligible: false, lastError: { kind: 'wrong_model' } });
+    expect(replicas.standby).toMatchObject({ state: 'down', downReason: 'request_failures', panicEligible: true });
+
+    const res = await rank();
+    expect([res.status, res.attempts]).toEqual([503, '1']);
+    expect(res.json.error.code).toBe('no_healthy_replica');
+    expect(res.json.error.message).toMatch(/panic routing got no correct answer.*standby \(server_error\)/);
+    expect([primary.rankRequests, standby.rankRequests]).toEqual([1, 2]);
   });
 });
 

@@ -23,6 +23,12 @@ export interface RouterOptions {
   /** false forwards to the primary only: the negative control a drill compares against. */
   failover?: boolean;
   /**
+   * With every breaker open, try the replicas that failed client requests alone took out (panic routing, as in
+   * Envoy) before answering 503: after a stall of the gateway itself, all of them may be down while healthy.
+   * Never one that says it is not ready or answered wrongly (see ReplicaState.panicEligible). Default true.
+   */
+  panicRouting?: boolean;
+  /**
    * How often a replica whose breaker is open (or whose model is not yet known) is asked for GET /readyz: a
    * fixed cadence, so a probe stuck until its timeout does not hold back the next one (see Prober).
    */
@@ -63,6 +69,7 @@ export const ROUTER_DEFAULTS = {
   host: '0.0.0.0',
   attemptTimeoutMs: 250,
   failover: true,
+  panicRouting: true,
   probeIntervalMs: 50,
   probeTimeoutMs: 100,
   healthyProbeIntervalMs: 1000,
@@ -88,6 +95,7 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
     host: opts.host ?? ROUTER_DEFAULTS.host,
     attemptTimeoutMs: opts.attemptTimeoutMs ?? ROUTER_DEFAULTS.attemptTimeoutMs,
     failover: opts.failover ?? ROUTER_DEFAULTS.failover,
+    panicRouting: opts.panicRouting ?? ROUTER_DEFAULTS.panicRouting,
     probeIntervalMs: opts.probeIntervalMs ?? ROUTER_DEFAULTS.probeIntervalMs,
     hedging: opts.hedging ?? ROUTER_DEFAULTS.hedging,
   };
@@ -118,7 +126,9 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
 
   const candidatesFor = (): Upstream[] => (config.failover ? upstreams.filter((u) => u.state.isUp) : [upstreams[0]]);
 
-  const routeOptions = { ...config, metrics, all: upstreams };
+  const routeOptions = { ...config, metrics, all: upstreams, panic: false };
+  // One replica after the other, never hedged: a 503 after panic costs at most one attempt deadline per replica.
+  const panicOptions = { ...routeOptions, hedging: false, panic: true };
 
   /**
    * POST /v1/rank, written with callbacks rather than promises: from the last byte of the client's body to
@@ -131,9 +141,13 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       if (error) return sendFailure(res, error);
       try {
         const candidateCount = candidateCountOfRequest(payload!);
-        routeRank(candidatesFor(), payload!, candidateCount, routeOptions, (routed) => {
+        const up = candidatesFor();
+        // Without failover the primary is always the candidate: the negative control never panics.
+        const panic = up.length === 0 && config.panicRouting;
+        const candidates = panic ? upstreams.filter((u) => u.state.panicEligible) : up;
+        routeRank(candidates, payload!, candidateCount, panic ? panicOptions : routeOptions, (routed) => {
           try {
-            respond(res, routed);
+            respond(res, routed, panic);
           } catch (e) {
             res.destroy(e as Error);
           }
@@ -146,7 +160,7 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
     });
   }
 
-  function respond(res: ServerResponse, routed: Routed): void {
+  function respond(res: ServerResponse, routed: Routed, panic: boolean): void {
     if (routed.answer) {
       const { upstream, result, mode } = routed.answer;
       res.writeHead(result.status, [
@@ -159,17 +173,14 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       res.end(result.body);
       return;
     }
-    const message =
-      routed.failures.length === 0
-        ? 'every replica is marked down; readiness probes will bring one back'
-        : `no replica answered correctly: ${routed.failures.join('; ')}`;
-    sendError(res, new HttpError(503, 'no_healthy_replica', message), { 'x-attempts': String(routed.attempts) });
+    sendError(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), { 'x-attempts': String(routed.attempts) });
   }
 
   function routing() {
     const preferred = upstreams.find((u) => u.state.isUp)?.role ?? null;
     return {
       failover: config.failover,
+      panicRouting: config.panicRouting,
       hedging: config.hedging,
       preferred: config.failover ? preferred : 'primary',
       allowedSha256: allowList.list(),
@@ -242,6 +253,14 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };
+}
+
+function noAnswerMessage(failures: readonly string[], panic: boolean): string {
+  const tried = failures.join('; ');
+  if (!panic) return tried ? `no replica answered correctly: ${tried}` : 'every replica is marked down; readiness probes will bring one back';
+  return tried
+    ? `every replica is marked down, and panic routing got no correct answer from those down for failed requests: ${tried}`
+    : 'every replica is marked down, and panic routing had none to try (a replica that says it is not ready or answered wrongly is never tried); readiness probes will bring one back';
 }
 
 /** Answers an error thrown while handling a request: an HttpError as itself, anything else as a 500. */

@@ -2,7 +2,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { HedgeDelay } from './hedge-delay';
 import type { ModelAllowList } from './model-allow-list';
 import { problemWithRankAnswer, readySha256Of } from './rank-answer';
-import type { FailureKind, ReplicaState } from './replica-state';
+import type { FailureKind, ProbeResult, ReplicaState } from './replica-state';
 
 /** A replica's answer the gateway hands to the client as is: a valid 2xx, or a 4xx (the client's fault). */
 export interface Answer {
@@ -211,7 +211,7 @@ export class Upstream {
    * first use), and why not. The caller records it (see Prober): probes may overlap, and only the newest
    * one's word counts.
    */
-  async probe(timeoutMs: number): Promise<{ healthy: boolean; message: string; answered: boolean }> {
+  async probe(timeoutMs: number): Promise<ProbeResult> {
     const readiness = await this.readiness(timeoutMs);
     const refused = readiness.ready && this.validateAnswers ? this.allowList.admit(this.role, readiness.sha256) : null;
     return { healthy: readiness.ready && refused === null, message: refused ?? readiness.message, answered: readiness.answered };
