@@ -21,7 +21,8 @@ const SLOW_MS = 500;
 const IN_A_ROW = 20;
 const OVERHEAD_REQUESTS = 3000;
 // Environment: BENCH_FAULTS=crash,slow runs only those fault scenarios; BENCH_VERBOSE=1 prints the gateway's log
-// (breaker transitions), failed requests and the fault times on stderr, on this process's clock.
+// (breaker transitions), failed requests and the fault times on stderr, on this process's clock;
+// BENCH_GATEWAY_ARGS='--no-failover-rehearsal' passes flags on to the gateway (to compare settings).
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
 const request: RankRequest = {
@@ -104,7 +105,7 @@ interface Gateway {
 
 async function startGateway(primary: string, standby: string): Promise<Gateway> {
   const main = join(__dirname, '..', 'services', 'router', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--primary', primary, '--standby', standby, '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, '--primary', primary, '--standby', standby, '--port', '0', '--host', '127.0.0.1', ...(process.env.BENCH_GATEWAY_ARGS ? process.env.BENCH_GATEWAY_ARGS.split(' ') : [])], {
     cwd: join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -267,10 +268,44 @@ async function warmUp(pool: Pool): Promise<void> {
   }
 }
 
-/** Sequential requests, alternating direct and through the gateway so drift hits both alike. */
+/**
+ * A byte-for-byte TCP relay in its own process, reading no HTTP: what any proxy process in the path costs on
+ * this machine (two more loopback hops, two more wake-ups), the floor of the gateway's added latency.
+ */
+async function startRelay(target: string): Promise<Gateway> {
+  const { port } = new URL(target);
+  const script = `const net = require('node:net');
+const server = net.createServer({ noDelay: true }, (client) => {
+  const upstream = net.connect({ host: '127.0.0.1', port: ${port}, noDelay: true });
+  client.pipe(upstream).pipe(client);
+  client.on('error', () => upstream.destroy());
+  upstream.on('error', () => client.destroy());
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await Promise.race([
+    (async () => {
+      for await (const l of createInterface({ input: child.stdout! })) return [l];
+      return [];
+    })(),
+    new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the relay exited with ${code}`)))),
+  ]);
+  return {
+    url: `http://127.0.0.1:${line}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Sequential requests, taking turns direct, through the relay and through the gateway so drift hits all alike. */
 async function overhead(upstreams: Upstreams) {
   const gateway = await startGateway(upstreams.primaryUrl, upstreams.standbyUrl);
+  const relay = await startRelay(upstreams.primaryUrl);
   const direct = new Pool(upstreams.primaryUrl, { connections: 1 });
+  const viaRelay = new Pool(relay.url, { connections: 1 });
   const viaGateway = new Pool(gateway.url, { connections: 1 });
   const timed = async (pool: Pool) => {
     const started = performance.now();
@@ -279,18 +314,19 @@ async function overhead(upstreams: Upstreams) {
     return performance.now() - started;
   };
   try {
-    for (let i = 0; i < 300; i += 1) await Promise.all([timed(direct), timed(viaGateway)]);
+    for (let i = 0; i < 300; i += 1) await Promise.all([timed(direct), timed(viaRelay), timed(viaGateway)]);
     const directMs: number[] = [];
+    const relayMs: number[] = [];
     const gatewayMs: number[] = [];
     for (let i = 0; i < OVERHEAD_REQUESTS; i += 1) {
       directMs.push(await timed(direct));
+      relayMs.push(await timed(viaRelay));
       gatewayMs.push(await timed(viaGateway));
     }
-    return { directMs, gatewayMs };
+    return { directMs, relayMs, gatewayMs };
   } finally {
-    await direct.close();
-    await viaGateway.close();
-    await gateway.stop();
+    await Promise.all([direct.close(), viaRelay.close(), viaGateway.close()]);
+    await Promise.all([gateway.stop(), relay.stop()]);
   }
 }
 
@@ -300,11 +336,14 @@ export async function run(): Promise<void> {
   const upstreams = await Upstreams.start();
   try {
     console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
-    const { directMs, gatewayMs } = await overhead(upstreams);
+    const { directMs, relayMs, gatewayMs } = await overhead(upstreams);
+    const added = (ms: number[]) => [percentile(ms, 50) - percentile(directMs, 50), percentile(ms, 99) - percentile(directMs, 99)] as const;
     const rows = [
       ['direct to replica', percentile(directMs, 50), percentile(directMs, 99)],
+      ['through a TCP relay (no HTTP)', percentile(relayMs, 50), percentile(relayMs, 99)],
       ['through gateway', percentile(gatewayMs, 50), percentile(gatewayMs, 99)],
-      ['added by gateway', percentile(gatewayMs, 50) - percentile(directMs, 50), percentile(gatewayMs, 99) - percentile(directMs, 99)],
+      ['added by the relay: the floor', ...added(relayMs)],
+      ['added by gateway', ...added(gatewayMs)],
     ] as const;
     console.log(`\nGateway added latency (${OVERHEAD_REQUESTS} sequential requests each, loopback, fake replicas)`);
     console.log('| path | p50 ms | p99 ms |\n|---|---:|---:|');

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { rehearseFailover } from './rehearsal';
 import { ROUTER_DEFAULTS, startRouter } from './server';
 
 interface RouterCliOptions {
@@ -9,6 +10,7 @@ interface RouterCliOptions {
   attemptTimeoutMs: number;
   failover: boolean;
   panicRouting: boolean;
+  failoverRehearsal: boolean;
   probeIntervalMs: number;
   failureThreshold: number;
   recoveryThreshold: number;
@@ -36,6 +38,7 @@ export function routerCommand(): Command {
     .option('--host <address>', 'address to bind', ROUTER_DEFAULTS.host)
     .option('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica', parseInteger(1), ROUTER_DEFAULTS.attemptTimeoutMs)
     .option('--no-failover', 'forward to the primary only (negative control)')
+    .option('--no-failover-rehearsal', 'skip the run of every failure path against throwaway local replicas before listening (saves ~0.1 s of startup; the first failover then takes a few ms longer)')
     .option(
       '--no-panic-routing',
       'with every breaker open, answer 503 at once instead of trying the replicas down only for failed requests (never one that says it is not ready or answered wrongly)',
@@ -105,6 +108,7 @@ export function routerCommand(): Command {
         .argParser(parseShaList),
     )
     .action(async (opts: RouterCliOptions) => {
+      if (opts.failoverRehearsal) await rehearse();
       const router = await startRouter({
         ...opts,
         onStateChange: (change) => log(change.breaker === 'open' ? 'warn' : 'info', `breaker ${change.breaker}`, { ...change }),
@@ -164,6 +168,17 @@ function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER): (value: strin
     }
     return n;
   };
+}
+
+/** See rehearseFailover; a rehearsal that cannot run (no loopback, say) costs the first failover a few ms, nothing else. */
+async function rehearse(): Promise<void> {
+  const started = performance.now();
+  try {
+    const answers = await rehearseFailover();
+    log('info', 'failover rehearsed', { ms: Math.round(performance.now() - started), requests: answers.length });
+  } catch (e) {
+    log('warn', 'failover rehearsal failed; starting without it', { error: e instanceof Error ? e.message : String(e) });
+  }
 }
 
 function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
