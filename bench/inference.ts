@@ -11,6 +11,7 @@ import { writeModelDir } from '../services/model/build';
 import { MODEL_FILE } from '../services/model/manifest';
 import { Ranker } from '../services/model/ranker';
 import { generateRequests } from '../services/model/requests';
+import { deployedEntry } from './deployed';
 import { percentile } from './stats';
 
 const CANDIDATES = 100;
@@ -19,7 +20,6 @@ const LATENCY_SAMPLES = 5000;
 const THROUGHPUT_MS = 3000;
 /** Requests kept in flight to measure the service's throughput. */
 const CONCURRENCY = 4;
-const MAIN = join(__dirname, '..', 'services', 'inference', 'main.ts');
 
 interface Figures {
   p50Ms: number;
@@ -64,7 +64,7 @@ async function measure(call: (i: number) => Promise<unknown>, concurrency: numbe
 }
 
 async function startService(dir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', MAIN, '--model', dir, '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [await deployedEntry('inference'), '--model', dir, '--port', '0', '--host', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   for await (const text of createInterface({ input: child.stdout! })) {

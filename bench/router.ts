@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
 import type { RankRequest } from '../services/common/contract';
 import { startFakeReplica } from '../services/router/fake-replica';
+import { deployedEntry } from './deployed';
 import { percentile } from './stats';
 
 const RATE_PER_S = 500;
@@ -103,9 +104,12 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
+let gatewayEntry: Promise<string> | undefined;
+
 async function startGateway(primary: string, standby: string): Promise<Gateway> {
-  const main = join(__dirname, '..', 'services', 'router', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, '--primary', primary, '--standby', standby, '--port', '0', '--host', '127.0.0.1', ...(process.env.BENCH_GATEWAY_ARGS ? process.env.BENCH_GATEWAY_ARGS.split(' ') : [])], {
+  gatewayEntry ??= deployedEntry('router');
+  const args = ['--primary', primary, '--standby', standby, '--port', '0', '--host', '127.0.0.1', ...(process.env.BENCH_GATEWAY_ARGS ? process.env.BENCH_GATEWAY_ARGS.split(' ') : [])];
+  const child = spawn(process.execPath, [await gatewayEntry, ...args], {
     cwd: join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });

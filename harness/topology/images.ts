@@ -24,8 +24,11 @@ interface ImageOptions {
 
 const modules = join(projectRoot, 'node_modules');
 
-/** The service and its dependencies in one file; onnxruntime-node loads a native binary, so it stays outside. */
-async function bundle(service: ServiceName): Promise<Uint8Array> {
+/**
+ * The service and its dependencies in one file, as its image runs it (the benchmarks run it so too);
+ * onnxruntime-node loads a native binary, so it stays outside.
+ */
+export async function bundleService(service: ServiceName): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [join(projectRoot, 'services', service, 'main.ts')],
     write: false,
@@ -72,7 +75,7 @@ function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): stri
 
 /** Returns the image tag for `service`, building it only when no image with that input hash exists. */
 export async function ensureServiceImage(service: ServiceName, opts: ImageOptions): Promise<string> {
-  const code = await bundle(service);
+  const code = await bundleService(service);
   const tag = imageTag(service, code, opts);
   const client = await getContainerRuntimeClient();
   try {

@@ -89,7 +89,10 @@ export class ReplicaState {
   private consecutiveHealthyProbes = 0;
   private consecutiveSlow = 0;
   private requiredHealthyProbes: number;
+  /** When it last recovered from a failure; the flap window counts from here (see holdOpen). */
   private upSince = Number.NEGATIVE_INFINITY;
+  /** The breaker is open only because hedges kept answering first: the replica was slower, not failing. */
+  private openForSlowness = false;
   private lastError: ReplicaSnapshot['lastError'] = null;
   private lastProbe: ReplicaSnapshot['lastProbe'] = null;
   /** Its /readyz answered that it is not ready (or serves a model outside the allowed set) since it last took traffic. */
@@ -167,7 +170,7 @@ export class ReplicaState {
     // A refused or reset connection, or a silent replica, will very likely do the same to the next request.
     if (counted && (kind === 'connection' || kind === 'timeout')) this.holdOpen(reason);
     if (kind === 'slow' && ++this.consecutiveSlow >= this.thresholds.slowThreshold) {
-      this.holdOpen(`${this.consecutiveSlow} hedges in a row answered before it, the last ${reason}`);
+      this.holdOpen(`${this.consecutiveSlow} hedges in a row answered before it, the last ${reason}`, true);
     }
   }
 
@@ -189,7 +192,10 @@ export class ReplicaState {
       this.counter.state = 0;
       this.consecutiveSlow = 0;
       this.answeredWrongly = false;
-      this.upSince = performance.now();
+      // Back from lost hedge races, it did not fail: failing soon after is not flapping. Ten lost races take
+      // 20 ms at 500 req/s, and a brief stall of the primary host (or of the gateway's reading of it) was
+      // enough to double the probes of a real crash a second later.
+      this.upSince = this.openForSlowness ? Number.NEGATIVE_INFINITY : performance.now();
       this.changed(`${this.consecutiveHealthyProbes} consecutive healthy readiness probes`);
     }
     // In traffic and ready by its own word (e.g. one that was not ready at start): what it said before is past.
@@ -212,8 +218,9 @@ export class ReplicaState {
     };
   }
 
-  private holdOpen(reason: string): void {
+  private holdOpen(reason: string, forSlowness = false): void {
     if (this.hold) return;
+    this.openForSlowness = forSlowness;
     this.hold = this.breaker.isolate();
     this.consecutiveHealthyProbes = 0;
     const flapping = performance.now() - this.upSince < this.thresholds.flapWindowMs;

@@ -660,6 +660,19 @@ describe('router, circuit breakers', () => {
     await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to recover again');
     expect((await routing()).replicas.primary.consecutiveHealthyProbes).toBe(4);
   });
+
+  it('does not count a recovery from lost hedge races towards flapping: it was slower, not failing', async () => {
+    primary.behaviour = delayed(50, primary.answersCorrectly);
+    await start({ hedgeDelayMs: 5, slowThreshold: 2, recoveryThreshold: 2, flapWindowMs: 10_000 });
+    for (let i = 0; i < 2; i += 1) expect((await rank()).failover).toBe('hedge');
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'down', requiredHealthyProbes: 2 });
+    primary.behaviour = primary.answersCorrectly;
+    await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to recover');
+
+    primary.behaviour = resetsMidResponse;
+    await rank();
+    expect((await routing()).replicas.primary).toMatchObject({ state: 'down', requiredHealthyProbes: 2 });
+  });
 });
 
 describe('router, model identity', () => {
