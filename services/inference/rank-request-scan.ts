@@ -1,7 +1,7 @@
 /**
  * Reads a rank request's bytes straight into the model's input tensors, without building the request object.
- * JSON.parse of a 1 x 100 request (15 KB, 1,700 numbers) and the tensors built from its objects cost more
- * than the inference itself; this scan does both in about a quarter of the time.
+ * JSON.parse of a 1 x 100 request (15 KB, 1,700 numbers), the checks of its objects and the tensors built from
+ * them cost more than the inference itself (~100 µs); this scan does all three in ~55 µs.
  *
  * It accepts only what it can read exactly as JSON.parse, parseRankRequest and packRankRequest would: the
  * request members and nothing else, each once, names without escapes, every value valid. Anything else, valid

@@ -38,7 +38,7 @@ export function routerCommand(): Command {
     .option('--host <address>', 'address to bind', ROUTER_DEFAULTS.host)
     .option('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica', parseInteger(1), ROUTER_DEFAULTS.attemptTimeoutMs)
     .option('--no-failover', 'forward to the primary only (negative control)')
-    .option('--no-failover-rehearsal', 'skip the run of every failure path against throwaway local replicas before listening (saves ~0.1 s of startup; the first failover then takes a few ms longer)')
+    .option('--no-failover-rehearsal', 'skip the run of every failure path against throwaway local replicas before listening (saves ~0.2 s of startup; the first failover then takes a few ms longer)')
     .option(
       '--no-panic-routing',
       'with every breaker open, answer 503 at once instead of trying the replicas down only for failed requests (never one that says it is not ready or answered wrongly)',
