@@ -9,9 +9,10 @@ export interface RehearsedAnswer {
   failover: string | null;
 }
 
-const ATTEMPT_TIMEOUT_MS = 40;
-/** After the reset of resetsMidResponse (5 ms), before the attempt deadline. */
-const HEDGE_DELAY_MS = 10;
+// Wide margins, so that a stall of a loaded machine (10 ms is not rare here) does not swap one path for another.
+const ATTEMPT_TIMEOUT_MS = 60;
+/** 10 ms after the reset of resetsMidResponse (5 ms), long before the attempt deadline. */
+const HEDGE_DELAY_MS = 15;
 const REQUEST = JSON.stringify({
   userId: 1,
   userFeatures: Array.from({ length: 16 }, () => 0.5),
@@ -34,7 +35,7 @@ export async function rehearseFailover(): Promise<RehearsedAnswer[]> {
     const failures = [
       ['server_error', answers(500, '{"error":{"code":"internal","message":"rehearsal"}}')],
       ['invalid_body', answers(200, '{"scores":[0.1,')],
-      ['slow', delayed(HEDGE_DELAY_MS * 2, primary.answersCorrectly)],
+      ['slow', delayed(ATTEMPT_TIMEOUT_MS - 15, primary.answersCorrectly)],
       ['silent', hangs],
       ['reset', resetsMidResponse],
     ] as const;
