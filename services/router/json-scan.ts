@@ -94,15 +94,9 @@ function scan(b: Uint8Array): JsonScan['verdict'] {
       if ((c === 0x5d && kind === ARRAY) || (c === 0x7d && kind === OBJECT)) {
         // [] or {}: on to the closers below
       } else if (kind === OBJECT) {
-        if (c !== 0x22) return NOT_JSON;
-        const start = i;
-        i = skipString(b, i, n);
-        if (i < 0) return NOT_JSON;
-        next = memberOf(b, start, i, depth, inModel);
-        if (next < 0) return UNSURE;
-        while (i < n && ((c = b[i]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-        if (b[i] !== 0x3a) return NOT_JSON;
-        i++;
+        i = readMemberName(b, i, n, depth, inModel);
+        if (i < 0) return i === UNSURE_NAME ? UNSURE : NOT_JSON;
+        next = memberRead;
         continue value;
       } else continue value;
     } else {
@@ -136,15 +130,9 @@ function scan(b: Uint8Array): JsonScan['verdict'] {
         i++;
         if (top === OBJECT) {
           while (i < n && ((c = b[i]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-          if (c !== 0x22 || i >= n) return NOT_JSON;
-          const start = i;
-          i = skipString(b, i, n);
-          if (i < 0) return NOT_JSON;
-          next = memberOf(b, start, i, depth, inModel);
-          if (next < 0) return UNSURE;
-          while (i < n && ((c = b[i]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
-          if (b[i] !== 0x3a) return NOT_JSON;
-          i++;
+          i = readMemberName(b, i, n, depth, inModel);
+          if (i < 0) return i === UNSURE_NAME ? UNSURE : NOT_JSON;
+          next = memberRead;
         }
         continue value;
       }
@@ -162,6 +150,28 @@ function scan(b: Uint8Array): JsonScan['verdict'] {
       return NOT_JSON;
     }
   }
+}
+
+/** readMemberName's answers other than an index: not JSON, or a name only JSON.parse reads right. */
+const NOT_A_NAME = -1;
+const UNSURE_NAME = -2;
+/** What the value after the name readMemberName last read is (see memberOf). */
+let memberRead = OTHER;
+
+/**
+ * Reads a member name and its colon, the name's opening quote at b[i]: returns the index after the colon (and
+ * sets memberRead), or NOT_A_NAME / UNSURE_NAME.
+ */
+function readMemberName(b: Uint8Array, i: number, n: number, depth: number, inModel: boolean): number {
+  if (i >= n || b[i] !== 0x22) return NOT_A_NAME;
+  const start = i;
+  i = skipString(b, i, n);
+  if (i < 0) return NOT_A_NAME;
+  memberRead = memberOf(b, start, i, depth, inModel);
+  if (memberRead < 0) return UNSURE_NAME;
+  let c = 0;
+  while (i < n && ((c = b[i]!) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+  return b[i] === 0x3a ? i + 1 : NOT_A_NAME;
 }
 
 const NAMES: Array<[number, number[]]> = [
