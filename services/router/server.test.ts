@@ -662,8 +662,9 @@ describe('router, circuit breakers', () => {
   });
 
   it('does not count a recovery from lost hedge races towards flapping: it was slower, not failing', async () => {
-    primary.behaviour = delayed(50, primary.answersCorrectly);
-    await start({ hedgeDelayMs: 5, slowThreshold: 2, recoveryThreshold: 2, flapWindowMs: 10_000 });
+    primary.behaviour = delayed(80, primary.answersCorrectly);
+    // The hedge comes well after the reset below (5 ms), so that the reset, not a hedge, ends that attempt.
+    await start({ hedgeDelayMs: 25, slowThreshold: 2, recoveryThreshold: 2, flapWindowMs: 10_000 });
     for (let i = 0; i < 2; i += 1) expect((await rank()).failover).toBe('hedge');
     expect((await routing()).replicas.primary).toMatchObject({ state: 'down', requiredHealthyProbes: 2 });
     primary.behaviour = primary.answersCorrectly;
