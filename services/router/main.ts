@@ -41,7 +41,7 @@ export function routerCommand(): Command {
     .option('--no-failover-rehearsal', 'skip the run of every failure path against throwaway local replicas before listening (saves ~0.2 s of startup; the first failover then takes a few ms longer)')
     .option(
       '--no-panic-routing',
-      'with every breaker open, answer 503 at once instead of trying the replicas down only for failed requests (never one that says it is not ready or answered wrongly)',
+      'with every breaker open, answer 503 at once instead of trying the replicas down only for failed requests that a probe has found ready since (never one that says it is not ready or answered wrongly)',
     )
     .addOption(
       new Option('--probe-interval-ms <n>', 'how often a replica with an open breaker (or a model still to learn) is probed on GET /readyz, whether or not the last probe has answered')

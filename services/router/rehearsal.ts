@@ -23,7 +23,7 @@ const REQUEST = JSON.stringify({
  * Runs the gateway's failure paths once before it takes traffic: a gateway started with the same code, in
  * front of two throwaway replicas on loopback, meets a 5xx, a reset mid-answer, an invalid body, a wrong model,
  * a slow primary (hedge), a silent one (deadline), a crashed one (refused, then its breaker open) and both
- * down (panic routing, then 503). V8 compiles a function on its first call and learns its shapes over the next
+ * down (503). V8 compiles a function on its first call and learns its shapes over the next
  * ones; without this the first real failover after a start paid for that on the critical path. In the
  * gateway benchmark (8 runs each way, alternating) crash failover took a median 3.4 ms (2.2-8.3) without the
  * rehearsal and 1.9 ms (1.4-5.8) with it. Takes about 0.2 s of startup.
@@ -48,7 +48,7 @@ export async function rehearseFailover(): Promise<RehearsedAnswer[]> {
     }
     await send('breaker_open');
   });
-  // A crash: refused connections, the standby alone, then it goes silent and away too (503, panic routing).
+  // A crash: refused connections, the standby alone, then it goes silent and away too (503s).
   await withGateway(seen, async (primary, standby, send) => {
     await primary.close();
     await send('crash');
@@ -57,7 +57,7 @@ export async function rehearseFailover(): Promise<RehearsedAnswer[]> {
     await send('last_resort_silent');
     await standby.close();
     await send('both_down');
-    await send('both_down_panic');
+    await send('both_breakers_open');
   });
   return seen;
 }

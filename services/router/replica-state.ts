@@ -133,11 +133,14 @@ export class ReplicaState {
 
   /**
    * Whether panic routing may try it while no replica is up: only if failed client requests alone took it out,
-   * since a stall of the gateway itself fails those too. A replica that says it is not ready, or whose last
-   * answer was wrong, would not give a right answer however often it is asked.
+   * since a stall of the gateway itself fails those too, and only once its /readyz has answered ready since:
+   * it is on its way back, and panic routing bridges the probes still needed. A replica that says it is not
+   * ready, or whose last answer was wrong, would not give a right answer however often it is asked; one that
+   * answers no probe is really down, and trying it would turn fast 503s into slow ones (and load a replica
+   * still starting).
    */
   get panicEligible(): boolean {
-    return this.downReason === 'request_failures';
+    return this.downReason === 'request_failures' && this.consecutiveHealthyProbes > 0;
   }
 
   /**

@@ -346,11 +346,11 @@ describe('router, no healthy replica', () => {
     expect(res.servedBy).toBeNull();
     expect(res.elapsedMs).toBeLessThan(attemptTimeoutMs / 5);
 
-    // Both breakers are open now: panic routing tries both again, and a refused connection costs next to nothing.
+    // Both breakers are open now, and no probe has found either ready: panic routing leaves them alone.
     const next = await rank();
-    expect([next.status, next.attempts]).toEqual([503, '2']);
+    expect([next.status, next.attempts]).toEqual([503, '0']);
     expect(next.json.error.code).toBe('no_healthy_replica');
-    expect(next.json.error.message).toMatch(/panic routing.*primary \(connection\).*standby \(connection\)/);
+    expect(next.json.error.message).toMatch(/panic routing had none to try/);
     expect(next.elapsedMs).toBeLessThan(200);
   });
 
@@ -384,8 +384,16 @@ describe('router, no healthy replica', () => {
 
 describe('router, panic routing (every breaker open)', () => {
   const boom = answers(500, '{"error":{"code":"internal","message":"boom"}}');
-  // No probes during the test: the breakers stay open however healthy the replicas are again.
-  const noProbes: Partial<RouterOptions> = { hedging: false, failureThreshold: 1, probeIntervalMs: 10_000 };
+  // Probes answer ready, as after a stall of the gateway itself, but are never enough to close a breaker.
+  const probesNeverEnough: Partial<RouterOptions> = { hedging: false, failureThreshold: 1, probeIntervalMs: 10, recoveryThreshold: 1_000_000 };
+
+  /** Waits until a replica down for failed requests has answered a probe ready since: only then may panic try it. */
+  async function untilPanicEligible(...roles: Array<'primary' | 'standby'>): Promise<void> {
+    await waitFor(async () => {
+      const { replicas } = await routing();
+      return roles.every((role) => replicas[role].panicEligible);
+    }, `a ready probe of ${roles.join(' and ')}`);
+  }
 
   /** Opens both breakers by failed client requests (a timeout on the last replica up does not count, so not two). */
   async function openBothByFailedRequests(): Promise<void> {
@@ -395,10 +403,11 @@ describe('router, panic routing (every breaker open)', () => {
     const { replicas } = await routing();
     expect([replicas.primary.lastError.kind, replicas.standby.lastError.kind]).toEqual(['timeout', 'server_error']);
     expect([replicas.primary.downReason, replicas.standby.downReason]).toEqual(['request_failures', 'request_failures']);
+    await untilPanicEligible('primary', 'standby');
   }
 
   it('serves the primary answer instead of a 503, and leaves the breakers to the probes', async () => {
-    await start(noProbes);
+    await start(probesNeverEnough);
     await openBothByFailedRequests();
     primary.behaviour = primary.answersCorrectly;
     standby.behaviour = standby.answersCorrectly;
@@ -412,7 +421,7 @@ describe('router, panic routing (every breaker open)', () => {
   });
 
   it('with panic routing off (negative control), answers 503 in the same situation without trying a replica', async () => {
-    await start({ ...noProbes, panicRouting: false });
+    await start({ ...probesNeverEnough, panicRouting: false });
     await openBothByFailedRequests();
     primary.behaviour = primary.answersCorrectly;
     standby.behaviour = standby.answersCorrectly;
@@ -423,7 +432,7 @@ describe('router, panic routing (every breaker open)', () => {
   });
 
   it('retries on the standby when the primary fails again, and still serves only a valid answer', async () => {
-    await start(noProbes);
+    await start(probesNeverEnough);
     await openBothByFailedRequests();
     primary.behaviour = answers(200, '{"scores":[0.1,"NaN",0.3]}');
     standby.behaviour = standby.answersCorrectly;
@@ -436,7 +445,7 @@ describe('router, panic routing (every breaker open)', () => {
   });
 
   it('answers 503 after one attempt timeout per replica, not later, when both hang', async () => {
-    await start(noProbes);
+    await start(probesNeverEnough);
     await openBothByFailedRequests();
     standby.behaviour = hangs;
     const res = await rank();
@@ -475,13 +484,14 @@ describe('router, panic routing (every breaker open)', () => {
     expect([primary.rankRequests, standby.rankRequests]).toEqual([1, 2]);
   });
 
-  it('never tries a replica whose breaker wrong-model answers opened', async () => {
-    await start(noProbes);
-    primary.sha256 = 'cd'.repeat(32);
+  it('never tries a replica whose breaker wrong answers opened, though its probes say ready', async () => {
+    await start(probesNeverEnough);
+    primary.behaviour = answers(200, '{"scores":[0.1,');
     standby.behaviour = boom;
     expect((await rank()).status).toBe(503);
+    await untilPanicEligible('standby');
     const { replicas } = await routing();
-    expect(replicas.primary).toMatchObject({ state: 'down', downReason: 'wrong_answers', panicEligible: false, lastError: { kind: 'wrong_model' } });
+    expect(replicas.primary).toMatchObject({ state: 'down', downReason: 'wrong_answers', panicEligible: false, lastError: { kind: 'invalid_body' } });
     expect(replicas.standby).toMatchObject({ state: 'down', downReason: 'request_failures', panicEligible: true });
 
     const res = await rank();

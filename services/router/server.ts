@@ -25,7 +25,8 @@ export interface RouterOptions {
   /**
    * With every breaker open, try the replicas that failed client requests alone took out (panic routing, as in
    * Envoy) before answering 503: after a stall of the gateway itself, all of them may be down while healthy.
-   * Never one that says it is not ready or answered wrongly (see ReplicaState.panicEligible). Default true.
+   * Only those a readiness probe has found ready since, never one that says it is not ready or answered wrongly
+   * (see ReplicaState.panicEligible). Default true.
    */
   panicRouting?: boolean;
   /**
@@ -260,7 +261,7 @@ function noAnswerMessage(failures: readonly string[], panic: boolean): string {
   if (!panic) return tried ? `no replica answered correctly: ${tried}` : 'every replica is marked down; readiness probes will bring one back';
   return tried
     ? `every replica is marked down, and panic routing got no correct answer from those down for failed requests: ${tried}`
-    : 'every replica is marked down, and panic routing had none to try (a replica that says it is not ready or answered wrongly is never tried); readiness probes will bring one back';
+    : 'every replica is marked down, and panic routing had none to try (it tries only replicas taken out by failed requests that a probe has found ready since); readiness probes will bring one back';
 }
 
 /** Answers an error thrown while handling a request: an HttpError as itself, anything else as a 500. */
