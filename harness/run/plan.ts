@@ -1,0 +1,111 @@
+// Stage 1, prepare: everything a drill needs decided before a container starts. The request set, the reference
+// scores every answer is judged against, the load driver, and the topology the scenario asks for.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { RankRequest, Role } from '../../services/common/contract';
+import type { BuiltModel } from '../../services/model/build';
+import { readModelDir } from '../../services/model/manifest';
+import { Ranker } from '../../services/model/ranker';
+import { generateRequests } from '../../services/model/requests';
+import { InvalidInputError } from '../errors';
+import { installedK6, K6_START_LEAD_MS, runK6Load } from '../load/k6-driver';
+import { runOpenLoad, type Judge, type LoadPlan } from '../load/open-load';
+import { makeJudge, type ReferenceModel } from '../load/reference';
+import type { RequestRecord } from '../measure/records';
+import { prepare, type Prepared } from '../prepare';
+import type { Scenario } from '../scenario/load';
+import type { TopologySpec } from '../topology/pool';
+import type { GatewayOptions } from '../topology/topology';
+
+export interface PlanOptions {
+  /** Overrides the scenario's gateway settings (negative controls). */
+  gateway?: Partial<GatewayOptions>;
+  /** Extra flags for a replica's server (negative controls, e.g. the primary with --no-verify). */
+  replicaArgs?: Partial<Record<Role, string[]>>;
+}
+
+export interface DrillPlan {
+  scenario: Scenario;
+  /** Unique per drill, not per topology: a reused topology sees the faults of several drills. */
+  runId: string;
+  prepared: Prepared;
+  /** What the replicas serve, by precision; the scenario's own model (topology.model) takes fp32's place. */
+  models: Prepared['models'];
+  /** The scenario's own model, when it names one. */
+  own?: BuiltModel;
+  /** Serialized request set; request i of the load sends bodies[i % length]. */
+  bodies: string[];
+  judge: Judge;
+  spec: TopologySpec;
+  /** Runs the measured load with the scenario's driver. */
+  runLoad(plan: LoadPlan): Promise<RequestRecord[]>;
+  /** How far ahead of its t0 the driver must be started to be sending at t0 (k6 is a process of its own). */
+  startLeadMs: number;
+}
+
+/** Reference scores of every model a replica may serve, so each answer is judged against the model it claims. */
+async function referenceScores(models: readonly BuiltModel[], requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
+  return Promise.all(models.map(async (model): Promise<ReferenceModel> => {
+    const ranker = await Ranker.load(model.onnx, model.manifest.io);
+    try {
+      const scores: Float32Array[] = [];
+      for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
+      return { sha256: model.manifest.sha256, precision: model.manifest.precision, scores };
+    } finally {
+      await ranker.release();
+    }
+  }));
+}
+
+/** The model directory a scenario names as its own (topology.model), read and validated; undefined without one. */
+async function ownModel(scenario: Scenario): Promise<BuiltModel | undefined> {
+  const dir = scenario.topology.model;
+  if (dir === undefined) return undefined;
+  try {
+    const { manifest, modelPath } = await readModelDir(dir);
+    return { manifest, onnx: await readFile(modelPath) };
+  } catch (cause) {
+    throw new InvalidInputError(`${scenario.file}: topology.model: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly BuiltModel[], own: BuiltModel | undefined, opts: PlanOptions): TopologySpec {
+  const gateway: GatewayOptions = {
+    ...scenario.gateway,
+    ...(scenario.topology.allowNextModel ? { allowedSha256: allowed.map((m) => m.manifest.sha256) } : {}),
+    ...opts.gateway,
+  };
+  return {
+    images: { ...prepared.images, ...scenario.topology.images },
+    toxiproxyImage: prepared.toxiproxyImage,
+    gateway,
+    standbyPrecision: scenario.topology.standbyPrecision,
+    ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
+    ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
+    ...(own ? { model: own } : {}),
+  };
+}
+
+export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Promise<DrillPlan> {
+  const prepared = await prepare();
+  const own = await ownModel(scenario);
+  const models: Prepared['models'] = own ? { ...prepared.models, fp32: own } : prepared.models;
+  const requests = generateRequests({ ...scenario.load.requests, vocab: models.fp32.manifest.io.vocab });
+  // The models this deployment may serve: the gateway allows these and the judge accepts these, nothing else.
+  const allowed = own ? [own] : [models.fp32, models.int8, ...(scenario.topology.allowNextModel ? [models.next] : [])];
+  const judge = makeJudge(await referenceScores(allowed, requests));
+  const k6 = scenario.load.driver === 'k6' ? installedK6() : undefined;
+  return {
+    scenario,
+    runId: `${scenario.name}-${randomBytes(4).toString('hex')}`,
+    prepared,
+    models,
+    ...(own ? { own } : {}),
+    bodies: requests.map((r) => JSON.stringify(r)),
+    judge,
+    spec: topologySpec(scenario, prepared, allowed, own, opts),
+    runLoad: (plan) => (k6 ? runK6Load(plan, judge, k6) : runOpenLoad(plan, judge)),
+    // The built-in generator needs only a moment to schedule its first request.
+    startLeadMs: k6 ? K6_START_LEAD_MS : 20,
+  };
+}

@@ -1,0 +1,66 @@
+import type { ThresholdResult } from '../measure/thresholds';
+import { decideVerdict, type VerdictFacts } from './verdict';
+
+const threshold = (name: string, pass: boolean, observed: number | null = 1): ThresholdResult =>
+  ({ name, metric: 'errors', phase: 'run', limit: 0, bound: 'max', observed, pass });
+const held = { ok: true, elapsedMs: 5 };
+const broken = (detail: string) => ({ ok: false, detail, elapsedMs: 5000 });
+/** A drill where everything held; each test breaks one thing. */
+const healthy: VerdictFacts = {
+  steadyBefore: held,
+  faults: [{ fault: 'crash', target: 'primary', at: 500, attributes: {}, injectedAtMs: 501, revertedAtMs: 2500 }],
+  thresholds: [threshold('errors[run] <= 0', true, 0)],
+  steadyAfter: held,
+};
+
+describe('decideVerdict', () => {
+  it('passes a drill where every stage held', () => {
+    expect(decideVerdict(healthy)).toEqual({ verdict: 'pass' });
+  });
+
+  it('fails on the first failing threshold, in file order, with what was observed', () => {
+    const d = decideVerdict({ ...healthy, thresholds: [threshold('a', true), threshold('errors[fault] <= 0', false, 3), threshold('c', false, 9)] });
+    expect(d).toEqual({ verdict: 'fail', firstFailure: 'threshold errors[fault] <= 0 failed: observed 3' });
+  });
+
+  it('says "never" for a threshold on an event that did not happen', () => {
+    expect(decideVerdict({ ...healthy, thresholds: [threshold('failoverMs[run] <= 300', false, null)] }).firstFailure)
+      .toBe('threshold failoverMs[run] <= 300 failed: observed never (the event did not happen)');
+  });
+
+  it('fails when the system did not recover after the faults', () => {
+    expect(decideVerdict({ ...healthy, steadyAfter: broken('standby not ready') }))
+      .toEqual({ verdict: 'fail', firstFailure: 'steady state after faults: the system did not recover: standby not ready' });
+  });
+
+  it('a rollback is the first failure even when thresholds failed too', () => {
+    const d = decideVerdict({ ...healthy, rollback: { atMs: 1234, reason: 'stop condition errors >= 5 reached' }, thresholds: [threshold('x', false)] });
+    expect(d).toEqual({ verdict: 'fail', firstFailure: 'rollback at 1.2 s: stop condition errors >= 5 reached; every fault was reverted then' });
+  });
+
+  it('is an error, not a fail, when a fault did not take effect: the system was not tested', () => {
+    const faults = [{ fault: 'latency', target: 'primary', at: 0, attributes: {}, error: 'inject failed: the fault did not take effect: no delay seen' }];
+    expect(decideVerdict({ ...healthy, faults, thresholds: [threshold('x', false)] }))
+      .toEqual({ verdict: 'error', firstFailure: 'fault latency on primary: inject failed: the fault did not take effect: no delay seen' });
+  });
+
+  it('is an error when the load was not sent as planned', () => {
+    expect(decideVerdict({ ...healthy, loadShortfall: 'sent 10 of 400' })).toEqual({ verdict: 'error', firstFailure: 'load: sent 10 of 400' });
+  });
+
+  it('is an error when the environment was unhealthy before any fault', () => {
+    expect(decideVerdict({ steadyBefore: broken('primary not ready: 503') }))
+      .toEqual({ verdict: 'error', firstFailure: 'steady state before faults (environment unhealthy): primary not ready: 503' });
+  });
+
+  it('names infrastructure and harness errors apart', () => {
+    expect(decideVerdict({ error: { message: 'image x is missing', infrastructure: true } }).firstFailure).toBe('infrastructure error: image x is missing');
+    expect(decideVerdict({ error: { message: 'boom', infrastructure: false } }).firstFailure).toBe('harness error: boom');
+  });
+
+  it('an interrupted run is an error whatever else was found', () => {
+    const d = decideVerdict({ ...healthy, interrupted: true, error: { message: 'aborted', infrastructure: false } });
+    expect(d.verdict).toBe('error');
+    expect(d.firstFailure).toMatch(/^interrupted before the drill finished/);
+  });
+});
