@@ -1,10 +1,10 @@
-// Soak measurements (issue 7): does a deployment that survives each fault also stay the same over many of them?
+// Soak measurements: does a deployment that survives each fault also stay the same over many of them?
 // Memory of each container, sampled from the Docker engine during the load, and latency per time window of
 // requests away from any fault. Drift is the change from the start of the run to its end.
 import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
-import { summarizeLatency, type FaultWindow } from './measure';
-import { isGood, latencyOf, type RequestRecord } from './records';
+import { summarizeLatency } from './latency';
+import { isGood, latencyOf, type FaultWindow, type RequestRecord } from './records';
 
 export interface ResourceSample {
   /** ms since the load's t0 */

@@ -1,4 +1,5 @@
-import { measure, phaseOf, summarizeLatency } from './measure';
+import { summarizeLatency } from './latency';
+import { measure, phaseOf } from './measure';
 import type { RequestRecord } from './records';
 
 /** 100 req/s: request i sent at 10*i ms, answered `latency` ms later. */
@@ -84,6 +85,21 @@ describe('measure', () => {
     expect(m.failbackMs).toBe(455 - 400);
     expect(m.phases.recovery.servedBy).toEqual({ standby: 5, primary: 35 });
     expect(measure(rs, [{ injectedAtMs: 200 }], opts).failbackMs).toBeNull();
+  });
+
+  it('records the moments failover and fail-back are counted from and to, on the load\'s clock', () => {
+    const rs = records(80, (i) => (i >= 20 && i < 45 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ injectedAtMs: 200, revertedAtMs: 400 }], opts);
+    expect(m.moments).toEqual({ faultAtMs: 200, failoverEndedAtMs: 205, lastRevertAtMs: 400, failbackAtMs: 455 });
+    expect(m.moments.failoverEndedAtMs).toBe(200 + (m.failoverMs as number));
+    expect(measure(rs, [], opts).moments).toEqual({ faultAtMs: null, failoverEndedAtMs: null, lastRevertAtMs: null, failbackAtMs: null });
+  });
+
+  it('counts failover from the earliest fault that took effect, whatever the order of the windows', () => {
+    const rs = records(80, (i) => (i >= 20 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ injectedAtMs: 500 }, { injectedAtMs: 200, revertedAtMs: 300 }], opts);
+    expect(m.moments.faultAtMs).toBe(200);
+    expect(m.failoverMs).toBe(5);
   });
 
   it('tells clean refusals from other errors', () => {

@@ -1,23 +1,12 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
-import * as hdr from 'hdr-histogram-js';
 import type { Consistency } from './consistency';
 import type { Drift } from './drift';
 import type { Phase } from '../scenario/schema';
-import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type RequestRecord } from './records';
+import { summarizeLatency, type LatencySummary } from './latency';
+import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type FaultWindow, type RequestRecord } from './records';
 
-export interface FaultWindow {
-  injectedAtMs: number;
-  /** Absent when the fault lasted until the end of the load. */
-  revertedAtMs?: number;
-}
-
-export interface LatencySummary {
-  count: number;
-  p50Ms: number | null;
-  p90Ms: number | null;
-  p99Ms: number | null;
-  maxMs: number | null;
-}
+// measure()'s parameter type: callers name it from here.
+export type { FaultWindow };
 
 export interface PhaseMeasurements {
   requests: number;
@@ -28,6 +17,18 @@ export interface PhaseMeasurements {
   lateResponses: number;
   servedBy: Record<string, number>;
   latency: LatencySummary;
+}
+
+/** The moments (ms from the load's start) the failover and fail-back figures are counted from and to. null: did not happen. */
+export interface Moments {
+  /** The injection failover and unavailability count from: the earliest fault that took effect. */
+  faultAtMs: number | null;
+  /** The standby answer that ended the failover: faultAtMs + failoverMs. */
+  failoverEndedAtMs: number | null;
+  /** The last revert during the load, which fail-back counts from. */
+  lastRevertAtMs: number | null;
+  /** The primary answer that ended the fail-back: lastRevertAtMs + failbackMs. */
+  failbackAtMs: number | null;
 }
 
 export interface Measurements {
@@ -41,6 +42,7 @@ export interface Measurements {
   unavailabilityMs: number;
   /** Revert of the last fault -> first good primary answer after which `steadyCount` in a row are good. null: never, or no revert during the load. */
   failbackMs: number | null;
+  moments: Moments;
   errors: number;
   wrongAnswers: number;
   lateResponses: number;
@@ -50,17 +52,6 @@ export interface Measurements {
 export interface MeasureOptions {
   sloMs: number;
   steadyCount: number;
-}
-
-/** Latency percentiles from an HDR histogram at microsecond resolution, 3 significant digits. */
-export function summarizeLatency(latenciesMs: readonly number[]): LatencySummary {
-  if (latenciesMs.length === 0) return { count: 0, p50Ms: null, p90Ms: null, p99Ms: null, maxMs: null };
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 'packed' });
-  for (const ms of latenciesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
-  const at = (p: number): number => histogram.getValueAtPercentile(p) / 1000;
-  const summary = { count: latenciesMs.length, p50Ms: at(50), p90Ms: at(90), p99Ms: at(99), maxMs: histogram.maxValue / 1000 };
-  histogram.destroy();
-  return summary;
 }
 
 function summarizePhase(records: readonly RequestRecord[], sloMs: number): PhaseMeasurements {
@@ -89,58 +80,71 @@ export function phaseOf(r: Pick<RequestRecord, 'sentMs' | 'doneMs'>, faults: rea
   return inWindow ? 'fault' : 'recovery';
 }
 
-/** Index of the first record from which `count` consecutive records satisfy `ok`, or -1. */
-function firstSteadyRun(records: readonly RequestRecord[], from: number, count: number, ok: (r: RequestRecord) => boolean): number {
-  let run = 0;
-  for (let i = from; i < records.length; i++) {
-    run = ok(records[i] as RequestRecord) ? run + 1 : 0;
-    if (run === count) return i - count + 1;
-  }
+/**
+ * Index of the first record at or after `from` that `starts` accepts and from which `count` records in a row are
+ * `good` (itself included), or -1.
+ */
+function steadyRun(records: readonly RequestRecord[], count: number, good: (r: RequestRecord) => boolean, from = 0, starts = good): number {
+  // goodFrom[i]: how many records in a row from i are good.
+  const goodFrom = new Array<number>(records.length + 1).fill(0);
+  for (let i = records.length - 1; i >= from; i--) goodFrom[i] = good(records[i] as RequestRecord) ? (goodFrom[i + 1] as number) + 1 : 0;
+  for (let i = from; i < records.length; i++) if ((goodFrom[i] as number) >= count && starts(records[i] as RequestRecord)) return i;
   return -1;
+}
+
+/** First bad request after injection (its send) -> last bad one before the steady run that ends the outage (its answer). */
+function unavailability(affected: readonly RequestRecord[], count: number, good: (r: RequestRecord) => boolean): number {
+  const firstBad = affected.findIndex((r) => !good(r));
+  if (firstBad < 0) return 0;
+  const recovered = steadyRun(affected, count, good, firstBad);
+  const lastBadIndex = recovered < 0 ? affected.length - 1 : recovered - 1;
+  let lastBad = firstBad;
+  for (let i = firstBad; i <= lastBadIndex; i++) if (!good(affected[i] as RequestRecord)) lastBad = i;
+  return (affected[lastBad] as RequestRecord).doneMs - (affected[firstBad] as RequestRecord).sentMs;
+}
+
+/** The answer from `role` that starts a steady run among `records`, or null. */
+function steadyAnswerFrom(records: readonly RequestRecord[], role: string, count: number, good: (r: RequestRecord) => boolean): RequestRecord | null {
+  return records[steadyRun(records, count, good, 0, (r) => r.servedBy === role)] ?? null;
 }
 
 export function measure(records: readonly RequestRecord[], faults: readonly FaultWindow[], opts: MeasureOptions): Measurements {
   const bySend = [...records].sort((a, b) => a.seq - b.seq);
   const good = (r: RequestRecord): boolean => isGood(r, opts.sloMs);
+  const inPhase = (phase: Phase): RequestRecord[] => bySend.filter((r) => phaseOf(r, faults) === phase);
   const phases = {
     run: summarizePhase(bySend, opts.sloMs),
-    baseline: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'baseline'), opts.sloMs),
-    fault: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'fault'), opts.sloMs),
-    recovery: summarizePhase(bySend.filter((r) => phaseOf(r, faults) === 'recovery'), opts.sloMs),
+    baseline: summarizePhase(inPhase('baseline'), opts.sloMs),
+    fault: summarizePhase(inPhase('fault'), opts.sloMs),
+    recovery: summarizePhase(inPhase('recovery'), opts.sloMs),
   };
   const result: Measurements = {
     failoverMs: null,
     unavailabilityMs: 0,
     failbackMs: null,
+    moments: { faultAtMs: null, failoverEndedAtMs: null, lastRevertAtMs: null, failbackAtMs: null },
     errors: phases.run.errors,
     wrongAnswers: phases.run.wrongAnswers,
     lateResponses: phases.run.lateResponses,
     phases,
   };
-  const first = faults[0];
-  if (!first) return result;
+  if (faults.length === 0) return result;
 
+  const faultAtMs = Math.min(...faults.map((f) => f.injectedAtMs));
   // Requests still in flight at injection are affected by it too, so start from those completing after it.
-  const affected = bySend.filter((r) => r.doneMs >= first.injectedAtMs);
-  const steadyRunOf = (rs: readonly RequestRecord[], role: string): number =>
-    rs.findIndex((r, i) => r.servedBy === role && rs.slice(i, i + opts.steadyCount).filter(good).length === opts.steadyCount);
-  const failover = steadyRunOf(affected, 'standby');
-  if (failover >= 0) result.failoverMs = (affected[failover] as RequestRecord).doneMs - first.injectedAtMs;
+  const affected = bySend.filter((r) => r.doneMs >= faultAtMs);
+  const failover = steadyAnswerFrom(affected, 'standby', opts.steadyCount, good);
+  result.moments.faultAtMs = faultAtMs;
+  result.moments.failoverEndedAtMs = failover?.doneMs ?? null;
+  result.failoverMs = failover ? failover.doneMs - faultAtMs : null;
+  result.unavailabilityMs = unavailability(affected, opts.steadyCount, good);
 
-  const revertedAt = Math.max(...faults.map((f) => f.revertedAtMs ?? -Infinity));
-  if (Number.isFinite(revertedAt)) {
-    const afterRevert = bySend.filter((r) => r.sentMs >= revertedAt);
-    const failback = steadyRunOf(afterRevert, 'primary');
-    if (failback >= 0) result.failbackMs = (afterRevert[failback] as RequestRecord).doneMs - revertedAt;
-  }
-
-  const firstBad = affected.findIndex((r) => !good(r));
-  if (firstBad >= 0) {
-    const recovered = firstSteadyRun(affected, firstBad, opts.steadyCount, good);
-    const lastBadIndex = recovered < 0 ? affected.length - 1 : recovered - 1;
-    let lastBad = firstBad;
-    for (let i = firstBad; i <= lastBadIndex; i++) if (!good(affected[i] as RequestRecord)) lastBad = i;
-    result.unavailabilityMs = (affected[lastBad] as RequestRecord).doneMs - (affected[firstBad] as RequestRecord).sentMs;
+  const lastRevertAtMs = Math.max(...faults.map((f) => f.revertedAtMs ?? -Infinity));
+  if (Number.isFinite(lastRevertAtMs)) {
+    const failback = steadyAnswerFrom(bySend.filter((r) => r.sentMs >= lastRevertAtMs), 'primary', opts.steadyCount, good);
+    result.moments.lastRevertAtMs = lastRevertAtMs;
+    result.moments.failbackAtMs = failback?.doneMs ?? null;
+    result.failbackMs = failback ? failback.doneMs - lastRevertAtMs : null;
   }
   return result;
 }

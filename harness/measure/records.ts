@@ -21,14 +21,32 @@ export interface RequestRecord {
   wrong?: boolean;
 }
 
-export const latencyOf = (r: RequestRecord): number => r.doneMs - r.sentMs;
-export const isError = (r: RequestRecord): boolean => r.status < 200 || r.status >= 300;
-export const isWrong = (r: RequestRecord): boolean => !isError(r) && r.wrong === true;
-export const isLate = (r: RequestRecord, sloMs: number): boolean => !isError(r) && latencyOf(r) > sloMs;
+/** When a fault was in effect, on the same clock as the records. */
+export interface FaultWindow {
+  injectedAtMs: number;
+  /** Absent when the fault lasted until the end of the load. */
+  revertedAtMs?: number;
+}
+
+/** The fields that decide how a request counted (all a journal keeps of it is enough to judge it again). */
+type Judged = Pick<RequestRecord, 'sentMs' | 'doneMs' | 'status' | 'wrong'>;
+
+export const latencyOf = (r: Pick<RequestRecord, 'sentMs' | 'doneMs'>): number => r.doneMs - r.sentMs;
+export const isError = (r: Pick<RequestRecord, 'status'>): boolean => r.status < 200 || r.status >= 300;
+export const isWrong = (r: Judged): boolean => !isError(r) && r.wrong === true;
+export const isLate = (r: Judged, sloMs: number): boolean => !isError(r) && latencyOf(r) > sloMs;
 /**
  * A failure the gateway did not turn into its clean refusal (503 no_healthy_replica): a timeout, a reset,
  * a 5xx from a replica. Failing closed quickly is acceptable when nothing can answer; hanging or garbling is not.
  */
 export const isUncleanError = (r: RequestRecord): boolean => isError(r) && !(r.status === 503 && r.error === 'no_healthy_replica');
+
+/**
+ * How a request counted, the worst first: failed (no 2xx), wrong (a 2xx whose scores are not the claimed
+ * model's), late (a right 2xx slower than the SLO) or good. A wrong answer that was also late counts as wrong.
+ */
+export type Outcome = 'failed' | 'wrong' | 'late' | 'good';
+export const outcomeOf = (r: Judged, sloMs: number): Outcome =>
+  isError(r) ? 'failed' : isWrong(r) ? 'wrong' : isLate(r, sloMs) ? 'late' : 'good';
 /** Served, correct and on time: what a user would call a good response. */
-export const isGood = (r: RequestRecord, sloMs: number): boolean => !isError(r) && !isWrong(r) && !isLate(r, sloMs);
+export const isGood = (r: Judged, sloMs: number): boolean => outcomeOf(r, sloMs) === 'good';
