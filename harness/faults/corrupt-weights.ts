@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { CORRUPTION_MODES, corruptModel } from '../../services/model/corrupt';
 import { defineReplicaFault, type FaultContext } from './fault';
-import { PICKUPS, installStagedModelFiles, modelFileProblem, pickUp, stageModelFiles } from './model-files';
+import { PICKUPS, pickUp } from './pick-up';
 import type { BuiltModel } from '../../services/model/build';
-import type { Replica } from '../topology/topology';
+import type { StartedReplicaContainer as Replica } from '../topology/parts';
 
 const attributes = z.object({
   mode: z.enum(CORRUPTION_MODES).describe('flip or zero a region, truncate, a NaN in a tensor, or another model\'s file (with its own manifest)'),
@@ -39,18 +39,18 @@ export const corruptWeights = defineReplicaFault<Attributes>({
     const bad = damaged(ctx, attrs);
     const good = original(ctx);
     const rewritesManifest = attrs.resign || attrs.mode === 'other-model';
-    await stageModelFiles(ctx.target, `${ctx.id}-bad`, bad.onnx, rewritesManifest ? bad.manifest : undefined);
-    await stageModelFiles(ctx.target, `${ctx.id}-good`, good.onnx, good.manifest);
+    await ctx.target.stageModel(`${ctx.id}-bad`, rewritesManifest ? bad : { onnx: bad.onnx });
+    await ctx.target.stageModel(`${ctx.id}-good`, good);
   },
   async inject(ctx, attrs) {
-    await installStagedModelFiles(ctx.target, `${ctx.id}-bad`);
+    await ctx.target.installStagedModel(`${ctx.id}-bad`);
     ctx.markInjected();
-    await pickUp(ctx.topology, ctx.target, attrs.then);
+    await pickUp(ctx.target, attrs.then);
   },
-  verify: (ctx, attrs) => modelFileProblem(ctx.target, damaged(ctx, attrs).onnx),
+  verify: (ctx, attrs) => ctx.target.modelFileProblem(damaged(ctx, attrs).onnx),
   async revert(ctx, attrs) {
-    await installStagedModelFiles(ctx.target, `${ctx.id}-good`);
-    await pickUp(ctx.topology, ctx.target, attrs.then);
+    await ctx.target.installStagedModel(`${ctx.id}-good`);
+    await pickUp(ctx.target, attrs.then);
     damagedModels.delete(key(ctx));
   },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineReplicaFault } from './fault';
-import { PICKUPS, installStagedModelFiles, modelFileProblem, pickUp, stageModelFiles } from './model-files';
+import { PICKUPS, pickUp } from './pick-up';
 
 const attributes = z.object({
   then: z.enum(PICKUPS).default('reload'),
@@ -14,19 +14,17 @@ export const deploy = defineReplicaFault<z.output<typeof attributes>>({
   description: 'roll out the next model version on the target (revert: roll back)',
   attributes,
   async prepare(ctx) {
-    const { next } = ctx.models;
-    const current = ctx.models[ctx.target.precision];
-    await stageModelFiles(ctx.target, `${ctx.id}-next`, next.onnx, next.manifest);
-    await stageModelFiles(ctx.target, `${ctx.id}-current`, current.onnx, current.manifest);
+    await ctx.target.stageModel(`${ctx.id}-next`, ctx.models.next);
+    await ctx.target.stageModel(`${ctx.id}-current`, ctx.models[ctx.target.precision]);
   },
   async inject(ctx, attrs) {
-    await installStagedModelFiles(ctx.target, `${ctx.id}-next`);
+    await ctx.target.installStagedModel(`${ctx.id}-next`);
     ctx.markInjected();
-    await pickUp(ctx.topology, ctx.target, attrs.then);
+    await pickUp(ctx.target, attrs.then);
   },
-  verify: (ctx) => modelFileProblem(ctx.target, ctx.models.next.onnx),
+  verify: (ctx) => ctx.target.modelFileProblem(ctx.models.next.onnx),
   async revert(ctx, attrs) {
-    await installStagedModelFiles(ctx.target, `${ctx.id}-current`);
-    await pickUp(ctx.topology, ctx.target, attrs.then);
+    await ctx.target.installStagedModel(`${ctx.id}-current`);
+    await pickUp(ctx.target, attrs.then);
   },
 });

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Precision } from '../../services/common/contract';
 import type { BuiltModel } from '../../services/model/build';
-import type { Link, Replica, TargetName, Topology } from '../topology/topology';
+import type { Link, StartedReplicaContainer, TargetName } from '../topology/parts';
+import type { Topology } from '../topology/topology';
 
 export interface FaultContext<T extends Link = Link> {
   /** Unique within the drill (e.g. "fault-0"): names the toxics a fault adds so revert removes only its own. */
@@ -44,4 +45,4 @@ export interface FaultType<A = unknown, T extends Link = Link> {
 /** A fault on the network path (any target). */
 export const defineFault = <A>(fault: Omit<FaultType<A>, 'targets'>): FaultType<A> => ({ targets: ANY_TARGET, ...fault });
 /** A fault on a replica's process or files (primary or standby). */
-export const defineReplicaFault = <A>(fault: Omit<FaultType<A, Replica>, 'targets'>): FaultType<A, Replica> => ({ targets: REPLICAS, ...fault });
+export const defineReplicaFault = <A>(fault: Omit<FaultType<A, StartedReplicaContainer>, 'targets'>): FaultType<A, StartedReplicaContainer> => ({ targets: REPLICAS, ...fault });

@@ -1,5 +1,8 @@
 // Network faults are Toxiproxy toxics on the target's proxy. The knobs every toxic shares (toxicity, direction)
 // live here once; each fault file supplies only its type and its own attributes.
+import type { Bandwidth, Latency, Slicer, Slowclose, Timeout, ToxicType } from 'toxiproxy-node-client';
+// These two are declared beside the others but not re-exported by the package's index.
+import type { LimitData, ResetPeer } from 'toxiproxy-node-client/dist/Toxic';
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
 import { defineFault, type FaultContext, type FaultType } from './fault';
@@ -10,7 +13,17 @@ const sharedKnobs = z.object({
   direction: z.enum(['downstream', 'upstream']).default('downstream').describe('downstream: replica -> gateway'),
 });
 
-type ToxicType = 'latency' | 'timeout' | 'reset_peer' | 'bandwidth' | 'slow_close' | 'slicer' | 'limit_data';
+/** Each toxic a fault can add, with the attributes Toxiproxy takes for it. */
+interface ToxicAttributes {
+  latency: Latency;
+  timeout: Timeout;
+  reset_peer: ResetPeer;
+  bandwidth: Bandwidth;
+  slow_close: Slowclose;
+  slicer: Slicer;
+  limit_data: LimitData;
+}
+type FaultToxic = keyof ToxicAttributes & ToxicType;
 
 type Attributes<S extends z.ZodRawShape> = z.output<z.ZodObject<S>> & z.output<typeof sharedKnobs>;
 
@@ -20,11 +33,11 @@ export type ToxicExpectation<S extends z.ZodRawShape> = {
   check: (probe: ProbeResult, attrs: Attributes<S>) => string | undefined;
 };
 
-export function toxicFault<S extends z.ZodRawShape, A extends Record<string, number>>(
-  type: ToxicType,
+export function toxicFault<S extends z.ZodRawShape, T extends FaultToxic>(
+  type: T,
   description: string,
   own: S,
-  toAttributes: (attrs: z.output<z.ZodObject<S>>) => A,
+  toAttributes: (attrs: z.output<z.ZodObject<S>>) => ToxicAttributes[T],
   expectation?: ToxicExpectation<S>,
 ): FaultType<Attributes<S>> {
   const attributes = sharedKnobs.extend(own).strict() as unknown as z.ZodType<Attributes<S>>;
@@ -34,7 +47,7 @@ export function toxicFault<S extends z.ZodRawShape, A extends Record<string, num
     attributes,
     async inject(ctx, attrs) {
       try {
-        await ctx.target.proxy.instance.addToxic({ name: name(ctx), type, stream: attrs.direction, toxicity: attrs.toxicity, attributes: toAttributes(attrs) });
+        await ctx.target.proxy.instance.addToxic<ToxicAttributes[T]>({ name: name(ctx), type, stream: attrs.direction, toxicity: attrs.toxicity, attributes: toAttributes(attrs) });
       } catch (cause) {
         throw new InfrastructureError(`adding the ${type} toxic to the ${ctx.target.name} proxy failed: ${(cause as Error).message}`, { cause });
       }
@@ -47,7 +60,7 @@ export function toxicFault<S extends z.ZodRawShape, A extends Record<string, num
       },
     } : {}),
     async revert(ctx) {
-      const toxic = await ctx.target.proxy.instance.getToxic(name(ctx));
+      const toxic = await ctx.target.proxy.instance.getToxic<ToxicAttributes[T]>(name(ctx));
       await toxic.remove();
     },
   });

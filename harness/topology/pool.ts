@@ -6,12 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
 import type { Role } from '../../services/common/contract';
 import type { BuiltModel } from '../../services/model/build';
-import { dockerContainer } from '../faults/docker';
-import { modelFileProblem, writeModelFiles } from '../faults/model-files';
-import { startTopology, type Replica, type Topology, type TopologyOptions } from './topology';
+import type { StartedReplicaContainer } from './parts';
+import { startTopology, type Topology, type TopologyOptions } from './topology';
 
 export type TopologySpec = Omit<TopologyOptions, 'runId' | 'keep'>;
 
@@ -23,39 +21,33 @@ export interface AcquiredTopology {
 }
 
 const READY_TIMEOUT_MS = 15_000;
+/** A reset restarts a replica with this grace: nothing in flight needs finishing between drills. */
+const RESTART_GRACE_MS = 1000;
 
-/** What identifies the replicas: drills that differ only in gateway options share a topology. */
+/** What identifies the parts a reset keeps: drills that differ only in gateway options share a topology. */
 const replicaKey = (spec: TopologySpec): string =>
-  JSON.stringify([spec.images.inference, spec.toxiproxyImage, spec.standbyPrecision, spec.syncIntervalMs ?? null, spec.replicaArgs ?? {}, spec.model?.manifest.sha256 ?? null]);
+  JSON.stringify([spec.gatewayKind ?? null, spec.replicaKind ?? null, spec.images.inference, spec.toxiproxyImage, spec.standbyPrecision, spec.syncIntervalMs ?? null, spec.replicaArgs ?? {}, spec.model?.manifest.sha256 ?? null]);
 
-async function servedSha256(replica: Replica): Promise<string | undefined> {
-  const res = await request(`${await replica.directUrl()}/readyz`, { headersTimeout: 1000, bodyTimeout: 1000 });
-  const body = await res.body.text();
-  return res.statusCode === 200 ? (JSON.parse(body) as { model?: { sha256?: string } }).model?.sha256 : undefined;
-}
-
-async function awaitServing(replica: Replica, sha256: string): Promise<boolean> {
+async function awaitServing(replica: StartedReplicaContainer, sha256: string): Promise<boolean> {
   const deadline = performance.now() + READY_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    if ((await servedSha256(replica).catch(() => undefined)) === sha256) return true;
+    if ((await replica.readiness().catch(() => undefined))?.sha256 === sha256) return true;
     await sleep(100);
   }
   return false;
 }
 
 /** Brings a replica back to the image's state: running, its own model file on disk and in memory. */
-async function resetReplica(replica: Replica, model: BuiltModel): Promise<string | undefined> {
-  const container = await dockerContainer(replica.container.getId());
-  const state = (await container.inspect()).State;
-  if (state.Paused) await container.unpause();
-  else if (!state.Running) await container.start();
-  if (await modelFileProblem(replica, model.onnx)) {
-    await writeModelFiles(replica, model.onnx, model.manifest);
-    await container.restart({ t: 1 });
+async function resetReplica(replica: StartedReplicaContainer, model: BuiltModel): Promise<string | undefined> {
+  await replica.unpause();
+  await replica.startIfStopped();
+  if (await replica.modelFileProblem(model.onnx)) {
+    await replica.replaceModel(model);
+    await replica.restartGracefully(RESTART_GRACE_MS);
   }
   if (await awaitServing(replica, model.manifest.sha256)) return undefined;
   // Serving something else from a good file (a reload that did not take): a new process loads the file.
-  await container.restart({ t: 1 });
+  await replica.restartGracefully(RESTART_GRACE_MS);
   if (await awaitServing(replica, model.manifest.sha256)) return undefined;
   return `${replica.role} does not serve model ${model.manifest.sha256.slice(0, 12)} within ${READY_TIMEOUT_MS} ms of a restart`;
 }

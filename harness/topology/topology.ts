@@ -1,20 +1,23 @@
-// The reference deployment a drill runs against (DESIGN.md):
+// The deployment a drill runs against:
 //   load -> gateway -> toxiproxy:primary -> primary ; gateway -> toxiproxy:standby -> standby
 //   standby -> toxiproxy:sync -> primary (hot-backup sync, when the scenario turns it on)
-// all on one labelled Docker network. Teardown removes everything carrying this run's label, so a step that
+// all on one labelled Docker network. The gateway and the replicas are parts (parts.ts), chosen by kind from
+// the tables in gateways/ and replicas/; Toxiproxy is always Toxiproxy. Teardown removes everything carrying this run's label, so a step that
 // throws halfway leaves nothing behind either.
 import { ToxiProxyContainer, type CreatedProxy, type StartedToxiProxyContainer } from '@testcontainers/toxiproxy';
-import { GenericContainer, Wait, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
-import { randomBytes } from 'node:crypto';
+import { getContainerRuntimeClient, type GenericContainer } from 'testcontainers';
 import type { Precision, Role } from '../../services/common/contract';
-import { InfrastructureError } from '../errors';
+import { InfrastructureError, InvalidInputError } from '../errors';
 import type { BuiltModel } from '../../services/model/build';
-import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
+import { sweep } from './cleanup';
+import { GATEWAY_KINDS, type GatewayKindName } from './gateways';
 import type { ServiceImages } from './images';
 import { runLabels } from './labels';
-import { sweep } from './cleanup';
+import type { GatewayKind, GatewayOptions, Link, ReplicaKind, ReplicaPlan, StartedGatewayContainer, StartedReplicaContainer, TargetName } from './parts';
+import { REPLICA_KINDS, type ReplicaKindName } from './replicas';
 
-const SERVICE_PORT = 8080;
+export type { GatewayOptions, Link, TargetName } from './parts';
+
 const TOXIPROXY_API_PORT = 8474;
 /** The Toxiproxy module's first proxy port; it hands out listen ports upward from here, in creation order. */
 const FIRST_PROXY_PORT = 8666;
@@ -35,23 +38,15 @@ class DrillToxiProxyContainer extends ToxiProxyContainer {
   }
 }
 
-export interface GatewayOptions {
-  /** false switches request-level failover off: the negative control for the crash drill. */
-  failover: boolean;
-  attemptTimeoutMs?: number;
-  /** false: the gateway passes any 2xx on unchecked (negative control for the wrong-model drill). */
-  answerValidation?: boolean;
-  /** Fixed set of model sha256 answers may claim; default: learned from each replica at start. */
-  allowedSha256?: readonly string[];
-  /** Any other router flags, passed as given. */
-  args?: readonly string[];
-}
-
 export interface TopologyOptions {
   runId: string;
   images: ServiceImages;
   toxiproxyImage: string;
   gateway: GatewayOptions;
+  /** Which gateway part runs `images.router`; default: the reference gateway. */
+  gatewayKind?: GatewayKindName;
+  /** Which model server part runs `images.inference`; default: the reference model server. */
+  replicaKind?: ReplicaKindName;
   /** The primary always serves fp32; the standby may run the int8 variant. */
   standbyPrecision: Precision;
   /** Interval of the standby's hot-backup sync from the primary (through the sync proxy); absent: no sync. */
@@ -64,31 +59,6 @@ export interface TopologyOptions {
   keep?: boolean;
 }
 
-/** Where a fault can be aimed: a replica, or the standby's sync link to the primary. */
-export type TargetName = Role | 'sync';
-
-/** A network path a fault can break: the proxy in front of it. */
-export interface Link {
-  name: TargetName;
-  proxy: CreatedProxy;
-}
-
-export interface Replica extends Link {
-  name: Role;
-  role: Role;
-  container: StartedTestContainer;
-  /** Where the model it serves lives in the container. */
-  modelDir: string;
-  precision: Precision;
-  /** The Toxiproxy proxy the gateway reaches this replica through. */
-  proxy: CreatedProxy;
-  /**
-   * Direct URL from the host, bypassing gateway and proxy (consistency checks, readiness). Read from Docker on
-   * each call: a restarted container gets a new host port.
-   */
-  directUrl(): Promise<string>;
-}
-
 /** Run ids of topologies started and not yet removed, so a forced exit can remove them. */
 export const activeTopologies = new Set<string>();
 
@@ -97,25 +67,24 @@ export class Topology implements AsyncDisposable {
     readonly runId: string,
     readonly networkName: string,
     readonly toxiproxy: StartedToxiProxyContainer,
-    readonly replicas: Record<Role, Replica>,
+    readonly replicas: Record<Role, StartedReplicaContainer>,
     readonly syncLink: Link,
-    private gatewayContainer: StartedTestContainer,
-    /** Bearer token of the replicas' admin API (reload), random per run. */
-    readonly adminToken: string,
+    private currentGateway: StartedGatewayContainer,
+    private readonly gatewayKind: GatewayKind,
     /** Labels of everything this topology started; a replaced gateway gets them too. */
     private readonly labels: Record<string, string>,
   ) {}
 
-  get gateway(): StartedTestContainer {
-    return this.gatewayContainer;
+  get gateway(): StartedGatewayContainer {
+    return this.currentGateway;
   }
 
-  target(name: TargetName): Link | Replica {
+  target(name: TargetName): Link | StartedReplicaContainer {
     return name === 'sync' ? this.syncLink : this.replicas[name];
   }
 
   get gatewayUrl(): string {
-    return `http://${this.gateway.getHost()}:${this.gateway.getMappedPort(SERVICE_PORT)}`;
+    return this.gateway.url;
   }
 
   /** How to reach each part from the host, for a kept topology. */
@@ -134,8 +103,8 @@ export class Topology implements AsyncDisposable {
    * hedging or hysteresis state left by the drill before it.
    */
   async replaceGateway(image: string, options: GatewayOptions): Promise<void> {
-    await this.gatewayContainer.stop({ timeout: 0, remove: true });
-    this.gatewayContainer = await startGateway(image, options, this.networkName, this.labels, this.replicas);
+    await this.currentGateway.stop({ timeout: 0, remove: true });
+    this.currentGateway = await startGateway(this.gatewayKind, image, options, this.networkName, this.labels, this.replicas);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -147,93 +116,54 @@ export class Topology implements AsyncDisposable {
 /** Address of a proxy inside the topology's network. */
 const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.instance.listen.split(':').pop()}`;
 
-function startGateway(image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, { proxy: CreatedProxy }>): Promise<StartedTestContainer> {
-  const args = [
-    '--primary', inNetwork(replicas.primary.proxy),
-    '--standby', inNetwork(replicas.standby.proxy),
-    '--port', String(SERVICE_PORT),
-    ...(options.attemptTimeoutMs ? ['--attempt-timeout-ms', String(options.attemptTimeoutMs)] : []),
-    ...(options.failover ? [] : ['--no-failover']),
-    ...(options.answerValidation === false ? ['--no-answer-validation'] : []),
-    ...(options.allowedSha256 ? ['--allowed-sha256', options.allowedSha256.join(',')] : []),
-    ...(options.args ?? []),
-  ];
-  return new GenericContainer(image)
-    .withNetworkMode(networkName)
-    .withNetworkAliases('gateway')
-    .withLabels({ ...labels, 'failover-drill.role': 'gateway' })
-    .withCommand(args)
-    .withExposedPorts(SERVICE_PORT)
-    .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
-    .withStartupTimeout(30_000)
-    .start();
+/** Puts a part on the topology's network under `alias`, labelled as this run's. */
+const placed = <C extends GenericContainer>(container: C, alias: string, networkName: string, labels: Record<string, string>): C =>
+  container.withNetworkMode(networkName).withNetworkAliases(alias).withLabels({ ...labels, 'failover-drill.role': alias });
+
+function startGateway(kind: GatewayKind, image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, Link>): Promise<StartedGatewayContainer> {
+  const upstreams = { primary: inNetwork(replicas.primary.proxy), standby: inNetwork(replicas.standby.proxy) };
+  return placed(kind.container(image, upstreams, options), 'gateway', networkName, labels).start();
 }
 
-function replicaContainer(image: string, replica: { role: Role; modelDir: string; syncFrom?: string; syncIntervalMs?: number; args?: readonly string[]; model?: BuiltModel }, networkName: string, labels: Record<string, string>, adminToken: string): GenericContainer {
-  const sync = replica.syncFrom ? ['--sync-from', replica.syncFrom, '--sync-interval-ms', String(replica.syncIntervalMs)] : [];
-  const container = new GenericContainer(image);
-  if (replica.model) {
-    container.withCopyContentToContainer([
-      { content: Buffer.from(replica.model.onnx), target: `${replica.modelDir}/${MODEL_FILE}`, mode: 0o644 },
-      { content: `${JSON.stringify(replica.model.manifest, null, 2)}\n`, target: `${replica.modelDir}/${MANIFEST_FILE}`, mode: 0o644 },
-    ]);
+function checkCapabilities(kind: ReplicaKind, opts: TopologyOptions): void {
+  if (opts.syncIntervalMs !== undefined && !kind.capabilities.includes('hot-backup-sync')) {
+    throw new InvalidInputError(`topology: the replica kind "${opts.replicaKind}" has no hot-backup sync, so syncIntervalMs cannot be set`);
   }
-  return container
-    .withNetworkMode(networkName)
-    .withNetworkAliases(replica.role)
-    .withLabels({ ...labels, 'failover-drill.role': replica.role })
-    .withEnvironment({ DRILL_ADMIN_TOKEN: adminToken })
-    .withCommand(['--model', replica.modelDir, '--port', String(SERVICE_PORT), '--role', replica.role, '--name', replica.role, ...sync, ...(replica.args ?? [])])
-    .withExposedPorts(SERVICE_PORT)
-    .withWaitStrategy(Wait.forHttp('/healthz', SERVICE_PORT).withReadTimeout(200))
-    .withStartupTimeout(30_000);
 }
 
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
+  const gatewayKind: GatewayKind = GATEWAY_KINDS[opts.gatewayKind ?? 'reference'];
+  const replicaKind: ReplicaKind = REPLICA_KINDS[opts.replicaKind ?? 'reference'];
+  checkCapabilities(replicaKind, opts);
   const labels = runLabels(opts.runId, opts.keep === true);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const networkName = `failover-drill-${opts.runId}`;
   activeTopologies.add(opts.runId);
   try {
     await docker.createNetwork({ Name: networkName, Driver: 'bridge', Labels: labels, CheckDuplicate: true });
-    const adminToken = randomBytes(16).toString('hex');
-    const modelDir = (precision: Precision): string => `/models/${precision}`;
     // Toxiproxy first: the standby's sync goes through it. Proxies are created in sequence because the
     // module picks the next free listen port from the current proxy list.
     const toxiproxy = await new DrillToxiProxyContainer(opts.toxiproxyImage).withNetworkMode(networkName).withNetworkAliases('toxiproxy').withLabels(labels).start();
-    const primaryProxy = await toxiproxy.createProxy({ name: 'primary', upstream: `primary:${SERVICE_PORT}` });
-    const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${SERVICE_PORT}` });
-    const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${SERVICE_PORT}` });
+    const primaryProxy = await toxiproxy.createProxy({ name: 'primary', upstream: `primary:${replicaKind.port}` });
+    const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${replicaKind.port}` });
+    const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${replicaKind.port}` });
+    const model = opts.model ? { model: opts.model } : {};
+    const startReplica = (plan: ReplicaPlan): Promise<StartedReplicaContainer> =>
+      placed(replicaKind.container(opts.images.inference, plan), plan.role, networkName, labels).start();
     const [primary, standby] = await Promise.all([
-      replicaContainer(opts.images.inference, { role: 'primary', modelDir: modelDir('fp32'), args: opts.replicaArgs?.primary ?? [], ...(opts.model ? { model: opts.model } : {}) }, networkName, labels, adminToken).start(),
-      replicaContainer(opts.images.inference, {
+      startReplica({ role: 'primary', precision: 'fp32', proxy: primaryProxy, args: opts.replicaArgs?.primary ?? [], ...model }),
+      startReplica({
         role: 'standby',
-        modelDir: modelDir(opts.standbyPrecision),
+        precision: opts.standbyPrecision,
+        proxy: standbyProxy,
         args: opts.replicaArgs?.standby ?? [],
-        ...(opts.model ? { model: opts.model } : {}),
-        ...(opts.syncIntervalMs !== undefined ? { syncFrom: inNetwork(syncProxy), syncIntervalMs: opts.syncIntervalMs } : {}),
-      }, networkName, labels, adminToken).start(),
+        ...model,
+        ...(opts.syncIntervalMs !== undefined ? { sync: { from: inNetwork(syncProxy), intervalMs: opts.syncIntervalMs } } : {}),
+      }),
     ]);
-    const replica = (role: Role, container: StartedTestContainer, proxy: CreatedProxy, precision: Precision): Replica => ({
-      name: role,
-      role,
-      container,
-      proxy,
-      precision,
-      modelDir: modelDir(precision),
-      async directUrl() {
-        const ports = (await docker.getContainer(container.getId()).inspect()).NetworkSettings.Ports[`${SERVICE_PORT}/tcp`];
-        const hostPort = ports?.[0]?.HostPort;
-        if (!hostPort) throw new InfrastructureError(`${role} has no published port ${SERVICE_PORT} (is the container running?)`);
-        return `http://${container.getHost()}:${hostPort}`;
-      },
-    });
-    const replicas = {
-      primary: replica('primary', primary, primaryProxy, 'fp32'),
-      standby: replica('standby', standby, standbyProxy, opts.standbyPrecision),
-    };
-    const gateway = await startGateway(opts.images.router, opts.gateway, networkName, labels, replicas);
-    return new Topology(opts.runId, networkName, toxiproxy, replicas, { name: 'sync', proxy: syncProxy }, gateway, adminToken, labels);
+    const replicas = { primary, standby };
+    const gateway = await startGateway(gatewayKind, opts.images.router, opts.gateway, networkName, labels, replicas);
+    return new Topology(opts.runId, networkName, toxiproxy, replicas, { name: 'sync', proxy: syncProxy }, gateway, gatewayKind, labels);
   } catch (cause) {
     await sweep({ onlyDead: false, runId: opts.runId }).catch(() => undefined);
     activeTopologies.delete(opts.runId);

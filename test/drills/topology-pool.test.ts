@@ -1,18 +1,10 @@
 // Reusing a topology across drills must not carry one drill's damage into the next: a reset either restores
 // every part to the image's state or the topology is not reused.
 import { request } from 'undici';
-import { dockerContainer } from '../../harness/faults/docker';
-import { writeModelFiles } from '../../harness/faults/model-files';
 import { prepare } from '../../harness/prepare';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { LABEL_RUN } from '../../harness/topology/labels';
 import { TopologyPool, type TopologySpec } from '../../harness/topology/pool';
-
-async function served(url: string): Promise<{ status: number; sha256?: string }> {
-  const res = await request(`${url}/readyz`);
-  const body = JSON.parse(await res.body.text()) as { model?: { sha256?: string } };
-  return { status: res.statusCode, ...(body.model?.sha256 ? { sha256: body.model.sha256 } : {}) };
-}
 
 /** The reference deployment with an fp32 standby: what the pool is asked for in these tests. */
 async function fp32Topology() {
@@ -26,15 +18,15 @@ test('a reused topology comes back clean: no toxics, proxies enabled, the image 
   await using pool = new TopologyPool();
   const first = await pool.acquire(spec, models);
   const { primary, standby } = first.topology.replicas;
-  const oldGateway = first.topology.gateway.getId();
+  const oldGateway = first.topology.gateway.containerId;
 
   // The damage a drill could leave behind if its reverts were lost: a toxic, a disabled proxy, a paused
   // replica, and another model on the primary's disk and in its memory.
   await primary.proxy.instance.addToxic({ name: 'left-over', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 500, jitter: 0 } });
   await standby.proxy.setEnabled(false);
-  await writeModelFiles(primary, prepared.models.next.onnx, prepared.models.next.manifest);
-  await (await dockerContainer(primary.container.getId())).restart({ t: 1 });
-  await (await dockerContainer(standby.container.getId())).pause();
+  await primary.replaceModel(prepared.models.next);
+  await primary.restartGracefully(1000);
+  await standby.pause();
   await pool.release(first.topology, true, spec);
 
   const second = await pool.acquire(spec, models);
@@ -43,9 +35,9 @@ test('a reused topology comes back clean: no toxics, proxies enabled, the image 
   const proxies = await (await request(`${api}/proxies`)).body.json() as Record<string, { enabled: boolean; toxics: unknown[] }>;
   expect(Object.keys(proxies).sort()).toEqual(['primary', 'standby', 'sync']);
   for (const proxy of Object.values(proxies)) expect(proxy).toMatchObject({ enabled: true, toxics: [] });
-  expect(await served(await primary.directUrl())).toEqual({ status: 200, sha256: prepared.models.fp32.manifest.sha256 });
-  expect(await served(await standby.directUrl())).toEqual({ status: 200, sha256: prepared.models.fp32.manifest.sha256 });
-  expect(second.topology.gateway.getId()).not.toBe(oldGateway);
+  expect(await primary.readiness()).toMatchObject({ status: 200, ready: true, sha256: prepared.models.fp32.manifest.sha256 });
+  expect(await standby.readiness()).toMatchObject({ status: 200, ready: true, sha256: prepared.models.fp32.manifest.sha256 });
+  expect(second.topology.gateway.containerId).not.toBe(oldGateway);
   const res = await request(`${second.topology.gatewayUrl}/v1/routing`);
   expect(res.statusCode).toBe(200);
   await res.body.dump();
@@ -56,7 +48,8 @@ test('a topology released after a drill that did not pass is removed, and the ne
   await using pool = new TopologyPool();
   const first = await pool.acquire(spec, models);
   await pool.release(first.topology, false, spec);
-  await expect(dockerContainer(first.topology.gateway.getId()).then((c) => c.inspect())).rejects.toThrow(/no such container/i);
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  await expect(docker.getContainer(first.topology.gateway.containerId).inspect()).rejects.toThrow(/no such container/i);
   const second = await pool.acquire(spec, models);
   expect(second.reused).toBe(false);
   expect(second.topology.runId).not.toBe(first.topology.runId);

@@ -1,0 +1,56 @@
+// The reference gateway: services/router in its image. It fails over between the replicas it is given, and
+// names the replica that answered in x-served-by.
+import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import type { Role } from '../../../services/common/contract';
+import type { GatewayKind, GatewayOptions, StartedGatewayContainer } from '../parts';
+
+const PORT = 8080;
+
+/** The router's flags for these upstreams and options. */
+function routerArgs(upstreams: Record<Role, string>, options: GatewayOptions): string[] {
+  return [
+    '--primary', upstreams.primary,
+    '--standby', upstreams.standby,
+    '--port', String(PORT),
+    ...(options.attemptTimeoutMs ? ['--attempt-timeout-ms', String(options.attemptTimeoutMs)] : []),
+    ...(options.failover ? [] : ['--no-failover']),
+    ...(options.answerValidation === false ? ['--no-answer-validation'] : []),
+    ...(options.allowedSha256 ? ['--allowed-sha256', options.allowedSha256.join(',')] : []),
+    ...(options.args ?? []),
+  ];
+}
+
+export class ReferenceGatewayContainer extends GenericContainer {
+  constructor(image: string) {
+    super(image);
+    this.withExposedPorts(PORT)
+      .withWaitStrategy(Wait.forHttp('/healthz', PORT).withReadTimeout(200))
+      .withStartupTimeout(30_000);
+  }
+
+  /** Where the replicas are (in-network addresses) and how to route between them. */
+  withRouting(upstreams: Record<Role, string>, options: GatewayOptions): this {
+    return this.withCommand(routerArgs(upstreams, options));
+  }
+
+  override async start(): Promise<StartedReferenceGatewayContainer> {
+    return new StartedReferenceGatewayContainer(await super.start());
+  }
+}
+
+export class StartedReferenceGatewayContainer extends AbstractStartedContainer implements StartedGatewayContainer {
+  readonly url: string;
+  readonly containerId: string;
+
+  constructor(started: StartedTestContainer) {
+    super(started);
+    this.url = `http://${started.getHost()}:${started.getMappedPort(PORT)}`;
+    this.containerId = started.getId();
+  }
+}
+
+export const referenceGateway = {
+  description: 'services/router: request retry, hedging, circuit breakers, health checks and fail-back, answers checked',
+  servedByHeader: 'x-served-by',
+  container: (image: string, upstreams: Record<Role, string>, options: GatewayOptions) => new ReferenceGatewayContainer(image).withRouting(upstreams, options),
+} satisfies GatewayKind;

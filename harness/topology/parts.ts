@@ -1,0 +1,145 @@
+// The two kinds of part a topology is built from: a gateway in front, and the replicas (model servers) behind
+// it. Each kind is a Container / StartedContainer pair in the Testcontainers style; each implementation is one
+// file under gateways/ or replicas/ and one row in that folder's table. The topology, the runner and the faults
+// use only what these interfaces declare, so they never special-case an implementation.
+import type { CreatedProxy } from '@testcontainers/toxiproxy';
+import type { GenericContainer, StartedTestContainer } from 'testcontainers';
+import type { Precision, Role } from '../../services/common/contract';
+import type { Manifest } from '../../services/model/manifest';
+
+/** Where a fault can be aimed: a replica, or the standby's sync link to the primary. */
+export type TargetName = Role | 'sync';
+
+/** A network path a fault can break: the proxy in front of it. */
+export interface Link {
+  readonly name: TargetName;
+  readonly proxy: CreatedProxy;
+}
+
+/** How the gateway behaves; a gateway kind maps these onto its own configuration. */
+export interface GatewayOptions {
+  /** false switches request-level failover off: the negative control for the crash drill. */
+  failover: boolean;
+  attemptTimeoutMs?: number;
+  /** false: the gateway passes any 2xx on unchecked (negative control for the wrong-model drill). */
+  answerValidation?: boolean;
+  /** Fixed set of model sha256 answers may claim; default: learned from each replica at start. */
+  allowedSha256?: readonly string[];
+  /** Any other flags of the gateway, passed as given. */
+  args?: readonly string[];
+}
+
+export interface GatewayKind {
+  readonly description: string;
+  /** Response header whose value is the role of the replica that answered. */
+  readonly servedByHeader: string;
+  /**
+   * The gateway container, not started. `upstreams` are the replicas' addresses inside the topology's network,
+   * through their Toxiproxy proxies (e.g. http://toxiproxy:8666), so network faults sit on the gateway's path.
+   */
+  container(image: string, upstreams: Record<Role, string>, options: GatewayOptions): GatewayContainer;
+}
+
+export interface GatewayContainer extends GenericContainer {
+  start(): Promise<StartedGatewayContainer>;
+}
+
+export interface StartedGatewayContainer extends StartedTestContainer {
+  /** Where the load reaches the gateway from the host. */
+  readonly url: string;
+  readonly containerId: string;
+}
+
+/** What a model server can do besides serving, which some drills need. */
+export type ReplicaCapability = 'admin-reload' | 'hot-backup-sync';
+
+export interface ReplicaKind {
+  readonly description: string;
+  readonly capabilities: readonly ReplicaCapability[];
+  /** The port the server listens on inside the network: the proxies forward to it. */
+  readonly port: number;
+  container(image: string, plan: ReplicaPlan): ReplicaContainer;
+}
+
+export interface ReplicaPlan {
+  role: Role;
+  precision: Precision;
+  /** The proxy the gateway reaches this replica through. */
+  proxy: CreatedProxy;
+  /** A model to serve instead of the one in the image, written in before the server starts. */
+  model?: ModelFiles;
+  /** Hot backup: keep the verified model of the server at `from` (an in-network URL), polled every intervalMs. */
+  sync?: { from: string; intervalMs: number };
+  /** Extra flags for the server, passed as given. */
+  args?: readonly string[];
+}
+
+/** A model's files; without a manifest only the weights change (a damaged file under the old manifest). */
+export interface ModelFiles {
+  onnx: Uint8Array;
+  manifest?: Manifest;
+}
+
+export interface ReplicaContainer extends GenericContainer {
+  start(): Promise<StartedReplicaContainer>;
+}
+
+/** One answer of the replica's readiness endpoint. */
+export interface Readiness {
+  status: number;
+  ready: boolean;
+  body: string;
+  /** The sha256 of the model it serves, when ready. */
+  sha256?: string;
+  /** Why it is not ready, as it says. */
+  reason?: string;
+}
+
+export interface StartedReplicaContainer extends StartedTestContainer, Link {
+  readonly name: Role;
+  readonly role: Role;
+  readonly precision: Precision;
+  readonly containerId: string;
+  /**
+   * Direct URL from the host, bypassing gateway and proxy (consistency checks, readiness). Read from Docker on
+   * each call: a restarted container gets a new host port.
+   */
+  directUrl(): Promise<string>;
+  /** Asks the server whether it is ready and which model it serves; throws an InfrastructureError when unreachable. */
+  readiness(timeoutMs?: number): Promise<Readiness>;
+  /** The last `lines` lines of the server's output. */
+  logTail(lines: number): Promise<string[]>;
+
+  /**
+   * Uploads model files to a staging place in the container under `key`, ahead of the load: the upload costs
+   * CPU that would show up as latency inside the measured window.
+   */
+  stageModel(key: string, files: ModelFiles): Promise<void>;
+  /** Moves the files staged under `key` to where the server reads its model: one quick step, timed by a fault. */
+  installStagedModel(key: string): Promise<void>;
+  /** Stages and installs at once, for when no load is running. */
+  replaceModel(files: ModelFiles): Promise<void>;
+  /** Why the model file on the replica's disk is not `expected` (compared by sha256); undefined when it is. */
+  modelFileProblem(expected: Uint8Array): Promise<string | undefined>;
+  /**
+   * Asks the server to load its model files again, as a deploy pipeline would. A refused reload (the files fail
+   * verification) is an outcome, returned; only an unexpected answer throws.
+   */
+  reload(): Promise<{ status: number; body: string }>;
+
+  /** SIGKILL: no graceful shutdown, connections die mid-request. Throws unless the process is gone after it. */
+  kill(): Promise<void>;
+  /** Freezes every process (cgroup freezer). Throws unless the container is paused after it. */
+  pause(): Promise<void>;
+  /** Thaws a paused container; nothing when it is not paused. */
+  unpause(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. Throws unless the process is gone after it. */
+  stopGracefully(graceMs: number): Promise<void>;
+  /** SIGTERM (SIGKILL after `graceMs`), then start again. Throws unless a new process runs after it. */
+  restartGracefully(graceMs: number): Promise<void>;
+  /** Starts the container when it is not running (revert of kill, stop and restart). */
+  startIfStopped(): Promise<void>;
+
+  /** @deprecated The part itself is the started container: use it, or `containerId` and `logTail()`. */
+  readonly container: StartedTestContainer;
+}

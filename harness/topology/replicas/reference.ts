@@ -1,0 +1,125 @@
+// The reference model server: services/inference in its image, with the fp32 and int8 models baked in at
+// /models/<precision>. Readiness, model files, admin reload and hot-backup sync as that service defines them.
+import { createHash, randomBytes } from 'node:crypto';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { request } from 'undici';
+import type { Precision } from '../../../services/common/contract';
+import { ADMIN_TOKEN_ENV } from '../../../services/inference/admin';
+import { MANIFEST_FILE, MODEL_FILE } from '../../../services/model/manifest';
+import { InfrastructureError } from '../../errors';
+import type { ModelFiles, Readiness, ReplicaKind, ReplicaPlan } from '../parts';
+import { StartedReplicaBase } from './started-replica';
+
+const PORT = 8080;
+const READINESS_TIMEOUT_MS = 1000;
+/** A reload verifies the whole model file before it answers. */
+const RELOAD_TIMEOUT_MS = 10_000;
+
+const modelDir = (precision: Precision): string => `/models/${precision}`;
+/** Where staged files wait inside the container until they are installed. */
+const stagingDir = (key: string): string => `/tmp/failover-drill-staged/${key}`;
+
+/** The files of a model directory as Testcontainers copies them into a container. */
+function modelDirContents(dir: string, files: ModelFiles): Parameters<GenericContainer['withCopyContentToContainer']>[0] {
+  return [
+    { content: Buffer.from(files.onnx), target: `${dir}/${MODEL_FILE}`, mode: 0o644 },
+    ...(files.manifest ? [{ content: `${JSON.stringify(files.manifest, null, 2)}\n`, target: `${dir}/${MANIFEST_FILE}`, mode: 0o644 }] : []),
+  ];
+}
+
+/** A GET /readyz answer: 200 with the served model, or 503 with `{error:{code, message}}` saying why not. */
+export function parseReadiness(status: number, body: string): Readiness {
+  let json: { model?: { sha256?: unknown }; error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    json = JSON.parse(body) as typeof json;
+  } catch {
+    json = undefined;
+  }
+  if (status === 200) {
+    const sha256 = json?.model?.sha256;
+    return { status, ready: true, body, ...(typeof sha256 === 'string' ? { sha256 } : {}) };
+  }
+  const error = json?.error;
+  const reason = typeof error?.code === 'string' ? `${error.code}: ${String(error.message ?? '')}` : body.slice(0, 200);
+  return { status, ready: false, body, reason };
+}
+
+export class ReferenceReplicaContainer extends GenericContainer {
+  /** Bearer token of the server's admin API (reload), random per container. */
+  private readonly adminToken = randomBytes(16).toString('hex');
+
+  constructor(image: string, private readonly plan: ReplicaPlan) {
+    super(image);
+    const sync = plan.sync ? ['--sync-from', plan.sync.from, '--sync-interval-ms', String(plan.sync.intervalMs)] : [];
+    this.withEnvironment({ [ADMIN_TOKEN_ENV]: this.adminToken })
+      .withCommand(['--model', modelDir(plan.precision), '--port', String(PORT), '--role', plan.role, '--name', plan.role, ...sync, ...(plan.args ?? [])])
+      .withExposedPorts(PORT)
+      .withWaitStrategy(Wait.forHttp('/healthz', PORT).withReadTimeout(200))
+      .withStartupTimeout(30_000);
+    if (plan.model) this.withCopyContentToContainer(modelDirContents(modelDir(plan.precision), plan.model));
+  }
+
+  override async start(): Promise<StartedReferenceReplicaContainer> {
+    return new StartedReferenceReplicaContainer(await super.start(), this.plan, this.adminToken);
+  }
+}
+
+export class StartedReferenceReplicaContainer extends StartedReplicaBase {
+  private readonly modelDir: string;
+
+  constructor(started: StartedTestContainer, plan: ReplicaPlan, private readonly adminToken: string) {
+    super(started, plan.role, plan.precision, plan.proxy, PORT);
+    this.modelDir = modelDir(plan.precision);
+  }
+
+  async readiness(timeoutMs = READINESS_TIMEOUT_MS): Promise<Readiness> {
+    try {
+      const res = await request(`${await this.directUrl()}/readyz`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      return parseReadiness(res.statusCode, await res.body.text());
+    } catch (cause) {
+      throw new InfrastructureError(`GET /readyz on ${this.role} failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  async stageModel(key: string, files: ModelFiles): Promise<void> {
+    await this.copyContentToContainer(modelDirContents(stagingDir(key), files));
+  }
+
+  async installStagedModel(key: string): Promise<void> {
+    const dir = stagingDir(key);
+    // The manifest goes first: a reload that reads both sees the new manifest with either model file. As root:
+    // the upload made the files root's.
+    const script = `set -e; [ ! -f ${dir}/${MANIFEST_FILE} ] || mv -f ${dir}/${MANIFEST_FILE} ${this.modelDir}/${MANIFEST_FILE}; mv -f ${dir}/${MODEL_FILE} ${this.modelDir}/${MODEL_FILE}`;
+    const { exitCode, output } = await this.exec(['sh', '-c', script], { user: 'root' });
+    if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${this.role} failed (exit ${exitCode}): ${output.trim()}`);
+  }
+
+  async modelFileProblem(expected: Uint8Array): Promise<string | undefined> {
+    const want = createHash('sha256').update(expected).digest('hex');
+    const { output, exitCode } = await this.exec(['sha256sum', `${this.modelDir}/${MODEL_FILE}`]);
+    if (exitCode !== 0) return `cannot read the model file in ${this.role}: ${output.trim()}`;
+    const got = output.trim().split(/\s+/)[0];
+    return got === want ? undefined : `${this.role}'s ${MODEL_FILE} has sha256 ${got}, not the written ${want}`;
+  }
+
+  /** POST /admin/reload; 422 is a refused reload (the files fail verification), an outcome like 200. */
+  async reload(): Promise<{ status: number; body: string }> {
+    const res = await request(`${await this.directUrl()}/admin/reload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.adminToken}` },
+      headersTimeout: RELOAD_TIMEOUT_MS,
+    });
+    const body = await res.body.text();
+    if (res.statusCode !== 200 && res.statusCode !== 422) {
+      throw new InfrastructureError(`POST /admin/reload on ${this.role} answered ${res.statusCode}: ${body.slice(0, 200)}`);
+    }
+    return { status: res.statusCode, body };
+  }
+}
+
+export const referenceReplica = {
+  description: 'services/inference: onnxruntime-node over HTTP, readiness with reasons, admin reload, hot-backup sync',
+  capabilities: ['admin-reload', 'hot-backup-sync'],
+  port: PORT,
+  container: (image: string, plan: ReplicaPlan) => new ReferenceReplicaContainer(image, plan),
+} satisfies ReplicaKind;
