@@ -139,7 +139,4 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
   restartGracefully(graceMs: number): Promise<void>;
   /** Starts the container when it is not running (revert of kill, stop and restart). */
   startIfStopped(): Promise<void>;
-
-  /** @deprecated The part itself is the started container: use it, or `containerId` and `logTail()`. */
-  readonly container: StartedTestContainer;
 }

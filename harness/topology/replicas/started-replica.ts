@@ -41,11 +41,6 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
     await this.installStagedModel('replace');
   }
 
-  /** @deprecated The part itself is the started container: use it, or `containerId` and `logTail()`. */
-  get container(): StartedTestContainer {
-    return this;
-  }
-
   async directUrl(): Promise<string> {
     const ports = (await (await this.docker()).inspect()).NetworkSettings.Ports[`${this.port}/tcp`];
     const hostPort = ports?.[0]?.HostPort;
