@@ -19,7 +19,7 @@ const config: Config = {
       displayName: 'drills',
       transform,
       testMatch: ['<rootDir>/test/drills/**/*.test.ts'],
-      // onnxruntime-node computes the reference scores in-process (see the environment for why it is needed).
+      // onnxruntime-node computes the reference scores in-process; its typed arrays must cross jest's VM realm.
       testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
       slowTestThreshold: 60,
     },

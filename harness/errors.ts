@@ -1,4 +1,4 @@
-/** Exit codes of the `drill` CLI (DESIGN.md). */
+/** Exit codes of the `drill` CLI, as the README lists them. */
 export const ExitCode = { pass: 0, thresholdFailed: 1, invalidInput: 2, infrastructure: 3, interrupted: 130 } as const;
 
 /** The scenario file or a command-line value is wrong; nothing was started. Exit 2. */

@@ -1,6 +1,6 @@
 // `npm run setup`: makes this machine able to run drills. Idempotent: each step checks before it acts, and a
 // warm machine finishes in a couple of seconds. Registries are preferred; the offline paths are fallbacks for
-// machines that reach only npm, the Go module proxy and Debian's apt (see ENVIRONMENT.md).
+// machines that reach only npm, the Go module proxy and Debian's apt (no container registry).
 import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';

@@ -10,7 +10,7 @@ export interface SetupState {
   toxiproxyImage: string;
   /** Environment Testcontainers needs on this machine; empty when registries are reachable. */
   testcontainersEnv: Record<string, string>;
-  /** The k6 binary for `load.driver: k6` (issue 7). */
+  /** The k6 binary for `load.driver: k6`. */
   k6?: string;
   writtenAt: string;
 }
