@@ -10,3 +10,6 @@ export const duration = z
     const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value) as unknown as [string, string, keyof typeof UNIT_MS];
     return Number(amount) * UNIT_MS[unit];
   });
+
+/** A span that must be longer than zero: a timeout, an interval or a window of 0 ms would make the drill meaningless. */
+export const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');

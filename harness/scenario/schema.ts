@@ -2,7 +2,7 @@
 // by its type (harness/faults). The same source generates scenarios/schema.json for editors.
 import { z } from 'zod';
 import { METRICS } from '../measure/metrics';
-import { duration } from './duration';
+import { duration, positiveDuration } from './duration';
 
 export const PHASES = ['run', 'baseline', 'fault', 'recovery'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -11,7 +11,7 @@ const faultEnvelope = z.object({
   at: duration.describe('when to inject, from the start of the load'),
   fault: z.string().describe('fault type, e.g. crash'),
   target: z.enum(['primary', 'standby', 'sync']).describe('a replica, or the standby\'s sync link to the primary (network faults only)'),
-  duration: duration.optional().describe('revert after this long; without it the fault lasts until the end of the load'),
+  duration: positiveDuration.optional().describe('revert after this long; without it the fault lasts until the end of the load'),
 }).loose();
 
 export const scenarioSchema = z.object({
@@ -21,7 +21,7 @@ export const scenarioSchema = z.object({
   topology: z.object({
     standbyPrecision: z.enum(['fp32', 'int8']).default('fp32').describe('the standby may serve the int8 variant of the primary\'s model'),
     sync: z.object({
-      interval: duration.default(1000).describe('how often the standby polls the primary\'s model'),
+      interval: positiveDuration.default(1000).describe('how often the standby polls the primary\'s model'),
     }).strict().optional().describe('hot backup: the standby syncs verified weights from the primary through the sync proxy'),
     images: z.object({
       inference: z.string().min(1).optional().describe('your model-server image: same CLI flags and HTTP contract as services/inference'),
@@ -37,10 +37,10 @@ export const scenarioSchema = z.object({
   load: z.object({
     rate: z.number().positive().max(5000).describe('requests per second, sent on schedule (open model)'),
     driver: z.enum(['builtin', 'k6']).default('builtin').describe('who sends the load: the built-in generator, or the k6 binary setup installs'),
-    duration: duration.refine((ms) => ms > 0, 'must be longer than 0'),
+    duration: positiveDuration,
     warmup: duration.default(500).describe('requests before the measured load, not recorded'),
-    timeout: duration.default(2000).describe('client-side limit on one request'),
-    slo: duration.default(250).describe('a response slower than this counts as late'),
+    timeout: positiveDuration.default(2000).describe('client-side limit on one request'),
+    slo: positiveDuration.default(250).describe('a response slower than this counts as late'),
     requests: z.object({
       count: z.number().int().min(1).max(10_000).default(64),
       candidates: z.number().int().min(1).max(1000).default(100),
@@ -50,14 +50,14 @@ export const scenarioSchema = z.object({
   steadyState: z.object({
     before: z.boolean().default(true).describe('before faults: replicas ready and the gateway answering correctly from the primary, else the drill is an error'),
     after: z.boolean().default(true).describe('after faults are reverted: the same must hold again within timeout, else the drill fails'),
-    timeout: duration.default(15_000),
+    timeout: positiveDuration.default(15_000),
   }).strict().default({ before: true, after: true, timeout: 15_000 }),
   faults: z.array(faultEnvelope).default([]),
   measure: z.object({
     steadyCount: z.number().int().min(1).default(20).describe('consecutive successes that end a failover or an outage'),
     drift: z.object({
-      interval: duration.default(5000).describe('how often each container\'s memory and CPU are sampled from the Docker engine'),
-      window: duration.default(60_000).describe('latency is summarized per window of the load; drift compares the last window with the first'),
+      interval: positiveDuration.default(5000).describe('how often each container\'s memory and CPU are sampled from the Docker engine'),
+      window: positiveDuration.default(60_000).describe('latency is summarized per window of the load; drift compares the last window with the first'),
       settle: duration.default(2000).describe('requests sent within this long after a fault is reverted do not count toward window latency'),
     }).strict().optional().describe('soak drills: memory and latency drift of the replicas and the gateway over the run'),
   }).strict().default({ steadyCount: 20 }),
