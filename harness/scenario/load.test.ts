@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../paths';
-import { ScenarioError, loadScenarios, parseScenario } from './load';
+import { InvalidInputError } from '../errors';
+import { MAX_SCENARIO_BYTES, ScenarioError, loadScenario, loadScenarios, parseScenario } from './load';
 
 const valid = `name: crash-test
 description: a drill
@@ -117,5 +118,27 @@ describe('topology.model (your own model)', () => {
     expect(refused(withModel(', standbyPrecision: int8'))).toMatch(/topology\.standbyPrecision: must be fp32 with your own model/);
     expect(refused(withModel().replace('fault: crash', 'fault: deploy'))).toMatch(/faults\[0\]\.fault: "deploy" rolls out the reference model's next version/);
     expect(refused(withModel().replace('fault: crash', 'fault: corrupt-weights\n    mode: other-model'))).toMatch(/with mode other-model rolls out/);
+  });
+});
+
+describe('input built to exhaust memory', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'huge-scenario-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a file larger than the limit before reading it, located at its start', () => {
+    const file = join(dir, 'huge.yaml');
+    writeFileSync(file, `${valid}# ${'x'.repeat(MAX_SCENARIO_BYTES)}\n`);
+    expect(() => loadScenario(file)).toThrow(new RegExp(`^${file}:1:1: the file is \\d+ bytes; a scenario file may have at most ${MAX_SCENARIO_BYTES}$`));
+  });
+
+  it('refuses what is not a regular file, such as a device that never ends', () => {
+    expect(() => loadScenario('/dev/zero')).toThrow(InvalidInputError);
+    expect(() => loadScenario('/dev/zero')).toThrow('cannot read scenario file /dev/zero: not a regular file');
+  });
+
+  it('still takes aliases used the ordinary way, a hundred times over', () => {
+    const thresholds = `thresholds:\n  - &none { metric: errors, max: 0 }\n${'  - *none\n'.repeat(150)}`;
+    expect(parseScenario(valid.replace('thresholds:\n  - { metric: errors, max: 0 }\n', thresholds), 'drill.yaml').thresholds).toHaveLength(151);
   });
 });

@@ -2,14 +2,15 @@
 // the document and the bad value, and lists the allowed values where there is a list.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { formatPath } from '../../services/common/field-path';
 import { InvalidInputError } from '../errors';
 import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
-import { DRIFT_METRICS } from '../measure/metrics';
 import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
+import { checkThresholds, missingPath, type Report } from './checks';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
+import { aliasProblem } from './yaml-aliases';
 
 export interface ScheduledFault extends FaultEnvelope {
   fault: FaultName;
@@ -37,7 +38,13 @@ export class ScenarioError extends InvalidInputError {
 }
 
 
-function locate(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): { line: number; col: number } {
+/** Where `path` is in the file; with `key`, where that key of the mapping at `path` is (an unknown field). */
+function locate(doc: Document, counter: LineCounter, path: readonly PropertyKey[], key?: string): { line: number; col: number } {
+  if (key !== undefined) {
+    const parent = doc.getIn(path as unknown[], true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === key) : undefined;
+    if (isScalar(pair?.key) && pair.key.range) return counter.linePos(pair.key.range[0]);
+  }
   // A missing key has no node: point at the closest ancestor that exists.
   for (let depth = path.length; depth >= 0; depth--) {
     const node = doc.getIn(path.slice(0, depth) as unknown[], true);
@@ -59,79 +66,112 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** Parses the YAML, refusing syntax errors and alias bombs before anything is converted. */
+function parseYaml(text: string, file: string): { doc: Document; counter: LineCounter } {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const problem = (path: readonly PropertyKey[], message: string, withValue = true): ScenarioProblem => {
-    const { line, col } = locate(doc, counter, path);
-    return { file, line, column: col, path: formatPath(path), message: withValue ? message + describeValue(doc, path) : message };
+  const at = (offset: number, message: string): ScenarioError => {
+    const { line, col } = counter.linePos(offset);
+    return new ScenarioError([{ file, line, column: col, path: '', message }]);
   };
   const syntaxError = doc.errors[0];
-  if (syntaxError) {
-    // Only the first: later YAML errors are usually consequences of it.
-    const { line, col } = counter.linePos(syntaxError.pos[0]);
-    throw new ScenarioError([{ file, line, column: col, path: '', message: `YAML syntax error: ${syntaxError.message.split('\n')[0]}` }]);
+  // Only the first: later YAML errors are usually consequences of it.
+  if (syntaxError) throw at(syntaxError.pos[0], `YAML syntax error: ${syntaxError.message.split('\n')[0]}`);
+  const aliases = aliasProblem(doc);
+  if (aliases) throw at(aliases.alias.range?.[0] ?? 0, `YAML alias: ${aliases.message}`);
+  return { doc, counter };
+}
+
+/** The fault at `index` with its type's attributes, or undefined (reported) when it is not one. */
+function scheduleFault(scenario: ScenarioEnvelope, index: number, report: Report): ScheduledFault | undefined {
+  const { at, fault, target, duration, ...attributes } = scenario.faults[index] as FaultEnvelope;
+  if (!(fault in FAULTS)) {
+    report(['faults', index, 'fault'], `unknown fault "${fault}"; allowed: ${FAULT_NAMES.join(', ')}`, false);
+    return undefined;
   }
-  const envelope = scenarioSchema.safeParse(doc.toJS());
+  const type = FAULTS[fault as FaultName];
+  if (!type.targets.includes(target)) {
+    report(['faults', index, 'target'], `fault "${fault}" cannot target "${target}"; allowed: ${type.targets.join(', ')}`, false);
+    return undefined;
+  }
+  const missing = missingPath(scenario, target);
+  if (missing) {
+    report(['faults', index, 'target'], `fault "${fault}" is aimed at "${target}", but ${missing}`, false);
+    return undefined;
+  }
+  const parsed = type.attributes.safeParse(attributes);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const message = issue.code === 'unrecognized_keys' ? `${issueMessage(issue)} for fault "${fault}"` : issueMessage(issue);
+      report(['faults', index, ...issue.path], message, issue.code !== 'unrecognized_keys', firstUnknownKey(issue));
+    }
+    return undefined;
+  }
+  if (at >= scenario.load.duration) {
+    report(['faults', index, 'at'], `fault starts at ${at} ms, after the load ends (${scenario.load.duration} ms)`, false);
+  }
+  return { at, fault: fault as FaultName, target, ...(duration !== undefined ? { duration } : {}), attributes: parsed.data };
+}
+
+/** topology.model: resolved against the scenario file, and refused with what only the reference model has. */
+function checkOwnModel(scenario: ScenarioEnvelope, faults: readonly (ScheduledFault | undefined)[], file: string, report: Report): void {
+  const ownModel = scenario.topology.model;
+  if (ownModel === undefined) return;
+  const dir = resolve(dirname(file), ownModel);
+  scenario.topology.model = dir;
+  const missing = [MANIFEST_FILE, MODEL_FILE].filter((f) => !existsSync(join(dir, f)));
+  if (missing.length) report(['topology', 'model'], `${dir} is not a model directory: no ${missing.join(' and no ')} (make one with \`drill model manifest MODEL.onnx --out DIR\`)`);
+  // Only the reference model comes with an int8 variant and a next version.
+  if (scenario.topology.standbyPrecision !== 'fp32') report(['topology', 'standbyPrecision'], 'must be fp32 with your own model: only the reference model has an int8 variant here');
+  if (scenario.topology.allowNextModel) report(['topology', 'allowNextModel'], 'cannot be set with your own model: there is no next version of it to roll out');
+  faults.forEach((f, index) => {
+    const needsNext = f?.fault === 'deploy' || (f?.fault === 'corrupt-weights' && (f.attributes as { mode?: string }).mode === 'other-model');
+    if (needsNext) report(['faults', index, 'fault'], `"${f.fault}"${f.fault === 'deploy' ? '' : ' with mode other-model'} rolls out the reference model's next version, which your own model (topology.model) does not have`, false);
+  });
+}
+
+/** An unknown field is located at its key: the mapping that holds it may start many lines earlier. */
+const firstUnknownKey = (issue: z.core.$ZodIssue): string | undefined => (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
+
+export function parseScenario(text: string, file: string): Scenario {
+  const { doc, counter } = parseYaml(text, file);
+  const problem = (path: readonly PropertyKey[], message: string, withValue = true, key?: string): ScenarioProblem => {
+    const { line, col } = locate(doc, counter, path, key);
+    return { file, line, column: col, path: formatPath(path), message: withValue ? message + describeValue(doc, path) : message };
+  };
+  // Aliases were bounded by parseYaml, with the offending one located; the library's own count would also refuse
+  // harmless reuse (a hundred uses of one anchor).
+  const envelope = scenarioSchema.safeParse(doc.toJS({ maxAliasCount: -1 }));
   if (!envelope.success) {
-    throw new ScenarioError(envelope.error.issues.map((issue) => problem(issue.path, issueMessage(issue), issue.code !== 'unrecognized_keys')));
+    throw new ScenarioError(envelope.error.issues.map((issue) => problem(issue.path, issueMessage(issue), issue.code !== 'unrecognized_keys', firstUnknownKey(issue))));
   }
   const problems: ScenarioProblem[] = [];
-  const faults: ScheduledFault[] = [];
-  envelope.data.faults.forEach((entry, index) => {
-    const { at, fault, target, duration, ...attributes } = entry;
-    if (!(fault in FAULTS)) {
-      problems.push(problem(['faults', index, 'fault'], `unknown fault "${fault}"; allowed: ${FAULT_NAMES.join(', ')}`, false));
-      return;
-    }
-    const type = FAULTS[fault as FaultName];
-    if (!type.targets.includes(target)) {
-      problems.push(problem(['faults', index, 'target'], `fault "${fault}" cannot target "${target}"; allowed: ${type.targets.join(', ')}`, false));
-      return;
-    }
-    const parsed = type.attributes.safeParse(attributes);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const message = issue.code === 'unrecognized_keys'
-          ? `${issueMessage(issue)} for fault "${fault}"`
-          : issueMessage(issue);
-        problems.push(problem(['faults', index, ...issue.path], message, issue.code !== 'unrecognized_keys'));
-      }
-      return;
-    }
-    if (at >= envelope.data.load.duration) {
-      problems.push(problem(['faults', index, 'at'], `fault starts at ${at} ms, after the load ends (${envelope.data.load.duration} ms)`, false));
-    }
-    faults.push({ at, fault: fault as FaultName, target, ...(duration !== undefined ? { duration } : {}), attributes: parsed.data });
-  });
-  const ownModel = envelope.data.topology.model;
-  if (ownModel !== undefined) {
-    const dir = resolve(dirname(file), ownModel);
-    envelope.data.topology.model = dir;
-    const missing = [MANIFEST_FILE, MODEL_FILE].filter((f) => !existsSync(join(dir, f)));
-    if (missing.length) problems.push(problem(['topology', 'model'], `${dir} is not a model directory: no ${missing.join(' and no ')} (make one with \`drill model manifest MODEL.onnx --out DIR\`)`));
-    // Only the reference model comes with an int8 variant and a next version.
-    if (envelope.data.topology.standbyPrecision !== 'fp32') problems.push(problem(['topology', 'standbyPrecision'], 'must be fp32 with your own model: only the reference model has an int8 variant here'));
-    if (envelope.data.topology.allowNextModel) problems.push(problem(['topology', 'allowNextModel'], 'cannot be set with your own model: there is no next version of it to roll out'));
-    faults.forEach((f, index) => {
-      const needsNext = f.fault === 'deploy' || (f.fault === 'corrupt-weights' && (f.attributes as { mode?: string }).mode === 'other-model');
-      if (needsNext) problems.push(problem(['faults', index, 'fault'], `"${f.fault}"${f.fault === 'deploy' ? '' : ' with mode other-model'} rolls out the reference model's next version, which your own model (topology.model) does not have`, false));
-    });
-  }
-  if (!envelope.data.measure.drift) {
-    envelope.data.thresholds.forEach((t, index) => {
-      if (DRIFT_METRICS.includes(t.metric)) problems.push(problem(['thresholds', index, 'metric'], `"${t.metric}" is measured only with measure.drift (a soak drill); add it or bound another metric`, false));
-    });
-  }
+  const report: Report = (path, message, withValue, key) => problems.push(problem(path, message, withValue, key));
+  const faults = envelope.data.faults.map((_, index) => scheduleFault(envelope.data, index, report));
+  checkOwnModel(envelope.data, faults, file, report);
+  checkThresholds(envelope.data, report);
   if (problems.length > 0) throw new ScenarioError(problems);
-  return { ...envelope.data, faults, file };
+  return { ...envelope.data, faults: faults.filter((f) => f !== undefined), file };
 }
+
+/**
+ * Largest scenario file read. Built-in drills are under 2 KiB; a file of many megabytes is a mistake or an attack,
+ * and reading it whole would spend the memory this bound protects.
+ */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
 
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
+    const stat = statSync(file);
+    // A device or a pipe (/dev/zero) never ends: only regular files are read.
+    if (!stat.isFile()) throw new InvalidInputError(`cannot read scenario file ${file}: not a regular file`);
+    if (stat.size > MAX_SCENARIO_BYTES) {
+      throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: `the file is ${stat.size} bytes; a scenario file may have at most ${MAX_SCENARIO_BYTES}` }]);
+    }
     text = readFileSync(file, 'utf8');
   } catch (cause) {
+    if (cause instanceof InvalidInputError) throw cause;
     throw new InvalidInputError(`cannot read scenario file ${file}: ${(cause as Error).message}`, { cause });
   }
   return parseScenario(text, file);
