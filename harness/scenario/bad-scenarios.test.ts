@@ -1,5 +1,6 @@
 // The corpus of malformed scenario files (test/fixtures/bad-scenarios): each names what it expects on its first
-// line, `# expect: <regex>`. Every file must be refused with that specific error, and nothing may start.
+// two lines, `# expect: <regex>` and `# at: <line>:<column>`. Every file must be refused with that specific error
+// at that exact place, and nothing may start.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../cli/main';
@@ -18,11 +19,18 @@ jest.mock('../prepare', () => ({
 const dir = join(projectRoot, 'test', 'fixtures', 'bad-scenarios');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
-function expectation(file: string): RegExp {
-  const first = readFileSync(join(dir, file), 'utf8').split('\n')[0] ?? '';
-  const match = /^# expect: (.+)$/.exec(first);
-  if (!match) throw new Error(`${file}: first line must be "# expect: <regex>"`);
-  return new RegExp(match[1] as string);
+interface Expectation {
+  message: RegExp;
+  line: number;
+  column: number;
+}
+
+function expectation(file: string): Expectation {
+  const [first = '', second = ''] = readFileSync(join(dir, file), 'utf8').split('\n');
+  const message = /^# expect: (.+)$/.exec(first)?.[1];
+  const at = /^# at: (\d+):(\d+)$/.exec(second);
+  if (!message || !at) throw new Error(`${file}: the first lines must be "# expect: <regex>" and "# at: <line>:<column>"`);
+  return { message: new RegExp(message), line: Number(at[1]), column: Number(at[2]) };
 }
 
 function errorOf(file: string): ScenarioError {
@@ -35,17 +43,17 @@ function errorOf(file: string): ScenarioError {
   throw new Error(`${file} was accepted`);
 }
 
-it('has at least 30 malformed files', () => {
-  expect(files.length).toBeGreaterThanOrEqual(30);
+it('has at least 70 malformed files', () => {
+  expect(files.length).toBeGreaterThanOrEqual(70);
 });
 
-test.each(files)('%s is refused with its specific error, located in the file', (file) => {
+test.each(files)('%s is refused with its specific error, at its exact line and column', (file) => {
   const error = errorOf(file);
+  const { message, line, column } = expectation(file);
   expect(error.problems).toHaveLength(1);
-  expect(error.message).toMatch(expectation(file));
-  expect(error.message.startsWith(`${join(dir, file)}:`)).toBe(true);
-  const [problem] = error.problems;
-  expect(problem?.line).toBeGreaterThanOrEqual(1);
+  expect(error.message).toMatch(message);
+  expect(error.message.startsWith(`${join(dir, file)}:${line}:${column}: `)).toBe(true);
+  expect(error.problems[0]).toMatchObject({ line, column });
 });
 
 it('gives each file a different error', () => {
@@ -61,6 +69,20 @@ it('drill run refuses them all with exit 2 before preparing anything', async () 
     const printed = stderr.mock.calls.map((c) => String(c[0])).join('\n');
     for (const file of files) expect(printed).toContain(file);
     expect(prepare).not.toHaveBeenCalled();
+  } finally {
+    stderr.mockRestore();
+  }
+});
+
+it('drill validate refuses an alias bomb with exit 2 and its file:line:column, not an unexpected error', async () => {
+  const stderr = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    const file = join(dir, 'yaml-alias-bomb.yaml');
+    const { line, column } = expectation('yaml-alias-bomb.yaml');
+    expect(await main(['node', 'drill', 'validate', file])).toBe(ExitCode.invalidInput);
+    const printed = stderr.mock.calls.map((c) => String(c[0])).join('\n');
+    expect(printed).toContain(`${file}:${line}:${column}: YAML alias:`);
+    expect(printed).not.toMatch(/unexpected error|\n\s+at /);
   } finally {
     stderr.mockRestore();
   }
