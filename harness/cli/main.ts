@@ -9,7 +9,7 @@ import { compareModels, formatComparison } from '../../services/model/compare';
 import { type ForeignModelOptions, isModelMappingError, MAP_ROLES, writeForeignModelDir } from '../../services/model/foreign';
 import { ID_ROLES } from '../../services/model/manifest';
 import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
-import { drillSummaryText } from '../report/junit';
+import { drillSummaryText } from '../report/text';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
 import type { Journal } from '../report/journal';
 import { runScenario } from '../runner';

@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
 import { containerDrift } from '../measure/drift';
-import { escapeHtml, renderDrillHtml, renderIndexHtml, timelineData } from './html';
-import { writeJournal, writeRunReports } from './write';
+import { timelineData } from './chart/timeline-data';
+import { renderDrillHtml, renderIndexHtml } from './html';
+import { escapeHtml } from './page/template';
+import { readJournal, writeJournal, writeRunReports } from './write';
 
 const embeddedData = (page: string): unknown => {
   const match = /<script type="application\/json" id="timeline-data">([^<]*)<\/script>/.exec(page);
@@ -19,9 +21,9 @@ describe('renderDrillHtml', () => {
   it('escapes every text from the journal, so none of it becomes markup or ends a script', () => {
     expect(page).not.toContain('<img');
     expect(page).not.toContain(HOSTILE);
-    // Exactly the three scripts the page brings: the chart data, uPlot and the chart.
-    expect(page.match(/<script/g)).toHaveLength(3);
-    expect(page.match(/<\/script>/g)).toHaveLength(3);
+    // Exactly the two scripts the page brings: the chart data, and the chart bundled with uPlot.
+    expect(page.match(/<script/g)).toHaveLength(2);
+    expect(page.match(/<\/script>/g)).toHaveLength(2);
     expect(page).toContain(`<p class="desc">description ${escapeHtml(HOSTILE)}</p>`);
     expect(page).toContain(`<pre class="log">warning in colour\n${escapeHtml(HOSTILE)}</pre>`);
   });
@@ -95,39 +97,24 @@ describe('renderDrillHtml', () => {
     expect(renderDrillHtml({ ...journal, verdict: 'error', interrupted: true })).toContain('<span class="badge" id="verdict">ERROR (interrupted)</span>');
   });
 
-  it('needs no network: uPlot is inlined and nothing is loaded from elsewhere', () => {
-    expect(page).toContain('uPlot');
+  it('needs no network: the chart and uPlot are inlined and nothing is loaded from elsewhere', () => {
+    expect(page).toContain('/*! uPlot v');
     expect(page).not.toMatch(/<(script|link|img)[^>]+(src|href)="(?!data:)/);
   });
 });
 
-describe('timelineData', () => {
-  it('plots every request exactly once: by replica, failed requests and wrong answers apart', () => {
-    const data = timelineData(hostileJournal());
-    expect(data.xs).toHaveLength(40);
-    expect(data.series.map((s) => [s.label, s.kind, s.count])).toEqual([
-      ['primary', 'replica', 19],
-      ['standby', 'replica', 14],
-      [HOSTILE, 'replica', 1],
-      ['failed', 'failed', 5],
-      ['wrong answer', 'wrong', 1],
-    ]);
-    for (let i = 0; i < 40; i++) expect(data.series.filter((s) => s.ys[i] !== null)).toHaveLength(1);
-    // A 0 ms failure still shows on the log scale.
-    expect(data.series.find((s) => s.kind === 'failed')?.ys[10]).toBe(0.01);
-  });
-
-  it('shades a fault that was never reverted to the end of the load, and places the failover line', () => {
-    const data = timelineData(hostileJournal());
-    expect(data.faults).toEqual([{ label: `${HOSTILE} primary`, from: 1, to: 4, reverted: false }]);
-    expect(data.events).toEqual([{ label: 'standby steady (failover 520.0 ms)', at: 1.52 }]);
-  });
-
-  it('plots a recorded journal with one point per request', () => {
-    const journal = recordedJournal();
-    const data = timelineData(journal);
-    expect(data.series.reduce((n, s) => n + s.count, 0)).toBe(journal.records?.sentMs.length);
-    expect(data.series.find((s) => s.kind === 'failed')?.count).toBe(journal.measurements?.errors);
+describe('drill report on a journal written before outcomes and moments were recorded', () => {
+  it('renders it read from disk, with its failures plotted and its failover line drawn', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drill-old-journal-'));
+    try {
+      const file = join(dir, 'journal.json');
+      writeFileSync(file, JSON.stringify(recordedJournal()));
+      const data = embeddedData(renderDrillHtml(readJournal(file))) as ReturnType<typeof timelineData>;
+      expect(data.series.find((s) => s.kind === 'failed')?.count).toBe(67);
+      expect(data.events.map((e) => e.label)).toEqual(['standby steady (failover 248.5 ms)']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
-import type { Measurements } from '../measure/measure';
+import type { Measurements, Moments } from '../measure/measure';
+import { outcomeOf, type Outcome, type RequestRecord } from '../measure/records';
 import type { ThresholdResult } from '../measure/thresholds';
 
 export type Verdict = 'pass' | 'fail' | 'error';
@@ -67,15 +68,71 @@ export interface Journal {
   rollback?: { atMs: number; reason: string };
   faults: JournalFault[];
   steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };
-  measurements?: Measurements;
+  /** `moments` is absent from journals written before it was recorded: read it with `measuredMoments`. */
+  measurements?: Omit<Measurements, 'moments'> & { moments?: Moments };
   thresholds: ThresholdResult[];
   diagnosis: Diagnosis;
-  records?: {
-    sentMs: number[];
-    doneMs: number[];
-    status: number[];
-    servedBy: (string | null)[];
-    wrong: boolean[];
-    error: (string | null)[];
+  records?: JournalRecords;
+}
+
+/** The load's requests, one column per field; request i is sentMs[i], status[i], ... */
+export interface JournalRecords {
+  /** ms from the load's start, like every time in the journal. */
+  sentMs: number[];
+  doneMs: number[];
+  /** HTTP status, 0 when no response arrived. */
+  status: number[];
+  servedBy: (string | null)[];
+  wrong: boolean[];
+  /** Why a request failed: the transport error or the error code of the body. */
+  error: (string | null)[];
+  /**
+   * How each request counted in the measurements: failed, wrong, late (slower than `sloMs`) or good. Absent from
+   * journals written before it was recorded: read it with `requestOutcomes`.
+   */
+  outcome?: Outcome[];
+  sloMs?: number;
+}
+
+const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** The journal's columns for the load's records, each request judged against the SLO as the measurements judged it. */
+export function journalRecords(records: readonly RequestRecord[], sloMs: number): JournalRecords {
+  return {
+    sentMs: records.map((r) => micro(r.sentMs)),
+    doneMs: records.map((r) => micro(r.doneMs)),
+    status: records.map((r) => r.status),
+    servedBy: records.map((r) => r.servedBy ?? null),
+    wrong: records.map((r) => r.wrong === true),
+    error: records.map((r) => r.error ?? null),
+    outcome: records.map((r) => outcomeOf(r, sloMs)),
+    sloMs,
   };
+}
+
+// Journals written before the derived events were recorded (still schemaVersion 1) lack `records.outcome` and
+// `measurements.moments`. These two readers are the only place that fills them in, so every report renders such
+// a journal the same way.
+
+/**
+ * How each request counted. An older journal kept no SLO, so its requests are judged again from their columns
+ * without lateness: a late answer shows as good.
+ */
+export function requestOutcomes(journal: Journal): Outcome[] {
+  const r = journal.records;
+  if (!r) return [];
+  return r.outcome ?? r.sentMs.map((sentMs, i) =>
+    outcomeOf({ sentMs, doneMs: r.doneMs[i] ?? sentMs, status: r.status[i] ?? 0, wrong: r.wrong[i] ?? false }, Infinity));
+}
+
+/** The moments failover and fail-back were counted from and to; for an older journal, as measure() counted them from its faults. */
+export function measuredMoments(journal: Journal): Moments | undefined {
+  const m = journal.measurements;
+  if (!m || m.moments) return m?.moments;
+  const injections = journal.faults.flatMap((f) => (f.injectedAtMs === undefined ? [] : [f.injectedAtMs]));
+  const reverts = journal.faults.flatMap((f) => (f.revertedAtMs === undefined ? [] : [f.revertedAtMs]));
+  const faultAtMs = injections.length > 0 ? Math.min(...injections) : null;
+  const lastRevertAtMs = reverts.length > 0 ? Math.max(...reverts) : null;
+  const plus = (from: number | null, ms: number | null): number | null => (from === null || ms === null ? null : from + ms);
+  return { faultAtMs, failoverEndedAtMs: plus(faultAtMs, m.failoverMs), lastRevertAtMs, failbackAtMs: plus(lastRevertAtMs, m.failbackMs) };
 }

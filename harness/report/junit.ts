@@ -1,29 +1,10 @@
 // JUnit XML: one testsuite per drill, one testcase per threshold. Rendered from journals only.
 import { create } from 'xmlbuilder2';
 import type { Journal } from './journal';
+import { drillSummaryText } from './text';
 
-const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
-
-export function drillSummaryText(j: Journal): string {
-  const m = j.measurements;
-  const lines = [
-    `${j.scenario.name}: ${j.verdict.toUpperCase()}${j.interrupted ? " (INTERRUPTED)" : ""} (run ${j.runId}, ${seconds(j.timing.totalMs)} s)`,
-    `  ${j.scenario.description}`,
-  ];
-  if (m) {
-    lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
-    lines.push(`  failover ${m.failoverMs === null ? 'never' : `${m.failoverMs.toFixed(1)} ms`}, unavailability ${m.unavailabilityMs.toFixed(1)} ms, p99 ${m.phases.run.latency.p99Ms?.toFixed(1) ?? '-'} ms`);
-    if (m.drift) {
-      const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);
-      lines.push(`  memory ${memory.join(', ')}; p99 drift ${m.drift.p99DriftMs === null ? 'not measured' : `${m.drift.p99DriftMs.toFixed(1)} ms`}`);
-    }
-  }
-  for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
-  const after = j.steadyState.after;
-  if (after) lines.push(`  ${after.ok ? 'ok  ' : 'FAIL'} steady state after faults (${after.ok ? `recovered in ${after.elapsedMs} ms` : after.detail})`);
-  if (j.diagnosis.firstFailure) lines.push(`  first failure: ${j.diagnosis.firstFailure}`);
-  return lines.join('\n');
-}
+/** JUnit's `time` attribute: seconds as a bare decimal, which CI servers parse (a human-readable "1.2 s" they do not). */
+const junitTime = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
 
 // An errored drill is one error case; otherwise one case per threshold plus the steady state after faults.
 const caseCount = (j: Journal): number => (j.verdict === 'error' ? 1 : j.thresholds.length + (j.steadyState.after ? 1 : 0));
@@ -36,7 +17,7 @@ export function renderJunit(journals: readonly Journal[]): string {
     tests: journals.reduce((n, j) => n + caseCount(j), 0),
     failures: journals.reduce((n, j) => n + failureCount(j), 0),
     errors: journals.filter((j) => j.verdict === 'error').length,
-    time: seconds(journals.reduce((n, j) => n + j.timing.totalMs, 0)),
+    time: junitTime(journals.reduce((n, j) => n + j.timing.totalMs, 0)),
   });
   for (const j of journals) {
     const suite = root.ele('testsuite', {
@@ -45,7 +26,7 @@ export function renderJunit(journals: readonly Journal[]): string {
       failures: failureCount(j),
       errors: j.verdict === 'error' ? 1 : 0,
       skipped: 0,
-      time: seconds(j.timing.totalMs),
+      time: junitTime(j.timing.totalMs),
       timestamp: j.startedAt.replace(/\.\d+Z$/, ''),
     });
     suite.ele('properties')
@@ -53,7 +34,7 @@ export function renderJunit(journals: readonly Journal[]): string {
       .ele('property', { name: 'file', value: j.scenario.file }).up();
     if (j.verdict === 'error') {
       // The system under test was not judged; say why instead of reporting thresholds.
-      suite.ele('testcase', { classname: j.scenario.name, name: 'drill', time: seconds(j.timing.totalMs) })
+      suite.ele('testcase', { classname: j.scenario.name, name: 'drill', time: junitTime(j.timing.totalMs) })
         .ele('error', { message: j.diagnosis.firstFailure ?? 'error', type: 'DrillError' }).txt(drillSummaryText(j));
     } else {
       for (const t of j.thresholds) {
@@ -66,7 +47,7 @@ export function renderJunit(journals: readonly Journal[]): string {
     }
     const after = j.steadyState.after;
     if (after) {
-      const testcase = suite.ele('testcase', { classname: j.scenario.name, name: 'steady state after faults', time: seconds(after.elapsedMs) });
+      const testcase = suite.ele('testcase', { classname: j.scenario.name, name: 'steady state after faults', time: junitTime(after.elapsedMs) });
       if (!after.ok) testcase.ele('failure', { message: `the system did not recover: ${after.detail ?? ''}`, type: 'SteadyStateFailed' }).txt(after.detail ?? '');
     }
     suite.ele('system-out').txt(drillSummaryText(j));

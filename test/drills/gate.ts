@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
 import type { Journal } from '../../harness/report/journal';
-import { drillSummaryText } from '../../harness/report/junit';
+import { drillSummaryText } from '../../harness/report/text';
 import { writeJournal, writeRunReports } from '../../harness/report/write';
 import { runScenario, type RunOptions } from '../../harness/runner';
 import { loadScenario, type Scenario } from '../../harness/scenario/load';

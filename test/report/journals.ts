@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { Journal } from '../../harness/report/journal';
 import type { PhaseMeasurements } from '../../harness/measure/measure';
 
-/** primary-crash as `drill run` recorded it (a FAIL: 67 failed requests, 1200 in all). */
+/**
+ * primary-crash as `drill run` recorded it (a FAIL: 67 failed requests, 1200 in all), before journals recorded
+ * each request's outcome and the measured moments: the reports must still render it.
+ */
 export const recordedJournal = (): Journal =>
   JSON.parse(readFileSync(join(__dirname, 'fixtures', 'primary-crash.journal.json'), 'utf8')) as Journal;
 
@@ -38,6 +41,7 @@ export function hostileJournal(name = 'hostile'): Journal {
       failoverMs: 520,
       unavailabilityMs: 480,
       failbackMs: null,
+      moments: { faultAtMs: 1000, failoverEndedAtMs: 1520, lastRevertAtMs: null, failbackAtMs: null },
       errors: 5,
       wrongAnswers: 1,
       lateResponses: 0,
@@ -67,6 +71,8 @@ export function hostileJournal(name = 'hostile'): Journal {
       servedBy,
       wrong: sentMs.map((_, i) => i === 30),
       error: servedBy.map((s) => (s === null ? 'no_healthy_replica' : null)),
+      outcome: servedBy.map((s, i) => (s === null ? 'failed' : i === 30 ? 'wrong' : 'good')),
+      sloMs: 100,
     },
   };
 }

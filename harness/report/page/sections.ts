@@ -1,0 +1,161 @@
+// The sections of a drill's page, each rendering one part of the journal as it was recorded.
+import type { PhaseMeasurements } from '../../measure/measure';
+import { replicaColor, type TimelineData } from '../chart/timeline-data';
+import { ms, seconds } from '../format';
+import type { Journal, SteadyStateCheck } from '../journal';
+import { html, type SafeHtml } from './template';
+
+// Container logs carry terminal colour codes; on a page they are noise.
+const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+
+export const verdictLabel = (j: Journal): string => (j.interrupted ? `${j.verdict.toUpperCase()} (interrupted)` : j.verdict.toUpperCase());
+
+function card(key: string, value: string): SafeHtml {
+  return html`<div class="card"><div class="k">${key}</div><div class="v">${value}</div></div>`;
+}
+
+export function keyFigures(j: Journal): SafeHtml {
+  const m = j.measurements;
+  if (!m) return html`<p>No measurements: the drill ended before its load was measured.</p>`;
+  return html`<div class="cards">
+${card('requests', String(m.phases.run.requests))}
+${card('failed requests', String(m.errors))}
+${card('wrong answers', String(m.wrongAnswers))}
+${card('late responses', String(m.lateResponses))}
+${card('failover', ms(m.failoverMs, 'never'))}
+${card('unavailability', ms(m.unavailabilityMs))}
+${card('fail-back', ms(m.failbackMs, 'never'))}
+</div>`;
+}
+
+export function thresholdTable(j: Journal): SafeHtml {
+  if (j.thresholds.length === 0) return html`<p>No thresholds were evaluated.</p>`;
+  return html`<table id="thresholds">
+<thead><tr><th>result</th><th>threshold</th><th>phase</th><th class="num">limit</th><th class="num">observed</th></tr></thead>
+<tbody>
+${j.thresholds.map((t) => html`<tr class="${t.pass ? 'passed' : 'failed'}"><td class="${t.pass ? 'ok' : 'bad'}">${t.pass ? 'pass' : 'FAIL'}</td><td><code>${t.name}</code></td><td>${t.phase}</td><td class="num">${t.bound === 'max' ? '≤' : '≥'} ${t.limit}</td><td class="num">${t.observed ?? 'never'}</td></tr>
+`)}</tbody>
+</table>`;
+}
+
+const percent = (count: number, total: number): string => (count > 0 && count < total / 100 ? '<1%' : `${Math.round((100 * count) / total)}%`);
+
+function servedByCell(p: PhaseMeasurements, replicaColors: Map<string, string>): SafeHtml {
+  const entries = Object.entries(p.servedBy);
+  const total = entries.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return html`–`;
+  const color = (name: string): string => replicaColors.get(name) ?? replicaColor(name);
+  return html`${entries.map(([name, count], i) => html`${i > 0 ? ' · ' : ''}<span class="swatch" style="background:${color(name)}"></span>${name} ${percent(count, total)} (${count})`)}
+<div class="share">${entries.map(([name, count]) => html`<span style="width:${((100 * count) / total).toFixed(2)}%;background:${color(name)}"></span>`)}</div>`;
+}
+
+const PHASE_ORDER = ['baseline', 'fault', 'recovery', 'run'] as const;
+const PHASE_LABEL: Record<(typeof PHASE_ORDER)[number], string> = { baseline: 'baseline (before faults)', fault: 'fault', recovery: 'recovery (after revert)', run: 'whole run' };
+
+export function phaseTable(j: Journal, replicaColors: Map<string, string>): SafeHtml {
+  const m = j.measurements;
+  if (!m) return html`<p>Not measured.</p>`;
+  return html`<table id="phases">
+<thead><tr><th>phase</th><th class="num">requests</th><th class="num">failed</th><th class="num">wrong</th><th class="num">late</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th>served by</th></tr></thead>
+<tbody>
+${PHASE_ORDER.map((phase) => {
+    const p = m.phases[phase];
+    return html`<tr><td>${PHASE_LABEL[phase]}</td><td class="num">${p.requests}</td><td class="num">${p.errors}</td><td class="num">${p.wrongAnswers}</td><td class="num">${p.lateResponses}</td><td class="num">${ms(p.latency.p50Ms)}</td><td class="num">${ms(p.latency.p90Ms)}</td><td class="num">${ms(p.latency.p99Ms)}</td><td class="num">${ms(p.latency.maxMs)}</td><td>${servedByCell(p, replicaColors)}</td></tr>
+`;
+  })}</tbody>
+</table>`;
+}
+
+export function faultTable(j: Journal): SafeHtml {
+  if (j.faults.length === 0) return html`<p>No faults.</p>`;
+  return html`<table id="faults">
+<thead><tr><th>fault</th><th>target</th><th class="num">scheduled</th><th class="num">injected</th><th class="num">reverted</th><th>attributes</th><th>error</th></tr></thead>
+<tbody>
+${j.faults.map((f) => html`<tr class="${f.error ? 'failed' : ''}"><td>${f.fault}</td><td>${f.target}</td><td class="num">${ms(f.at)}</td><td class="num">${ms(f.injectedAtMs, 'not injected')}</td><td class="num">${ms(f.revertedAtMs, 'not reverted (to end of load)')}</td><td><code>${JSON.stringify(f.attributes ?? {})}</code></td><td>${f.error ?? ''}</td></tr>
+`)}</tbody>
+</table>`;
+}
+
+/** Primary versus standby called directly on the request set before the faults; with an int8 standby, its cost. */
+export function consistencyTable(j: Journal): SafeHtml {
+  const c = j.measurements?.consistency;
+  if (!c) return html`<p>Not measured (the drill ended before the load).</p>`;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const bytes = (precision: string): number | undefined => j.environment.models[precision]?.bytes;
+  const [pb, sb] = [bytes(c.primary.precision), bytes(c.standby.precision)];
+  const rows: [string, string][] = [
+    ['primary', `${c.primary.version} (${c.primary.precision})`],
+    ['standby', `${c.standby.version} (${c.standby.precision})`],
+    ['requests compared', String(c.requests)],
+    ['max |score difference|', c.maxAbsScoreDelta.toPrecision(3)],
+    ['top-10 overlap', `mean ${pct(c.meanTop10Overlap)}, worst ${pct(c.minTop10Overlap)}`],
+    ['same top-1', pct(c.sameTop1Rate)],
+    ...(pb && sb && pb !== sb ? [['standby size / primary size', `${(sb / pb).toFixed(3)} (${(pb / sb).toFixed(2)}x smaller)`] as [string, string]] : []),
+  ];
+  return html`<table id="consistency"><tbody>
+${rows.map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>
+`)}</tbody></table>`;
+}
+
+/** Soak drills: each container's memory over the run, and latency per window away from faults. */
+export function driftSection(j: Journal): SafeHtml {
+  const d = j.measurements?.drift;
+  if (!d) return html``;
+  const mb = (x: number): string => `${x.toFixed(1)} MB`;
+  return html`<h2>Drift over the run</h2>
+<table id="drift">
+<thead><tr><th>container</th><th class="num">memory at start</th><th class="num">at end</th><th class="num">peak</th><th class="num">growth</th><th class="num">trend</th><th class="num">mean CPU</th><th class="num">samples</th></tr></thead>
+<tbody>
+${Object.entries(d.containers).map(([name, c]) => html`<tr><td>${name}</td><td class="num">${mb(c.startMb)}</td><td class="num">${mb(c.endMb)}</td><td class="num">${mb(c.peakMb)}</td><td class="num">${mb(c.growthMb)}</td><td class="num">${c.slopeMbPerMin.toFixed(2)} MB/min</td><td class="num">${c.meanCpuPercent === null ? '–' : `${c.meanCpuPercent.toFixed(1)}%`}</td><td class="num">${c.samples.length}</td></tr>
+`)}</tbody>
+</table>
+<table id="latency-windows">
+<thead><tr><th>window from</th><th class="num">quiet answers</th><th class="num">p50</th><th class="num">p99</th></tr></thead>
+<tbody>
+${d.windows.map((w) => html`<tr><td>${ms(w.startMs)}</td><td class="num">${w.count}</td><td class="num">${ms(w.p50Ms)}</td><td class="num">${ms(w.p99Ms)}</td></tr>
+`)}</tbody>
+</table>
+<p class="caption">Latency counts good answers sent away from every fault window and its settle time. Drift, last window minus first: p50 ${ms(d.p50DriftMs, 'not measured')}, p99 ${ms(d.p99DriftMs, 'not measured')}.</p>`;
+}
+
+export function steadyStateTable(j: Journal): SafeHtml {
+  const rows: [string, SteadyStateCheck | undefined][] = [['before faults', j.steadyState.before], ['after faults', j.steadyState.after]];
+  return html`<table id="steady-state">
+<thead><tr><th>check</th><th>result</th><th class="num">took</th><th>detail</th></tr></thead>
+<tbody>
+${rows.map(([name, c]) => html`<tr class="${c && !c.ok ? 'failed' : ''}"><td>steady state ${name}</td><td class="${c ? (c.ok ? 'ok' : 'bad') : ''}">${c ? (c.ok ? 'held' : 'FAILED') : 'not checked'}</td><td class="num">${c ? ms(c.elapsedMs) : '–'}</td><td>${c?.detail ?? ''}</td></tr>
+`)}</tbody>
+</table>`;
+}
+
+export function diagnosis(j: Journal): SafeHtml {
+  const d = j.diagnosis;
+  return html`<p>${d.firstFailure ? html`<strong>First failure:</strong> ${d.firstFailure}` : 'No failure.'}</p>
+${d.replicas.map((r) => html`<h3>${r.role}</h3>
+<p class="meta">readiness at the end of the drill</p>
+<pre class="readiness">${stripAnsi(r.readiness)}</pre>
+<p class="meta">last ${r.logTail.length} log lines</p>
+<pre class="log">${stripAnsi(r.logTail.join('\n')) || '(empty)'}</pre>`)}`;
+}
+
+export function environment(j: Journal): SafeHtml {
+  const e = j.environment;
+  const rows: [string, string][] = [
+    ['scenario file', j.scenario.file],
+    ...Object.entries(e.models).map(([precision, m]): [string, string] => [`model ${precision}`, `${m.version} (${m.bytes} bytes) sha256 ${m.sha256}`]),
+    ...Object.entries(e.images).map(([role, image]): [string, string] => [`image: ${role}`, image]),
+    ['node', `${e.node} (${e.platform})`],
+    ['request seed', String(e.seed)],
+    ...(j.topology ? [['topology', `${j.topology.runId}: ${j.topology.reused ? 'reused from the previous drill, reset and checked' : 'started for this drill'}${j.topology.resetProblem ? ` (the previous one was not reused: ${j.topology.resetProblem})` : ''}`] as [string, string]] : []),
+    ['timing', `topology ${j.topology?.reused ? 'reset' : 'up'} ${seconds(j.timing.topologyUpMs)}, load ${seconds(j.timing.loadMs)}, total ${seconds(j.timing.totalMs)}`],
+  ];
+  return html`<table id="environment"><tbody>
+${rows.map(([k, v]) => html`<tr><th>${k}</th><td><code>${v}</code></td></tr>
+`)}</tbody></table>`;
+}
+
+export function timelineLegend(data: TimelineData): SafeHtml {
+  return html`<p class="caption">One point per request (${data.xs.length}): x = when it was sent, y = how long it took.
+Colour = the replica that answered; <span class="bad">✕</span> = failed request (no 2xx), ◆ = wrong answer.
+Shaded bands = fault windows (labelled). Dashed lines = failover / fail-back. Drag to zoom, double-click to reset.</p>`;
+}

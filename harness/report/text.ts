@@ -1,0 +1,24 @@
+// The console's account of one drill: what `drill run` prints and what a failing gate test shows.
+import { ms, seconds } from './format';
+import type { Journal } from './journal';
+
+export function drillSummaryText(j: Journal): string {
+  const m = j.measurements;
+  const lines = [
+    `${j.scenario.name}: ${j.verdict.toUpperCase()}${j.interrupted ? ' (INTERRUPTED)' : ''} (run ${j.runId}, ${seconds(j.timing.totalMs)})`,
+    `  ${j.scenario.description}`,
+  ];
+  if (m) {
+    lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
+    lines.push(`  failover ${ms(m.failoverMs, 'never')}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);
+    if (m.drift) {
+      const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);
+      lines.push(`  memory ${memory.join(', ')}; p99 drift ${ms(m.drift.p99DriftMs, 'not measured')}`);
+    }
+  }
+  for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
+  const after = j.steadyState.after;
+  if (after) lines.push(`  ${after.ok ? 'ok  ' : 'FAIL'} steady state after faults (${after.ok ? `recovered in ${after.elapsedMs} ms` : after.detail})`);
+  if (j.diagnosis.firstFailure) lines.push(`  first failure: ${j.diagnosis.firstFailure}`);
+  return lines.join('\n');
+}
