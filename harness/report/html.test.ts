@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
 import { containerDrift } from '../measure/drift';
 import { timelineData } from './chart/timeline-data';
+import type { Journal } from './journal';
 import { renderDrillHtml, renderIndexHtml } from './html';
 import { escapeHtml } from './page/template';
 import { readJournal, writeJournal, writeRunReports } from './write';
@@ -12,6 +13,18 @@ const embeddedData = (page: string): unknown => {
   const match = /<script type="application\/json" id="timeline-data">([^<]*)<\/script>/.exec(page);
   if (!match) throw new Error('the page has no timeline-data script');
   return JSON.parse(match[1] as string);
+};
+
+/** The markup of the page's table with this id. */
+const tableIn = (page: string, id: string): string => {
+  const start = page.indexOf(`<table id="${id}">`);
+  return page.slice(start, page.indexOf('</table>', start));
+};
+
+/** The recorded journal with some measurements added, rendered. */
+const renderedWith = (added: Partial<NonNullable<Journal['measurements']>>, environment: Partial<Journal['environment']> = {}): string => {
+  const j = recordedJournal();
+  return renderDrillHtml({ ...j, environment: { ...j.environment, ...environment }, measurements: { ...j.measurements!, ...added } });
 };
 
 describe('renderDrillHtml', () => {
@@ -53,18 +66,14 @@ describe('renderDrillHtml', () => {
   });
 
   it('shows the consistency of primary and standby, with the size an int8 standby saves', () => {
-    const j = recordedJournal();
-    j.environment.models = { fp32: { version: 'v-fp32', sha256: 'a', bytes: 7_739_450 }, int8: { version: 'v-int8', sha256: 'b', bytes: 2_058_263 } };
-    j.measurements = {
-      ...j.measurements!,
+    const page = renderedWith({
       consistency: {
         primary: { version: 'v-fp32', sha256: 'a', precision: 'fp32' },
         standby: { version: 'v-int8', sha256: 'b', precision: 'int8' },
         requests: 64, maxAbsScoreDelta: 0.147, meanTop10Overlap: 0.9921, minTop10Overlap: 0.9, sameTop1Rate: 0.984,
       },
-    };
-    const page = renderDrillHtml(j);
-    const table = page.slice(page.indexOf('<table id="consistency">'), page.indexOf('</table>', page.indexOf('<table id="consistency">')));
+    }, { models: { fp32: { version: 'v-fp32', sha256: 'a', bytes: 7_739_450 }, int8: { version: 'v-int8', sha256: 'b', bytes: 2_058_263 } } });
+    const table = tableIn(page, 'consistency');
     expect(table).toContain('v-int8 (int8)');
     expect(table).toContain('mean 99.2%, worst 90.0%');
     expect(table).toContain('98.4%');
@@ -72,11 +81,9 @@ describe('renderDrillHtml', () => {
   });
 
   it('shows a soak drill\'s memory per container and latency per window, and no drift section for other drills', () => {
-    const j = recordedJournal();
-    expect(renderDrillHtml(j)).not.toContain('<table id="drift">');
+    expect(renderDrillHtml(recordedJournal())).not.toContain('<table id="drift">');
     const samples = [0, 5000, 10000].map((atMs, i) => ({ atMs, memoryBytes: (80 + i) * 1024 * 1024 }));
-    j.measurements = {
-      ...j.measurements!,
+    const page = renderedWith({
       drift: {
         containers: { primary: containerDrift(samples), gateway: containerDrift(samples.map((s) => ({ ...s, memoryBytes: 40 * 1024 * 1024 }))) },
         memoryGrowthMb: 2,
@@ -84,9 +91,8 @@ describe('renderDrillHtml', () => {
         p50DriftMs: 0.1,
         p99DriftMs: 1.25,
       },
-    };
-    const page = renderDrillHtml(j);
-    const table = page.slice(page.indexOf('<table id="drift">'), page.indexOf('</table>', page.indexOf('<table id="drift">')));
+    });
+    const table = tableIn(page, 'drift');
     expect(table).toContain('<td>primary</td><td class="num">81.0 MB</td><td class="num">81.0 MB</td><td class="num">82.0 MB</td><td class="num">0.0 MB</td><td class="num">12.00 MB/min</td>');
     expect(table).toContain('<td>gateway</td><td class="num">40.0 MB</td>');
     expect(page).toContain('<tr><td>60000.0 ms</td><td class="num">480</td><td class="num">2.6 ms</td><td class="num">9.3 ms</td></tr>');
