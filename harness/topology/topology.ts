@@ -125,16 +125,19 @@ function startGateway(kind: GatewayKind, image: string, options: GatewayOptions,
   return placed(kind.container(image, upstreams, options), 'gateway', networkName, labels).start();
 }
 
-function checkCapabilities(kind: ReplicaKind, opts: TopologyOptions): void {
+/** The replica kind to run, refused when the topology asks for something it cannot do. */
+function replicaKindFor(opts: TopologyOptions): ReplicaKind {
+  const name = opts.replicaKind ?? 'reference';
+  const kind: ReplicaKind = REPLICA_KINDS[name];
   if (opts.syncIntervalMs !== undefined && !kind.capabilities.includes('hot-backup-sync')) {
-    throw new InvalidInputError(`topology: the replica kind "${opts.replicaKind}" has no hot-backup sync, so syncIntervalMs cannot be set`);
+    throw new InvalidInputError(`topology: the replica kind "${name}" has no hot-backup sync, so syncIntervalMs cannot be set`);
   }
+  return kind;
 }
 
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const gatewayKind: GatewayKind = GATEWAY_KINDS[opts.gatewayKind ?? 'reference'];
-  const replicaKind: ReplicaKind = REPLICA_KINDS[opts.replicaKind ?? 'reference'];
-  checkCapabilities(replicaKind, opts);
+  const replicaKind = replicaKindFor(opts);
   const labels = runLabels(opts.runId, opts.keep === true);
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const networkName = `failover-drill-${opts.runId}`;
