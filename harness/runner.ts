@@ -5,8 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { isInfrastructureError } from './errors';
 import { loadShortfall } from './load/open-load';
 import { measureConsistency } from './measure/consistency';
-import type { RequestRecord } from './measure/records';
-import type { Journal } from './report/journal';
+import { journalRecords, type Journal } from './report/journal';
 import { deploy, type DeployOptions, type Deployment } from './run/deploy';
 import { diagnoseReplicas } from './run/diagnose';
 import { emitter, type Emitter, type RunEvent } from './run/events';
@@ -68,7 +67,7 @@ async function drill(plan: DrillPlan, { topology }: Deployment, journal: Journal
   const outcome = await runLoadAndFaults(plan, topology, events, signal);
   journal.timing.loadMs = outcome.loadMs;
   journal.faults = facts.faults = outcome.faults;
-  journal.records = compactRecords(outcome.records);
+  journal.records = journalRecords(outcome.records, scenario.load.slo);
   if (outcome.rollback) journal.rollback = facts.rollback = outcome.rollback;
   const { measurements, thresholds } = measureDrill(scenario, outcome, consistency);
   journal.measurements = measurements;
@@ -78,15 +77,4 @@ async function drill(plan: DrillPlan, { topology }: Deployment, journal: Journal
   if (signal?.aborted || shortfall || outcome.faults.some((f) => f.error) || !scenario.steadyState.after) return;
   events.phase('recovery');
   journal.steadyState.after = facts.steadyAfter = await awaitSteadyState(topology, plan);
-}
-
-function compactRecords(records: readonly RequestRecord[]): NonNullable<Journal['records']> {
-  return {
-    sentMs: records.map((r) => Math.round(r.sentMs * 1000) / 1000),
-    doneMs: records.map((r) => Math.round(r.doneMs * 1000) / 1000),
-    status: records.map((r) => r.status),
-    servedBy: records.map((r) => r.servedBy ?? null),
-    wrong: records.map((r) => r.wrong === true),
-    error: records.map((r) => r.error ?? null),
-  };
 }
