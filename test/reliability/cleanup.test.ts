@@ -1,9 +1,11 @@
 // No container or network may outlive a run: drill processes are killed at random moments with SIGINT,
-// SIGTERM and SIGKILL. After SIGINT/SIGTERM the run itself must have removed everything; after SIGKILL the
-// next run's sweep of dead runs must.
-import { spawn } from 'node:child_process';
+// SIGTERM and SIGKILL, each after the run has its labelled containers up (a kill before that would leave nothing
+// to clean and prove nothing). After SIGINT/SIGTERM the run itself must have removed everything; after SIGKILL
+// the next run's sweep of dead runs must.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { projectRoot } from '../../harness/paths';
 import { applyTestcontainersEnv } from '../../harness/setup/state';
@@ -16,16 +18,41 @@ const RUNS = 10;
 
 beforeAll(() => applyTestcontainersEnv());
 
+const ownerLabel = (pid: number): string => `${LABEL_OWNER}=${hostname()}:${pid}`;
+
 async function leftovers(pid: number): Promise<{ containers: number; networks: number }> {
   const docker = (await getContainerRuntimeClient()).container.dockerode;
-  const label = `${LABEL_OWNER}=${hostname()}:${pid}`;
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
-  const networks = await docker.listNetworks({ filters: { label: [label] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel(pid)] } });
+  const networks = await docker.listNetworks({ filters: { label: [ownerLabel(pid)] } });
   return { containers: containers.length, networks: networks.length };
 }
 
-/** Starts `drill run` from the TypeScript sources and kills it `afterMs` later; resolves with its exit. */
-function runAndKill(signal: NodeJS.Signals, afterMs: number): Promise<{ pid: number; code: number | null; output: string }> {
+/** Resolves once a container labelled with this process as owner exists, or with false if the process exits first. */
+async function firstContainer(child: ChildProcess): Promise<boolean> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  while (child.exitCode === null && child.signalCode === null) {
+    const containers = await docker.listContainers({ all: true, filters: { label: [ownerLabel(child.pid as number)] } });
+    if (containers.length > 0) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+interface Kill {
+  pid: number;
+  code: number | null;
+  output: string;
+  /** Labelled containers of the run when the signal was sent; 0 means the kill tested nothing. */
+  containersAtKill: number;
+  /** The run was still going when the signal was sent (it had not finished on its own). */
+  runningAtKill: boolean;
+}
+
+/**
+ * Starts `drill run` from the TypeScript sources, waits for its first labelled container, then kills it `afterMs`
+ * later; resolves with its exit and what was up at the kill.
+ */
+async function runAndKill(signal: NodeJS.Signals, afterMs: number): Promise<Kill> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), 'run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -33,28 +60,35 @@ function runAndKill(signal: NodeJS.Signals, afterMs: number): Promise<{ pid: num
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const timer = setTimeout(() => child.kill(signal), afterMs);
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ pid: child.pid as number, code, output });
-    });
-  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let containersAtKill = 0;
+  let runningAtKill = false;
+  if (await firstContainer(child)) {
+    await sleep(afterMs);
+    runningAtKill = child.exitCode === null && child.signalCode === null;
+    containersAtKill = (await leftovers(child.pid as number)).containers;
+    child.kill(signal);
+  }
+  return { pid: child.pid as number, code: await exited, output, containersAtKill, runningAtKill };
 }
 
-test(`${RUNS} runs killed at random moments leave no containers or networks`, async () => {
-  // Deterministic "random" moments spread over prepare, topology start, load, revert and teardown.
+test(`${RUNS} runs killed at random moments after their containers are up leave no containers or networks`, async () => {
+  // Deterministic "random" moments after the first container: topology start, load, fault, revert, teardown.
+  // The short drill took 11 s from its first container to its exit on 2 cores (its 3 s load, plus topology start
+  // and teardown on any machine), so a kill within 4 s of the first container lands in a live run.
   let seed = 12345;
   const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < RUNS; i++) {
     const signal = SIGNALS[i % SIGNALS.length] as NodeJS.Signals;
-    const afterMs = Math.round(300 + next() * 6000);
-    const { pid, code, output } = await runAndKill(signal, afterMs);
-    const context = `run ${i} killed with ${signal} after ${afterMs} ms (exit ${code}):\n${output.slice(-800)}`;
+    const afterMs = Math.round(next() * 4000);
+    const { pid, code, output, containersAtKill, runningAtKill } = await runAndKill(signal, afterMs);
+    const context = `run ${i} killed with ${signal} ${afterMs} ms after its first container (exit ${code}):\n${output.slice(-800)}`;
+    // The kill hit a live run with something to clean up, else this round proves nothing.
+    expect({ context, runningAtKill, up: containersAtKill > 0 }).toEqual({ context, runningAtKill: true, up: true });
     if (signal === 'SIGKILL') {
       // What the next run does first: sweep the leftovers of dead runs.
       await sweep({ onlyDead: true });
-    } else if (code !== 0) {
+    } else {
       // Interrupted before it finished: it must say so with 130 (a finished run exits 0 or 1).
       expect({ context, code }).toEqual({ context, code: 130 });
     }
