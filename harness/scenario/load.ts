@@ -37,7 +37,6 @@ export class ScenarioError extends InvalidInputError {
   }
 }
 
-
 /** Where `path` is in the file; with `key`, where that key of the mapping at `path` is (an unknown field). */
 function locate(doc: Document, counter: LineCounter, path: readonly PropertyKey[], key?: string): { line: number; col: number } {
   if (key !== undefined) {
