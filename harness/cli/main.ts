@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { inferenceCommand } from '../../services/inference/main';
 import { routerCommand } from '../../services/router/main';
+import { parseInteger } from '../../services/common/cli';
 import type { Precision } from '../../services/common/contract';
 import { PRECISIONS, writeModelDir } from '../../services/model/build';
 import { compareModels, formatComparison } from '../../services/model/compare';
@@ -22,11 +23,7 @@ import { TopologyPool } from '../topology/pool';
 import { activeTopologies } from '../topology/topology';
 import { progressReporter } from './progress';
 
-const nonNegativeInt = (flag: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidInputError(`${flag} must be a non-negative integer, got "${value}"`);
-  return n;
-};
+const nonNegativeInt = parseInteger(0);
 
 /** A repeatable `--flag KEY=VALUE` (KEY one of `keys`), collected into one record. */
 const assignment = <K extends string, V>(flag: string, keys: readonly K[], parse: (value: string) => V) =>
@@ -118,7 +115,7 @@ export function program(): Command {
     .description('run drills (scenario files or directories of them) and write reports; exit 0 pass, 1 a threshold failed, 2 invalid input, 3 infrastructure error, 130 interrupted')
     .argument('<paths...>', 'scenario files (*.yaml) or directories')
     .option('--report-dir <dir>', 'where index.html, junit.xml, summary.md and <drill>/{index.html,journal.json} go', 'reports')
-    .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt('--seed'))
+    .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt)
     .option('--shard <i/n>', 'run only shard i of n (drills sorted by name, dealt round-robin): split the drills across CI machines', (v: string) => parseShard(v))
     .option('--keep', 'leave the topology running after each drill and print how to reach it (remove with `drill clean`)', false)
     .action(async (paths: string[], opts: RunCliOptions) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
@@ -160,7 +157,7 @@ export function program(): Command {
   model.command('build')
     .description('write a seeded two-tower ranking model: DIR/model.onnx and DIR/manifest.json (with its probe set)')
     .requiredOption('--out <dir>', 'output directory')
-    .option('--seed <n>', 'weight seed (same seed, same bytes)', nonNegativeInt('--seed'), 42)
+    .option('--seed <n>', 'weight seed (same seed, same bytes)', nonNegativeInt, 42)
     .addOption(new Option('--precision <precision>', 'fp32, or int8 weights with per-row/per-column scales').choices(PRECISIONS).default('fp32'))
     .action(async (opts: { out: string; seed: number; precision: Precision }) => {
       const manifest = await writeModelDir(opts.out, { seed: opts.seed, precision: opts.precision });
@@ -171,9 +168,9 @@ export function program(): Command {
     .description('agreement of two models over seeded requests, with the size and precision ratios it costs')
     .argument('<a>', 'model directory (the reference, e.g. fp32)')
     .argument('<b>', 'model directory (e.g. its int8 variant)')
-    .option('--requests <n>', 'seeded requests to score', nonNegativeInt('--requests'), 1000)
-    .option('--candidates <n>', 'candidates per request', nonNegativeInt('--candidates'), 100)
-    .option('--seed <n>', 'request seed', nonNegativeInt('--seed'), 1)
+    .option('--requests <n>', 'seeded requests to score', nonNegativeInt, 1000)
+    .option('--candidates <n>', 'candidates per request', nonNegativeInt, 100)
+    .option('--seed <n>', 'request seed', nonNegativeInt, 1)
     .action(async (a: string, b: string, opts: { requests: number; candidates: number; seed: number }) => {
       console.log(formatComparison(await compareModels(a, b, opts)));
     });
@@ -194,7 +191,7 @@ export function program(): Command {
     .option('--version <version>', 'model version (default: <name>-<first 8 hex digits of the sha256>)')
     .addOption(new Option('--precision <precision>', 'what the weights are, as /v1/model and reports show it').choices(PRECISIONS).default('fp32'))
     .option('--map <role=name>', `which model input carries a request field, or which output holds the scores; repeatable (role: ${MAP_ROLES.join(', ')})`, assignment('--map', MAP_ROLES, String))
-    .option('--vocab <role=rows>', `rows of the embedding table of an id input, when the graph does not show it; repeatable (role: ${ID_ROLES.join(', ')})`, assignment('--vocab', ID_ROLES, nonNegativeInt('--vocab')))
+    .option('--vocab <role=rows>', `rows of the embedding table of an id input, when the graph does not show it; repeatable (role: ${ID_ROLES.join(', ')})`, assignment('--vocab', ID_ROLES, nonNegativeInt))
     .action(async (file: string, opts: ForeignModelOptions) => {
       const { dir, manifest } = await writeForeignModelDir(file, opts).catch((e: unknown) => {
         throw isModelMappingError(e) ? new InvalidInputError(e.message, { cause: e }) : e;

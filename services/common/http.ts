@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { ErrorBody } from './contract';
 
 /** An error that becomes an HTTP response `{error:{code,message,path?}}`. */
@@ -73,4 +74,36 @@ export function parseJson(body: Buffer): unknown {
   } catch (e) {
     throw new HttpError(400, 'invalid_json', `request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/** GET /metrics: the registry in Prometheus text format. */
+export async function sendMetrics(res: ServerResponse, registry: Registry): Promise<void> {
+  const text = await registry.metrics();
+  res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Binds `server`; `what` names the service in the error, e.g. "the router could not listen on 0.0.0.0:8080: …". */
+export function listen(server: Server, port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const refuse = (e: Error) => reject(new Error(`${what} could not listen on ${host}:${port}: ${e.message}`, { cause: e }));
+    server.once('error', refuse);
+    server.listen(port, host, () => {
+      server.off('error', refuse);
+      resolve();
+    });
+  });
+}
+
+/** The URL a local client dials for a server bound to `host` (a wildcard bind is reachable on loopback). */
+export function localUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::') return `http://127.0.0.1:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Stops accepting connections and waits for requests in flight, cutting the connections left after `graceMs`. */
+export async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearTimeout(cutoff);
 }

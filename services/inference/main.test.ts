@@ -110,8 +110,8 @@ describe('inference command', () => {
   it.each([
     [['--role', 'backup'], "option '--role <role>' argument 'backup' is invalid. Allowed choices are primary, standby."],
     [['--on-bad-reload', 'ignore'], "argument 'ignore' is invalid. Allowed choices are keep-last-good, fail-closed."],
-    [['--sync-from', 'primary:8080'], "option '--sync-from <url>' argument 'primary:8080' is invalid. Expected an http:// or https:// URL."],
-    [['--sync-interval-ms', '0'], 'Expected an integer number of milliseconds, at least 10.'],
+    [['--sync-from', 'primary:8080'], "option '--sync-from <url>' argument 'primary:8080' is invalid. It must be an http:// or https:// URL, such as http://primary:8080."],
+    [['--sync-interval-ms', '0'], "option '--sync-interval-ms <ms>' argument '0' is invalid. It must be an integer of at least 10."],
   ])('exits 2 naming the option for %j', async (args, message) => {
     const { child } = run(['--model', dir, ...args]);
     let stderr = '';

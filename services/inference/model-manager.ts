@@ -1,9 +1,9 @@
 // The replica's model over time: loaded at startup, replaced by a reload (SIGHUP, POST /admin/reload) or a
 // hot-backup sync. Changes run one at a time; a new model is served only after it is verified, and bad new
 // weights never replace good ones: keep-last-good keeps serving them, fail-closed stops serving.
+import type { Log } from '../common/cli';
 import type { ModelIdentity, Precision } from '../common/contract';
 import type { Manifest } from '../model/manifest';
-import type { Log } from './log';
 import type { InferenceMetrics, ModelChangeSource } from './metrics';
 import { ModelSlot } from './model-slot';
 import {

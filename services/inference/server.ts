@@ -1,39 +1,29 @@
 // The inference service: plain node:http (a framework's per-request overhead is a visible share of a 0.1 ms
 // inference) in front of one verified onnxruntime session, which reloads and hot-backup syncs can swap.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MAX_BODY_BYTES, rankingOf, type RankResponse, type Role } from '../common/contract';
-import { HttpError, isHttpError, readBody, sendError, sendJson, sendJsonText } from '../common/http';
+import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
+import { jsonLineLog, type Log } from '../common/cli';
+import { closeServer, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
+import { type OptionsOf, withDefaults } from '../common/settings';
 import { hasBearerToken } from './admin';
-import { jsonLineLog, type Log } from './log';
-import { createMetrics } from './metrics';
-import { type BadReloadPolicy, type ModelChange, ModelManager, type Readiness } from './model-manager';
-import type { NotReadyReason } from './model-state';
+import { createMetrics, type InferenceMetrics } from './metrics';
+import { type ModelChange, ModelManager, type Readiness } from './model-manager';
+import type { VerifiedModel } from './model-state';
+import { INFERENCE_SETTINGS } from './options';
 import { type HotBackupSync, MODEL_SHA256_HEADER, startSync } from './sync';
 import { readRankRequest } from './validate';
 
 export type { Readiness } from './model-manager';
 
-export interface InferenceServerOptions {
-  modelDir: string;
-  port: number;
-  host?: string;
-  role: Role;
-  name: string;
+/** The settings (flags of the command) plus what only a caller in code passes. */
+export type InferenceServerOptions = OptionsOf<typeof INFERENCE_SETTINGS> & {
   /** Where log lines go; JSON lines on stdout by default. */
   log?: Log;
-  /** false: serve whatever model is on disk without checksum or probes (negative control only). Default true. */
-  verify?: boolean;
-  /** What a reload that finds bad weights does (default keep-last-good). */
-  onBadReload?: BadReloadPolicy;
   /** Enables POST /admin/reload for `Authorization: Bearer <adminToken>`; without it admin routes are 404. */
   adminToken?: string;
-  /** Hot backup: the primary's base URL to sync the model from. */
-  syncFrom?: string;
-  /** Poll interval of the sync (default 1000 ms). */
-  syncIntervalMs?: number;
-}
+};
 
 export interface InferenceServer {
   url: string;
@@ -48,153 +38,151 @@ export interface InferenceServer {
 type Method = 'GET' | 'POST';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 type Routes = Record<string, Partial<Record<Method, Handler>>>;
+type Replica = RankResponse['replica'];
+
+/** What changes after the routes are made: the hot-backup sync starts after listening, closing starts at close(). */
+interface Lifecycle {
+  sync: HotBackupSync | undefined;
+  closing: boolean;
+}
 
 // In-flight requests get this long to finish on close before their connections are cut.
 const CLOSE_GRACE_MS = 2000;
-const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 export async function startInferenceServer(opts: InferenceServerOptions): Promise<InferenceServer> {
-  const log = opts.log ?? jsonLineLog({ service: 'inference', name: opts.name, role: opts.role });
-  const replica = { name: opts.name, role: opts.role };
+  const config = withDefaults(INFERENCE_SETTINGS, opts);
+  const replica: Replica = { name: config.name ?? config.role, role: config.role };
+  const log = opts.log ?? jsonLineLog({ service: 'inference', ...replica });
   const metrics = createMetrics();
-  const manager = await ModelManager.start({ dir: opts.modelDir, verify: opts.verify ?? true, policy: opts.onBadReload ?? 'keep-last-good', log, metrics });
-
-  const notReady = (reason: NotReadyReason) => new HttpError(503, reason.code, reason.message);
-  const servedModel = () => {
-    const serving = manager.serving();
-    if (!serving.ready) throw notReady(serving.reason);
-    return serving.model;
+  const manager = await ModelManager.start({ dir: config.modelDir, verify: config.verify, policy: config.onBadReload, log, metrics });
+  const lifecycle: Lifecycle = { sync: undefined, closing: false };
+  const routes = inferenceRoutes(manager, metrics, replica, lifecycle);
+  if (opts.adminToken) routes['/admin/reload'] = { POST: adminReload(manager, opts.adminToken) };
+  const server = createServer();
+  server.on('request', requestListener(server, routes, metrics, log, lifecycle));
+  server.on('clientError', answerClientError);
+  try {
+    await listen(server, config.port, config.host, 'the inference server');
+  } catch (e) {
+    await manager.close();
+    throw e;
+  }
+  if (config.syncFrom) lifecycle.sync = startSync({ from: config.syncFrom, intervalMs: config.syncIntervalMs, manager, log, metrics });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: localUrl(config.host, port),
+    port,
+    readiness: () => manager.readiness(),
+    reload: () => manager.reload(),
+    close: async () => {
+      lifecycle.closing = true;
+      await lifecycle.sync?.stop();
+      await closeServer(server, CLOSE_GRACE_MS);
+      await manager.close();
+    },
   };
-  let sync: HotBackupSync | undefined;
+}
 
-  const routes: Routes = {
+/** The model being served, or the 503 that says why none is. */
+function servedModel(manager: ModelManager): VerifiedModel {
+  const serving = manager.serving();
+  if (!serving.ready) throw new HttpError(503, serving.reason.code, serving.reason.message);
+  return serving.model;
+}
+
+function inferenceRoutes(manager: ModelManager, metrics: InferenceMetrics, replica: Replica, lifecycle: Lifecycle): Routes {
+  return {
     '/healthz': { GET: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     '/readyz': {
       GET: (_req, res) => {
-        const model = servedModel();
+        const model = servedModel(manager);
         sendJson(res, 200, { status: 'ready', model: { name: model.manifest.name, ...model.identity } });
       },
     },
-    '/v1/model': { GET: (_req, res) => sendJson(res, 200, { ...manager.describe(), replica, sync: sync?.status() ?? null }) },
-    '/v1/model/weights': {
-      GET: (_req, res) => {
-        const model = servedModel();
-        res.writeHead(200, {
-          'content-type': 'application/octet-stream',
-          'content-length': model.bytes.byteLength,
-          [MODEL_SHA256_HEADER]: model.identity.sha256,
-          'x-model-version': model.identity.version,
-          etag: `"${model.identity.sha256}"`,
-        });
-        res.end(model.bytes);
-      },
-    },
-    '/v1/rank': {
-      POST: async (req, res) => {
-        // Refuse before reading the body: an unverified replica must not spend time on work it will not serve.
-        servedModel();
-        const body = await readBody(req, MAX_BODY_BYTES);
-        // Ids are checked against the model that scores them, and the response names that model, even if another
-        // is swapped in meanwhile.
-        const served = await manager.slot.use(async (model) => {
-          const input = readRankRequest(body, model.manifest.io.vocab);
-          return { scores: await model.ranker.scoreInput(input), model: model.identity };
-        });
-        if (!served) {
-          // fail-closed unloaded the model while the body was read: answer with the reason it gives.
-          servedModel();
-          throw new HttpError(503, 'model_changed', 'the model changed while the request was read; retry');
-        }
-        const { scores, model } = served.value;
-        sendJsonText(res, 200, rankResponseJson({ scores, model, replica }));
-      },
-    },
-    '/metrics': {
-      GET: async (_req, res) => {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-      },
-    },
+    '/v1/model': { GET: (_req, res) => sendJson(res, 200, { ...manager.describe(), replica, sync: lifecycle.sync?.status() ?? null }) },
+    '/v1/model/weights': { GET: (_req, res) => sendWeights(res, servedModel(manager)) },
+    '/v1/rank': { POST: rank(manager, replica) },
+    '/metrics': { GET: (_req, res) => sendMetrics(res, metrics.registry) },
   };
-  if (opts.adminToken) {
-    const token = opts.adminToken;
-    routes['/admin/reload'] = {
-      POST: async (req, res) => {
-        if (!hasBearerToken(req, token)) {
-          throw new HttpErrorWithHeaders(401, 'unauthorized', 'POST /admin/reload needs Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
-        }
-        req.resume();
-        const change = await manager.reload();
-        if (change.outcome === 'loaded') return sendJson(res, 200, change);
-        const { reason } = change.rejection;
-        const serving = change.serving ? `still serving ${change.serving.version}` : 'serving nothing';
-        throw new HttpError(422, reason.code, `reload refused: ${reason.message}; ${serving} (on bad reload: ${manager.policy})`);
-      },
-    };
-  }
+}
 
-  let closing = false;
-  const server = createServer((req, res) => {
+function sendWeights(res: ServerResponse, model: VerifiedModel): void {
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': model.bytes.byteLength,
+    [MODEL_SHA256_HEADER]: model.identity.sha256,
+    'x-model-version': model.identity.version,
+    etag: `"${model.identity.sha256}"`,
+  });
+  res.end(model.bytes);
+}
+
+/** POST /v1/rank. */
+function rank(manager: ModelManager, replica: Replica): Handler {
+  return async (req, res) => {
+    // Refuse before reading the body: an unverified replica must not spend time on work it will not serve.
+    servedModel(manager);
+    const body = await readBody(req, MAX_BODY_BYTES);
+    // Ids are checked against the model that scores them, and the response names that model, even if another
+    // is swapped in meanwhile.
+    const served = await manager.slot.use(async (model) => {
+      const input = readRankRequest(body, model.manifest.io.vocab);
+      return { scores: await model.ranker.scoreInput(input), model: model.identity };
+    });
+    if (!served) {
+      // fail-closed unloaded the model while the body was read: answer with the reason it gives.
+      servedModel(manager);
+      throw new HttpError(503, 'model_changed', 'the model changed while the request was read; retry');
+    }
+    const { scores, model } = served.value;
+    sendJsonText(res, 200, rankResponseJson({ scores, model, replica }));
+  };
+}
+
+/** POST /admin/reload, for a request with the bearer token. */
+function adminReload(manager: ModelManager, token: string): Handler {
+  return async (req, res) => {
+    if (!hasBearerToken(req, token)) {
+      throw new HttpErrorWithHeaders(401, 'unauthorized', 'POST /admin/reload needs Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
+    }
+    req.resume();
+    const change = await manager.reload();
+    if (change.outcome === 'loaded') return sendJson(res, 200, change);
+    const { reason } = change.rejection;
+    const serving = change.serving ? `still serving ${change.serving.version}` : 'serving nothing';
+    throw new HttpError(422, reason.code, `reload refused: ${reason.message}; ${serving} (on bad reload: ${manager.policy})`);
+  };
+}
+
+/** Routes each request, counts it in the metrics when its response is finished, and answers any error it throws. */
+function requestListener(server: Server, routes: Routes, metrics: InferenceMetrics, log: Log, lifecycle: Lifecycle): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const started = process.hrtime.bigint();
     const path = pathOf(req);
     res.once('finish', () => {
       // server.close() only closes connections idle at that moment; a keep-alive connection whose request was in
       // flight would otherwise hold shutdown until the grace period ends.
-      if (closing) setImmediate(() => server.closeIdleConnections());
+      if (lifecycle.closing) setImmediate(() => server.closeIdleConnections());
       const route = routes[path] ? path : 'unmatched';
       const method = req.method === 'GET' || req.method === 'POST' ? req.method : 'other';
       metrics.observeRequest(route, method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
     handle(routes, path, req, res).catch((e: unknown) => fail(res, e, log));
-  });
-  // Bytes that are not HTTP never reach a handler; Node would answer a bare 400 without the JSON error body.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? 431 : 400;
-    const body = JSON.stringify(
-      new HttpError(status, tooLarge ? 'headers_too_large' : 'bad_http', `the request is not valid HTTP/1.1: ${error.code ?? error.message}`).body(),
-    );
-    socket.end(
-      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\n` +
-        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
-  });
-  const host = opts.host ?? '0.0.0.0';
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (cause) {
-    await manager.close();
-    throw new Error(`cannot listen on ${host} port ${opts.port}: ${(cause as Error).message}`, { cause });
-  }
-  if (opts.syncFrom) {
-    sync = startSync({ from: opts.syncFrom, intervalMs: opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, manager, log, metrics });
-  }
-  const { port } = server.address() as AddressInfo;
-  // A wildcard address is not something to connect to; loopback reaches it.
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-
-  return {
-    url: `http://${urlHost}:${port}`,
-    port,
-    readiness: () => manager.readiness(),
-    reload: () => manager.reload(),
-    close: async () => {
-      closing = true;
-      await sync?.stop();
-      const cutoff = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      clearTimeout(cutoff);
-      await manager.close();
-    },
   };
+}
+
+/** Bytes that are not HTTP never reach a handler; Node would answer a bare 400 without the JSON error body. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    new HttpError(status, tooLarge ? 'headers_too_large' : 'bad_http', `the request is not valid HTTP/1.1: ${error.code ?? error.message}`).body(),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /**

@@ -2,8 +2,8 @@
 // /v1/model/weights and hands the bytes to the model manager, which serves them only if they verify against the
 // primary's manifest (checksum, parse, probes). Anything else is refused and retried at the next poll while the
 // standby keeps serving what it has. A standby that serves int8 quantizes the primary's fp32 model itself.
+import type { Log } from '../common/cli';
 import { parseManifest, type Manifest } from '../model/manifest';
-import type { Log } from './log';
 import type { InferenceMetrics } from './metrics';
 import type { ModelManager } from './model-manager';
 import type { NotReadyCode } from './model-state';
@@ -60,126 +60,152 @@ export interface SyncOptions {
   metrics: InferenceMetrics;
 }
 
-export function startSync({ from, intervalMs, manager, log, metrics }: SyncOptions): HotBackupSync {
-  const base = from.replace(/\/+$/, '');
-  const stopping = new AbortController();
-  let primary: SyncStatus['primary'] = null;
-  let behindSince: number | undefined;
-  let contacted = false;
-  let lastPollAt: string | null = null;
-  let lastSyncedAt: string | null = null;
-  let lastError: SyncStatus['lastError'] = null;
-  let consecutiveFailures = 0;
-  let timer: NodeJS.Timeout | undefined;
+export function startSync(opts: SyncOptions): HotBackupSync {
+  return new HotBackupPoller(opts);
+}
+
+/** Polls the primary every intervalMs (after the previous poll ended) until stopped. */
+class HotBackupPoller implements HotBackupSync {
+  private readonly base: string;
+  private readonly stopping = new AbortController();
+  private primary: SyncStatus['primary'] = null;
+  private behindSince: number | undefined;
+  private contacted = false;
+  private lastPollAt: string | null = null;
+  private lastSyncedAt: string | null = null;
+  private lastError: SyncStatus['lastError'] = null;
+  private consecutiveFailures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void>;
   // Bytes that matched the primary's checksum yet failed to parse or probe fail the same way every time:
   // they are not downloaded again until the primary announces another model.
-  let knownBad: { sha256: string; failure: SyncFailure } | undefined;
+  private knownBad: { sha256: string; failure: SyncFailure } | undefined;
 
-  const lagMs = () => (!contacted ? undefined : behindSince === undefined ? 0 : Date.now() - behindSince);
-
-  async function fetchOk(path: string, timeoutMs: number, code: SyncErrorCode): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${path}`, { signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(timeoutMs)]) });
-    } catch (e) {
-      throw new SyncFailure(code, `GET ${base}${path} failed: ${describeError(e)}`);
-    }
-    if (res.status === 503) {
-      await res.body?.cancel();
-      throw new SyncFailure('primary_not_ready', `GET ${base}${path} answered 503: the primary serves no verified model`);
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new SyncFailure(code, `GET ${base}${path} answered ${res.status}`);
-    }
-    return res;
+  constructor(private readonly opts: SyncOptions) {
+    this.base = opts.from.replace(/\/+$/, '');
+    this.running = this.loop();
+    opts.metrics.watchSyncLag(() => {
+      const lag = this.lagMs();
+      return lag === undefined ? undefined : lag / 1000;
+    });
   }
 
-  async function pollOnce(): Promise<void> {
-    const res = await fetchOk('/v1/model', POLL_TIMEOUT_MS, 'primary_unreachable');
+  status(): SyncStatus {
+    return {
+      from: this.base,
+      intervalMs: this.opts.intervalMs,
+      inSync: this.contacted && this.behindSince === undefined && this.primary !== null,
+      lagMs: this.lagMs() ?? null,
+      primary: this.primary,
+      lastPollAt: this.lastPollAt,
+      lastSyncedAt: this.lastSyncedAt,
+      lastError: this.lastError,
+      consecutiveFailures: this.consecutiveFailures,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private lagMs(): number | undefined {
+    if (!this.contacted) return undefined;
+    return this.behindSince === undefined ? 0 : Date.now() - this.behindSince;
+  }
+
+  private async loop(): Promise<void> {
+    this.lastPollAt = new Date().toISOString();
+    try {
+      await this.pollOnce();
+      this.consecutiveFailures = 0;
+    } catch (e) {
+      if (this.stopping.signal.aborted) return;
+      this.recordFailure(e instanceof SyncFailure ? e : new SyncFailure('download_failed', describeError(e)));
+    }
+    if (!this.stopping.signal.aborted) this.timer = setTimeout(() => void (this.running = this.loop()), this.opts.intervalMs);
+  }
+
+  private recordFailure(failure: SyncFailure): void {
+    const changed = failure.code !== this.lastError?.code || this.consecutiveFailures === 0;
+    this.consecutiveFailures++;
+    this.lastError = { code: failure.code, message: failure.message, at: new Date().toISOString() };
+    if (!failure.refusedByVerification) this.opts.metrics.countModelChange('sync', failure.code);
+    // One line per kind of failure in a streak, not one per poll, so a long outage does not flood the log.
+    if (changed) {
+      const msg = `sync from ${this.base} failed (${failure.code}); retrying every ${this.opts.intervalMs} ms`;
+      this.opts.log(msg, { level: 'warn', reason: failure.code, detail: failure.message });
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const manifest = await this.primaryManifest();
+    this.primary = { version: manifest.version, sha256: manifest.sha256 };
+    const current = this.opts.manager.slot.current?.manifest;
+    // An int8 standby serves the quantized variant of the primary's model: in sync when it came from it.
+    if (current && (current.sha256 === manifest.sha256 || current.sourceSha256 === manifest.sha256)) {
+      this.behindSince = undefined;
+      return;
+    }
+    this.behindSince ??= Date.now();
+    if (this.knownBad?.sha256 === manifest.sha256) throw this.knownBad.failure;
+    await this.adopt(manifest, await this.download(manifest));
+    this.behindSince = undefined;
+    this.lastSyncedAt = new Date().toISOString();
+  }
+
+  /** The manifest of the model the primary serves, from GET /v1/model. */
+  private async primaryManifest(): Promise<Manifest> {
+    const res = await this.fetchOk('/v1/model', POLL_TIMEOUT_MS, 'primary_unreachable');
     let body: { ready?: unknown; manifest?: unknown };
     try {
       body = (await res.json()) as typeof body;
     } catch (e) {
-      throw new SyncFailure('primary_unreachable', `GET ${base}/v1/model did not return JSON: ${describeError(e)}`);
+      throw new SyncFailure('primary_unreachable', `GET ${this.base}/v1/model did not return JSON: ${describeError(e)}`);
     }
-    contacted = true;
-    if (body.ready !== true) throw new SyncFailure('primary_not_ready', `the primary at ${base} serves no verified model`);
-    let manifest: Manifest;
+    this.contacted = true;
+    if (body.ready !== true) throw new SyncFailure('primary_not_ready', `the primary at ${this.base} serves no verified model`);
     try {
-      manifest = parseManifest(body.manifest, `${base}/v1/model manifest`);
+      return parseManifest(body.manifest, `${this.base}/v1/model manifest`);
     } catch (e) {
       throw new SyncFailure('primary_manifest_invalid', (e as Error).message);
     }
-    primary = { version: manifest.version, sha256: manifest.sha256 };
-    const current = manager.slot.current?.manifest;
-    // An int8 standby serves the quantized variant of the primary's model: in sync when it came from it.
-    if (current && (current.sha256 === manifest.sha256 || current.sourceSha256 === manifest.sha256)) {
-      behindSince = undefined;
-      return;
-    }
-    behindSince ??= Date.now();
-    if (knownBad?.sha256 === manifest.sha256) throw knownBad.failure;
-    const weights = await fetchOk('/v1/model/weights', DOWNLOAD_TIMEOUT_MS, 'download_failed');
+  }
+
+  private async download(manifest: Manifest): Promise<Uint8Array> {
+    const weights = await this.fetchOk('/v1/model/weights', DOWNLOAD_TIMEOUT_MS, 'download_failed');
     const announced = weights.headers.get(MODEL_SHA256_HEADER);
     if (announced !== null && announced !== manifest.sha256) {
       await weights.body?.cancel();
       throw new SyncFailure('primary_changed', `the primary changed model between polling and download (${announced} is not ${manifest.sha256})`);
     }
-    const bytes = await readAtMost(weights, manifest.bytes);
-    const change = await manager.adopt(manifest, bytes, `${base}/v1/model/weights`);
-    if (change.outcome === 'rejected') {
-      const { code, message } = change.rejection.reason;
-      const failure = new SyncFailure(code, message, true);
-      if (code === 'model_unparseable' || code === 'model_probe_failed') knownBad = { sha256: manifest.sha256, failure };
-      throw failure;
-    }
-    behindSince = undefined;
-    lastSyncedAt = new Date().toISOString();
+    return readAtMost(weights, manifest.bytes);
   }
 
-  async function loop(): Promise<void> {
-    lastPollAt = new Date().toISOString();
+  /** Hands the bytes to the model manager, which serves them only if they verify. */
+  private async adopt(manifest: Manifest, bytes: Uint8Array): Promise<void> {
+    const change = await this.opts.manager.adopt(manifest, bytes, `${this.base}/v1/model/weights`);
+    if (change.outcome === 'loaded') return;
+    const { code, message } = change.rejection.reason;
+    const failure = new SyncFailure(code, message, true);
+    if (code === 'model_unparseable' || code === 'model_probe_failed') this.knownBad = { sha256: manifest.sha256, failure };
+    throw failure;
+  }
+
+  private async fetchOk(path: string, timeoutMs: number, code: SyncErrorCode): Promise<Response> {
+    const url = `${this.base}${path}`;
+    let res: Response;
     try {
-      await pollOnce();
-      consecutiveFailures = 0;
+      res = await fetch(url, { signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]) });
     } catch (e) {
-      if (stopping.signal.aborted) return;
-      const failure = e instanceof SyncFailure ? e : new SyncFailure('download_failed', describeError(e));
-      const changed = failure.code !== lastError?.code || consecutiveFailures === 0;
-      consecutiveFailures++;
-      lastError = { code: failure.code, message: failure.message, at: new Date().toISOString() };
-      if (!failure.refusedByVerification) metrics.countModelChange('sync', failure.code);
-      // One line per kind of failure in a streak, not one per poll, so a long outage does not flood the log.
-      if (changed) log(`sync from ${base} failed (${failure.code}); retrying every ${intervalMs} ms`, { level: 'warn', reason: failure.code, detail: failure.message });
+      throw new SyncFailure(code, `GET ${url} failed: ${describeError(e)}`);
     }
-    if (!stopping.signal.aborted) timer = setTimeout(() => void (running = loop()), intervalMs);
+    if (res.ok) return res;
+    await res.body?.cancel();
+    if (res.status === 503) throw new SyncFailure('primary_not_ready', `GET ${url} answered 503: the primary serves no verified model`);
+    throw new SyncFailure(code, `GET ${url} answered ${res.status}`);
   }
-
-  let running = loop();
-  metrics.watchSyncLag(() => {
-    const lag = lagMs();
-    return lag === undefined ? undefined : lag / 1000;
-  });
-
-  return {
-    status: () => ({
-      from: base,
-      intervalMs,
-      inSync: contacted && behindSince === undefined && primary !== null,
-      lagMs: lagMs() ?? null,
-      primary,
-      lastPollAt,
-      lastSyncedAt,
-      lastError,
-      consecutiveFailures,
-    }),
-    stop: async () => {
-      stopping.abort();
-      clearTimeout(timer);
-      await running;
-    },
-  };
 }
 
 /**

@@ -1,0 +1,67 @@
+// The gateway's settings: flags of `drill serve router`, options of startRouter and the README table.
+import { parseInteger, parseOrigin, parsePort, parseShaList } from '../common/cli';
+import { type OptionsOf, type ResolvedOf, setting, type Settings } from '../common/settings';
+import type { ReplicaStateChange } from './replica-state';
+
+const positive = parseInteger(1);
+const nonNegative = parseInteger(0);
+
+export const ROUTER_SETTINGS = {
+  primary: setting.required('--primary <url>', 'origin of the primary replica, e.g. http://primary:8080', parseOrigin),
+  standby: setting.required('--standby <url>', 'origin of the standby replica', parseOrigin),
+  port: setting.withDefault('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 8080),
+  host: setting.withDefault('--host <address>', 'address to bind', String, '0.0.0.0'),
+  attemptTimeoutMs: setting.withDefault('--attempt-timeout-ms <n>', 'deadline for one attempt on one replica (connect, headers and body)', positive, 250),
+  failover: setting.switchOff('--no-failover', 'forward to the primary only (negative control)'),
+  failoverRehearsal: setting.switchOff(
+    '--no-failover-rehearsal',
+    'skip the rehearsal before listening: the gateway otherwise takes itself once through every failure path (5xx, invalid body, ' +
+      'wrong model, hedge, deadline, reset, crash, 503) against throwaway replicas on loopback, ~0.2 s, so the first real failover ' +
+      'does not pay for compiling them',
+  ),
+  // After a stall of the gateway itself every breaker may be open while the replicas are healthy (as in Envoy's panic mode).
+  panicRouting: setting.switchOff(
+    '--no-panic-routing',
+    'with every breaker open, answer 503 at once instead of first trying, one after the other, the replicas down only for failed ' +
+      'requests that a probe has found ready since (a 503 after panic routing costs up to one attempt timeout per replica)',
+  ),
+  probeIntervalMs: setting.withDefault(
+    '--probe-interval-ms <n>',
+    '/readyz probes of a replica whose breaker is open (or whose model is still to learn), on a fixed cadence (a probe stuck until its timeout does not hold back the next)',
+    positive,
+    50,
+  ),
+  healthyProbeIntervalMs: setting.withDefault('--healthy-probe-interval-ms <n>', '/readyz health checks of a replica taking traffic (not ready: skipped)', positive, 1000),
+  // Short: a probe stuck on a dead connection delays fail-back.
+  probeTimeoutMs: setting.withDefault('--probe-timeout-ms <n>', 'deadline for one probe', positive, 100),
+  failureThreshold: setting.withDefault(
+    '--failure-threshold <n>',
+    'consecutive 5xx, invalid or wrong-model answers that open a breaker (connection errors open it at once, timeouts too while another replica is up)',
+    positive,
+    3,
+  ),
+  slowThreshold: setting.withDefault('--slow-threshold <n>', 'consecutive lost hedges (the other replica answered first) that open a breaker', positive, 10),
+  recoveryThreshold: setting.withDefault('--recovery-threshold <n>', 'consecutive healthy probes before a replica with an open breaker takes traffic again', positive, 3),
+  flapWindowMs: setting.withDefault('--flap-window-ms <n>', 'failing again this soon after recovering doubles the probes needed (up to 8×)', nonNegative, 5000),
+  hedging: setting.switchOff('--no-hedging', 'never hedge: try the standby only after the primary fails'),
+  hedgeDelayMs: setting.optional('--hedge-delay-ms <n>', 'fixed hedge delay, instead of the adaptive percentile of recent latency', nonNegative, 'adaptive'),
+  hedgePercentile: setting.withDefault('--hedge-percentile <n>', 'percentile of recent answer latency after which the adaptive hedge fires', parseInteger(1, 100), 95),
+  hedgeMinDelayMs: setting.withDefault('--hedge-min-delay-ms <n>', 'floor of the adaptive hedge delay', nonNegative, 2),
+  hedgeInitialDelayMs: setting.withDefault('--hedge-initial-delay-ms <n>', 'hedge delay until a replica has 10 sampled answers', nonNegative, 100),
+  hedgeWindowSize: setting.withDefault('--hedge-window-size <n>', 'recent answers per replica the adaptive hedge delay is computed over', parseInteger(10), 500),
+  allowedSha256: setting.optional(
+    '--allowed-sha256 <list>',
+    "comma-separated model sha256 values answers may claim; without it, those the replicas' /readyz report at start and at their first healthy probe",
+    parseShaList,
+    'learned',
+  ),
+  answerValidation: setting.switchOff('--no-answer-validation', 'pass any 2xx answer on without checking its scores or model sha256 (negative control)'),
+} satisfies Settings;
+
+/** What startRouter takes: the settings (the rehearsal is the command's, before it) and a breaker listener. */
+export type RouterOptions = Omit<OptionsOf<typeof ROUTER_SETTINGS>, 'failoverRehearsal'> & {
+  /** Called on every breaker transition, e.g. to log it. */
+  onStateChange?: (change: ReplicaStateChange) => void;
+};
+
+export type RouterConfig = Omit<ResolvedOf<typeof ROUTER_SETTINGS>, 'failoverRehearsal'>;
