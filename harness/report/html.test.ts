@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { passingJournal, retried } from '../../test/report/attempts';
 import { HOSTILE, hostileJournal, recordedJournal } from '../../test/report/journals';
 import { containerDrift } from '../measure/drift';
 import { timelineData } from './chart/timeline-data';
@@ -132,6 +133,25 @@ describe('renderIndexHtml', () => {
     expect(page).toContain(`<a href="${escapeHtml(encodeURIComponent(HOSTILE))}/index.html">${escapeHtml(HOSTILE)}</a>`);
     expect(page).toMatch(/primary-crash<\/a>.*<span class="badge small">FAIL<\/span><\/td><td class="num">1200<\/td><td class="num">67<\/td><td class="num">0<\/td><td class="num">248\.5 ms<\/td>/);
     expect(page).toContain('<body class="fail">');
+  });
+});
+
+describe('renderIndexHtml of drills run again', () => {
+  it('marks a flaky drill, counts it, and links the page of each failed attempt with why it failed', async () => {
+    const page = renderIndexHtml([await retried(recordedJournal(), passingJournal()), hostileJournal()]);
+    expect(page).toContain('<span>1 flaky</span>');
+    expect(page).toContain('<tr class="pass flaky">');
+    expect(page).toContain('<span class="badge small">PASS (flaky; 2 attempts: fail, pass)</span>');
+    expect(page).toContain('<ul class="attempts"><li><a href="primary-crash/attempt-1/index.html">attempt 1: FAIL</a> threshold errors[run] &lt;= 0 failed: observed 67</li></ul>');
+    // The run still passed overall: a flaky drill is a pass unless --fail-on-flaky says otherwise.
+    expect(renderIndexHtml([await retried(recordedJournal(), passingJournal())])).toContain('<body class="pass">');
+  });
+
+  it('shows the attempts of a drill that failed every time, not as flaky', async () => {
+    const page = renderIndexHtml([await retried(recordedJournal(), recordedJournal())]);
+    expect(page).toContain('<tr class="fail failed">');
+    expect(page).toContain('<span class="badge small">FAIL (2 attempts: fail, fail)</span>');
+    expect(page).toContain('<span>0 flaky</span>');
   });
 });
 

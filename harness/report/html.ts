@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { timelineChartScript } from './chart/bundle';
 import { timelineData } from './chart/timeline-data';
+import { isFlaky, verdictLabel } from './attempts';
 import { ms, seconds } from './format';
 import type { Journal } from './journal';
-import { consistencyTable, diagnosis, driftSection, environment, faultTable, keyFigures, phaseTable, steadyStateTable, thresholdTable, timelineLegend, verdictLabel } from './page/sections';
+import { consistencyTable, diagnosis, driftSection, environment, faultTable, keyFigures, phaseTable, steadyStateTable, thresholdTable, timelineLegend } from './page/sections';
 import { STYLE } from './page/style';
 import { html, inlineScript, SafeHtml, scriptJson } from './page/template';
 
@@ -67,24 +68,35 @@ ${environment(j)}
   return page(`${verdictLabel(j)} · ${j.scenario.name} · failover-drill`, j.verdict, body, scripts);
 }
 
-/** The run's index: one row per drill, linking `<name>/index.html`. */
+/** The run's index: one row per drill, linking `<name>/index.html` and the pages of its earlier attempts. */
 export function renderIndexHtml(journals: readonly Journal[]): string {
   const count = (v: Journal['verdict']): number => journals.filter((j) => j.verdict === v).length;
   const overall = count('error') > 0 ? 'error' : count('fail') > 0 ? 'fail' : 'pass';
   const body = html`<header><div class="inner">
 <h1><span class="badge">${overall.toUpperCase()}</span> failover-drill run</h1>
-<p class="meta"><span>${journals.length} drill(s)</span><span>${count('pass')} passed</span><span>${count('fail')} failed</span><span>${count('error')} errored</span></p>
+<p class="meta"><span>${journals.length} drill(s)</span><span>${count('pass')} passed</span><span>${journals.filter(isFlaky).length} flaky</span><span>${count('fail')} failed</span><span>${count('error')} errored</span></p>
 </div></header>
 <main>
 <table id="drills">
 <thead><tr><th>drill</th><th>verdict</th><th class="num">requests</th><th class="num">failed</th><th class="num">wrong</th><th class="num">failover</th><th class="num">unavailability</th><th>first failure</th></tr></thead>
 <tbody>
-${journals.map((j) => {
-    const m = j.measurements;
-    return html`<tr class="${j.verdict}${j.verdict === 'pass' ? '' : ' failed'}"><td><a href="${encodeURIComponent(j.scenario.name)}/index.html">${j.scenario.name}</a><div class="meta">${j.scenario.description}</div></td><td><span class="badge small">${verdictLabel(j)}</span></td><td class="num">${m?.phases.run.requests ?? '–'}</td><td class="num">${m?.errors ?? '–'}</td><td class="num">${m?.wrongAnswers ?? '–'}</td><td class="num">${m ? ms(m.failoverMs, 'never') : '–'}</td><td class="num">${m ? ms(m.unavailabilityMs) : '–'}</td><td>${j.diagnosis.firstFailure ?? ''}</td></tr>
-`;
-  })}</tbody>
+${journals.map(indexRow)}</tbody>
 </table>
 </main>`;
   return page(`${overall.toUpperCase()} · failover-drill run`, overall, body);
+}
+
+function indexRow(j: Journal): SafeHtml {
+  const m = j.measurements;
+  const rowClass = [j.verdict, j.verdict !== 'pass' && 'failed', isFlaky(j) && 'flaky'].filter(Boolean).join(' ');
+  return html`<tr class="${rowClass}"><td><a href="${encodeURIComponent(j.scenario.name)}/index.html">${j.scenario.name}</a><div class="meta">${j.scenario.description}</div>${earlierAttemptLinks(j)}</td><td><span class="badge small">${verdictLabel(j)}</span></td><td class="num">${m?.phases.run.requests ?? '–'}</td><td class="num">${m?.errors ?? '–'}</td><td class="num">${m?.wrongAnswers ?? '–'}</td><td class="num">${m ? ms(m.failoverMs, 'never') : '–'}</td><td class="num">${m ? ms(m.unavailabilityMs) : '–'}</td><td>${j.diagnosis.firstFailure ?? ''}</td></tr>
+`;
+}
+
+/** Each run of the drill before the last, with why it failed: a flaky pass is diagnosed from these. */
+function earlierAttemptLinks(j: Journal): SafeHtml {
+  const attempts = j.earlierAttempts ?? [];
+  if (attempts.length === 0) return html``;
+  const drillDir = encodeURIComponent(j.scenario.name);
+  return html`<ul class="attempts">${attempts.map((a) => html`<li><a href="${drillDir}/${encodeURIComponent(a.dir)}/index.html">attempt ${a.attempt}: ${a.verdict.toUpperCase()}</a> ${a.firstFailure ?? ''}</li>`)}</ul>`;
 }

@@ -38,6 +38,26 @@ export interface Diagnosis {
 }
 
 /**
+ * A run of the drill before its last one, that failed or errored and so was run again (`drill run --retries`):
+ * what the reports need to show it, and where its own journal is kept.
+ */
+export interface EarlierAttempt {
+  /** 1 for the drill's first run. */
+  attempt: number;
+  runId: string;
+  verdict: Exclude<Verdict, 'pass'>;
+  startedAt: string;
+  totalMs: number;
+  firstFailure?: string;
+  /** The thresholds it failed; none when it errored, or failed as a whole (a rollback). */
+  failedThresholds: ThresholdResult[];
+  /** Its steady state after the faults, when that did not hold. */
+  failedSteadyStateAfter?: SteadyStateCheck;
+  /** Where its journal.json and index.html are, relative to the drill's report directory: `attempt-1`. */
+  dir: string;
+}
+
+/**
  * The single record of one drill; every report renders it and computes nothing. `records` is columnar to keep
  * thousands of requests small: records.sentMs[i], records.status[i], ... describe request i.
  */
@@ -73,6 +93,8 @@ export interface Journal {
   thresholds: ThresholdResult[];
   diagnosis: Diagnosis;
   records?: JournalRecords;
+  /** The runs before this one, each failed or errored, when the drill was run again; this journal is the last run. */
+  earlierAttempts?: EarlierAttempt[];
 }
 
 /** The load's requests, one column per field; request i is sentMs[i], status[i], ... */

@@ -8,7 +8,20 @@ import { renderSummaryMarkdown } from './summary';
 
 /** Writes `<dir>/<scenario>/journal.json` and its HTML report `<dir>/<scenario>/index.html` for one drill. */
 export function writeJournal(dir: string, journal: Journal): string {
-  const drillDir = join(dir, journal.scenario.name);
+  return writeDrillFiles(join(dir, journal.scenario.name), journal);
+}
+
+/**
+ * Keeps a failed run of a drill that is run again, at `<dir>/<scenario>/attempt-<n>/` (journal.json and
+ * index.html), so a flaky pass can be diagnosed. Returns that directory relative to the drill's: `attempt-<n>`.
+ */
+export function writeAttemptJournal(dir: string, journal: Journal, attempt: number): string {
+  const attemptDir = `attempt-${attempt}`;
+  writeDrillFiles(join(dir, journal.scenario.name, attemptDir), journal);
+  return attemptDir;
+}
+
+function writeDrillFiles(drillDir: string, journal: Journal): string {
   mkdirSync(drillDir, { recursive: true });
   const file = join(drillDir, 'journal.json');
   writeFileSync(file, JSON.stringify(journal) + '\n');

@@ -8,8 +8,6 @@ import { html, type SafeHtml } from './template';
 // Container logs carry terminal colour codes; on a page they are noise.
 const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
 
-export const verdictLabel = (j: Journal): string => (j.interrupted ? `${j.verdict.toUpperCase()} (interrupted)` : j.verdict.toUpperCase());
-
 function card(key: string, value: string): SafeHtml {
   return html`<div class="card"><div class="k">${key}</div><div class="v">${value}</div></div>`;
 }

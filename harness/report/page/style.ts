@@ -28,6 +28,8 @@ th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--lin
 th { background: #f1f5f9; font-weight: 600; font-size: 12.5px; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.failed td { background: #fef2f2; }
+tr.flaky td { background: #fffbeb; }
+ul.attempts { margin: 4px 0 0; padding-left: 18px; font-size: 12.5px; }
 .ok { color: var(--pass); font-weight: 700; } .bad { color: var(--fail); font-weight: 700; }
 .share { display: flex; height: 8px; width: 140px; border-radius: 2px; overflow: hidden; background: var(--line); margin-top: 3px; }
 code, pre { font: 12px/1.4 ui-monospace, 'SFMono-Regular', Menlo, monospace; }
