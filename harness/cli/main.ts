@@ -10,9 +10,11 @@ import { compareModels, formatComparison } from '../../services/model/compare';
 import { type ForeignModelOptions, isModelMappingError, MAP_ROLES, writeForeignModelDir } from '../../services/model/foreign';
 import { ID_ROLES } from '../../services/model/manifest';
 import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
+import { isFlaky } from '../report/attempts';
 import { drillSummaryText } from '../report/text';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
 import type { Journal } from '../report/journal';
+import { MAX_RETRIES, parseRetries, runWithRetries } from '../retry';
 import { runScenario } from '../runner';
 import { renderScenarioJsonSchema } from '../scenario/json-schema';
 import { loadScenarios } from '../scenario/load';
@@ -60,6 +62,8 @@ interface RunCliOptions {
   keep: boolean;
   seed?: number;
   shard?: Shard;
+  retries: number;
+  failOnFlaky: boolean;
 }
 
 async function run(paths: string[], opts: RunCliOptions): Promise<number> {
@@ -75,7 +79,16 @@ async function run(paths: string[], opts: RunCliOptions): Promise<number> {
   try {
     for (const scenario of scenarios) {
       if (controller.signal.aborted) break;
-      const journal = await runScenario(scenario, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, keep: opts.keep, topologies });
+      const journal = await runWithRetries(() => runScenario(scenario, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, keep: opts.keep, topologies }), {
+        retries: opts.retries,
+        reportDir,
+        signal: controller.signal,
+        onRetry: (failed, attempt) => {
+          progress.stop();
+          console.log(drillSummaryText(failed));
+          console.log(`drill: ${scenario.name}: attempt ${attempt} of ${opts.retries + 1} ${failed.verdict === 'fail' ? 'failed' : 'errored'}; running it again (--retries)`);
+        },
+      });
       progress.stop();
       journals.push(journal);
       writeJournal(reportDir, journal);
@@ -87,12 +100,19 @@ async function run(paths: string[], opts: RunCliOptions): Promise<number> {
     await topologies[Symbol.asyncDispose]();
     release();
   }
-  const failed = journals.filter((j) => j.verdict === 'fail').length;
-  const errored = journals.filter((j) => j.verdict === 'error').length;
-  console.log(`drill: ${journals.length - failed - errored} passed, ${failed} failed, ${errored} errored; reports in ${reportDir} (index.html, junit.xml, summary.md, <drill>/index.html and journal.json)`);
-  if (controller.signal.aborted) return ExitCode.interrupted;
-  if (errored > 0) return ExitCode.infrastructure;
-  return failed > 0 ? ExitCode.thresholdFailed : ExitCode.pass;
+  const count = (v: Journal['verdict']): number => journals.filter((j) => j.verdict === v).length;
+  const flaky = journals.filter(isFlaky);
+  console.log(`drill: ${count('pass')} passed (${flaky.length} flaky), ${count('fail')} failed, ${count('error')} errored; reports in ${reportDir} (index.html, junit.xml, summary.md, <drill>/index.html and journal.json)`);
+  if (opts.failOnFlaky && flaky.length > 0) console.log(`drill: --fail-on-flaky: ${flaky.map((j) => j.scenario.name).join(', ')} passed only after failing`);
+  return runExitCode(journals, { interrupted: controller.signal.aborted, failOnFlaky: opts.failOnFlaky });
+}
+
+/** 130 interrupted, 3 a drill errored, 1 a drill failed (or, with failOnFlaky, passed only when run again), else 0. */
+export function runExitCode(journals: readonly Journal[], opts: { interrupted: boolean; failOnFlaky: boolean }): number {
+  if (opts.interrupted) return ExitCode.interrupted;
+  if (journals.some((j) => j.verdict === 'error')) return ExitCode.infrastructure;
+  if (journals.some((j) => j.verdict === 'fail')) return ExitCode.thresholdFailed;
+  return opts.failOnFlaky && journals.some(isFlaky) ? ExitCode.thresholdFailed : ExitCode.pass;
 }
 
 /** Re-renders reports from journals: each drill's own, and the run-level ones in --report-dir. */
@@ -118,6 +138,8 @@ export function program(): Command {
     .option('--seed <n>', 'seed of the request set, overriding each scenario\'s load.requests.seed', nonNegativeInt)
     .option('--shard <i/n>', 'run only shard i of n (drills sorted by name, dealt round-robin): split the drills across CI machines', (v: string) => parseShard(v))
     .option('--keep', 'leave the topology running after each drill and print how to reach it (remove with `drill clean`)', false)
+    .option('--retries <n>', `run a drill that failed or errored again, up to n more times (0 to ${MAX_RETRIES}); one that then passes is reported as flaky, its failed runs kept in <drill>/attempt-<i>/`, (v: string) => parseRetries(v), 0)
+    .option('--fail-on-flaky', 'exit 1 when a drill passed only after failing (with --retries)', false)
     .action(async (paths: string[], opts: RunCliOptions) => { drill.setOptionValue('exitCode', await run(paths, opts)); });
 
   drill.command('report')
