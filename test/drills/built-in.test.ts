@@ -1,7 +1,10 @@
 // The resilience gate: every built-in drill in scenarios/ must pass against the reference deployment.
 import { join } from 'node:path';
+import { InvalidInputError } from '../../harness/errors';
 import { projectRoot } from '../../harness/paths';
+import { isFlaky } from '../../harness/report/attempts';
 import type { Journal } from '../../harness/report/journal';
+import { parseRetries } from '../../harness/retry';
 import { loadScenarios } from '../../harness/scenario/load';
 import { parseShard, selectShard } from '../../harness/scenario/shard';
 import { TopologyPool } from '../../harness/topology/pool';
@@ -10,7 +13,12 @@ import { GATE_REPORT_DIR, drill, writeRunReports } from './gate';
 // DRILL_SHARD=i/n runs the same split as `drill run --shard i/n` (for jest --shard on several CI machines).
 const all = loadScenarios([join(projectRoot, 'scenarios')]);
 const scenarios = process.env.DRILL_SHARD ? selectShard(all, parseShard(process.env.DRILL_SHARD, 'DRILL_SHARD')) : all;
+// DRILL_RETRIES=n and DRILL_FAIL_ON_FLAKY=1 are `drill run --retries n` and `--fail-on-flaky`: a drill that fails is
+// run again, and one that then passes is flaky (reports/gate/junit.xml keeps its failed runs), a pass unless told.
+const retries = process.env.DRILL_RETRIES ? parseRetries(process.env.DRILL_RETRIES, 'DRILL_RETRIES') : 0;
+const failOnFlaky = envSwitch('DRILL_FAIL_ON_FLAKY');
 const journals: Journal[] = [];
+
 // As in `drill run`: consecutive drills share a topology, reset and checked between them.
 const topologies = new TopologyPool();
 
@@ -20,9 +28,17 @@ afterAll(async () => {
 });
 
 test.each(scenarios.map((s) => [s.name, s] as const))('drill %s passes its thresholds', async (_name, scenario) => {
-  const { journal, summary } = await drill(scenario, GATE_REPORT_DIR, { topologies });
+  const { journal, summary } = await drill(scenario, GATE_REPORT_DIR, { topologies }, retries);
   journals.push(journal);
   if (journal.verdict !== 'pass') throw new Error(`drill ${scenario.name} did not pass:\n${summary}`);
+  if (failOnFlaky && isFlaky(journal)) throw new Error(`drill ${scenario.name} passed only after failing (DRILL_FAIL_ON_FLAKY=1); its failed runs are in ${GATE_REPORT_DIR}/${scenario.name}/attempt-*/`);
   expect(journal.thresholds.length).toBeGreaterThan(0);
   expect(journal.thresholds.every((t) => t.pass)).toBe(true);
 });
+
+/** An environment variable that is 0 or 1 (unset: 0). */
+function envSwitch(name: string): boolean {
+  const value = process.env[name] ?? '';
+  if (!['', '0', '1'].includes(value)) throw new InvalidInputError(`${name} must be 0 or 1, got "${value}"`);
+  return value === '1';
+}
