@@ -15,12 +15,9 @@ import { loadScenarios, type Scenario } from '../harness/scenario/load';
 import { TopologyPool } from '../harness/topology/pool';
 import { pressureBetween, readPressure } from '../harness/measure/pressure';
 import { startNoise } from './noise';
-import { percentile } from './stats';
+import { median, spread } from './stats';
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-const median = (xs: readonly number[]): number => percentile(xs, 50);
-const spread = (xs: readonly number[]): string =>
-  xs.length ? `${Math.min(...xs).toFixed(1)} / ${median(xs).toFixed(1)} / ${Math.max(...xs).toFixed(1)}` : '-';
 
 interface DrillStats {
   walls: number[];

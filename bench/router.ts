@@ -1,30 +1,31 @@
-// Gateway benchmark: added latency versus calling a replica directly, and crash / partition / slow primary under
-// open-model load. Three processes, as in a deployment: this one (load generator and measurements), the gateway,
-// and the upstreams (fake replicas plus a fault-injecting TCP proxy in front of the primary, driven over IPC).
-// Figures depend on the machine: the output states its load.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+// Gateway benchmark: added latency versus calling a replica directly, and refused / crashed / partitioned / slow
+// primary under open-model load. Four kinds of process, as in a deployment: this one (load generator and
+// measurements), the gateway, the replicas (each its own process), and the upstreams process that starts them,
+// runs a fault-injecting TCP proxy in front of the primary and SIGKILLs it (bench/fault-process.ts).
+// Figures depend on the machine: the output states its load and the CPU pressure each row ran under.
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
+import { pressureBetween, readPressure } from '../harness/measure/pressure';
 import type { RankRequest } from '../services/common/contract';
-import { startFakeReplica } from '../services/router/fake-replica';
-import { deployedEntry } from './deployed';
-import { percentile } from './stats';
+import { Faults, type KillTimeline, SLOW_MS } from './fault-process';
+import { faultMoments, type FaultMoments, roundFigures, type RoundFigures, type Sample } from './failover-moments';
+import { startGateway, startRelay, VERBOSE } from './gateway-process';
+import { startNoise } from './noise';
+import { median, percentile, spread } from './stats';
 
 const RATE_PER_S = 500;
 const WARM_MS = 1500;
 const FAULT_MS = 2000;
 const AFTER_MS = 1500;
-const SLOW_MS = 500;
 const IN_A_ROW = 20;
 const OVERHEAD_REQUESTS = 3000;
-// Environment: BENCH_FAULTS=crash,slow runs only those fault scenarios; BENCH_VERBOSE=1 prints the gateway's log
-// (breaker transitions), failed requests and the fault times on stderr, on this process's clock;
-// BENCH_GATEWAY_ARGS='--no-failover-rehearsal' passes flags on to the gateway (to compare settings).
-const VERBOSE = process.env.BENCH_VERBOSE === '1';
+/** Touched memory the primary holds in the "crash (SIGKILL), bigger heap" row, on top of its own ~50 MB. */
+const BALLAST_MB = 300;
+// Environment: BENCH_FAULTS=refuse,sigkill runs only those fault rows (keys: refuse, sigkill, sigkill-heap,
+// partition, slow); BENCH_ROUNDS=N rounds per row (default 5); BENCH_NOISE=N runs N busy-looping neighbour
+// processes throughout (CPU contention on its own, as on a shared CI runner).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const NOISE = Number(process.env.BENCH_NOISE ?? 0);
 
 const request: RankRequest = {
   userId: 7,
@@ -33,117 +34,48 @@ const request: RankRequest = {
 };
 const payload = JSON.stringify(request);
 
-const FAULTS = ['crash', 'partition', 'slow'] as const;
-type FaultMode = 'pass' | (typeof FAULTS)[number];
-
-/** A TCP proxy in front of the primary that can refuse (crash), swallow (partition) or delay (slow) traffic. */
-class FaultProxy {
-  private mode: FaultMode = 'pass';
-  private readonly sockets = new Set<Socket>();
-  private server: Server;
-  port = 0;
-
-  constructor(private readonly target: number) {
-    this.server = this.makeServer();
-  }
-
-  async start(port = 0): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async set(mode: FaultMode): Promise<void> {
-    const previous = this.mode;
-    this.mode = mode;
-    if (mode === 'crash') {
-      this.server.close();
-      for (const s of this.sockets) s.destroy();
-    } else if (previous === 'crash') {
-      this.server = this.makeServer();
-      await this.start(this.port);
-    } else if (previous === 'partition') {
-      // The partition heals the way TCP gives up on it: stuck connections are dropped, new ones work.
-      for (const s of this.sockets) s.destroy();
-    }
-  }
-
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private makeServer(): Server {
-    return createServer((client) => {
-      const upstream = connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.setNoDelay(true);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.on('data', (chunk) => {
-        if (this.mode !== 'partition') upstream.write(chunk);
-      });
-      // Bytes leave in order: after the slow fault is reverted, later chunks wait for the delayed ones, as in Toxiproxy.
-      let releaseAt = 0;
-      upstream.on('data', (chunk) => {
-        if (this.mode === 'partition') return;
-        const now = performance.now();
-        releaseAt = Math.max(releaseAt, this.mode === 'slow' ? now + SLOW_MS : now);
-        if (releaseAt <= now) client.write(chunk);
-        else setTimeout(() => client.write(chunk), releaseAt - now);
-      });
-    });
-  }
+interface Injected {
+  at: number;
+  kill?: KillTimeline;
 }
 
-interface Gateway {
-  url: string;
-  stop(): Promise<void>;
+/** One row of the fault table: how the fault is injected (and reverted, if it can be) and whom it hits. */
+interface FaultScenario {
+  key: string;
+  name: string;
+  /** Whether the gateway reaches the primary through the fault proxy (else directly). */
+  viaProxy: boolean;
+  primaryBallastMb: number;
+  inject(faults: Faults): Promise<Injected>;
+  revert?(faults: Faults): Promise<number>;
 }
 
-let gatewayEntry: Promise<string> | undefined;
+function proxyFault(mode: 'refuse' | 'partition' | 'slow', name: string): FaultScenario {
+  return { key: mode, name, viaProxy: true, primaryBallastMb: 0, inject: async (f) => ({ at: await f.setProxy(mode) }), revert: (f) => f.setProxy('pass') };
+}
 
-async function startGateway(primary: string, standby: string): Promise<Gateway> {
-  gatewayEntry ??= deployedEntry('router');
-  const args = ['--primary', primary, '--standby', standby, '--port', '0', '--host', '127.0.0.1', ...(process.env.BENCH_GATEWAY_ARGS ? process.env.BENCH_GATEWAY_ARGS.split(' ') : [])];
-  const child = spawn(process.execPath, [await gatewayEntry, ...args], {
-    cwd: join(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the gateway did not log "router listening" within 15 s')), 15_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; url?: string };
-      if (VERBOSE) console.error(`${performance.now().toFixed(1)} ms ${line}`);
-      if (entry.msg === 'router listening') {
-        clearTimeout(timer);
-        resolve(entry.url!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`the gateway exited with ${code} before listening`)));
-  });
+function killFault(key: string, name: string, primaryBallastMb: number): FaultScenario {
   return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    key,
+    name,
+    viaProxy: false,
+    primaryBallastMb,
+    inject: async (f) => {
+      const kill = await f.killPrimary();
+      return { at: kill.killAt, kill };
+    },
   };
 }
 
-interface Sample {
-  scheduledAt: number;
-  endAt: number;
-  status: number;
-  servedBy: string | null;
-  failover: string | null;
-}
+const SCENARIOS: FaultScenario[] = [
+  proxyFault('refuse', 'refuse (TCP proxy refuses)'),
+  killFault('sigkill', 'crash (SIGKILL)', 0),
+  killFault('sigkill-heap', `crash (SIGKILL), primary +${BALLAST_MB} MB`, BALLAST_MB),
+  proxyFault('partition', 'partition'),
+  proxyFault('slow', 'slow'),
+];
 
-async function send(pool: Pool): Promise<Omit<Sample, 'scheduledAt' | 'endAt'>> {
+async function send(pool: Pool): Promise<Omit<Sample, 'scheduledAt' | 'sentAt' | 'endAt'>> {
   try {
     const res = await pool.request({ path: '/v1/rank', method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
     const body = Buffer.from(await res.body.arrayBuffer());
@@ -183,10 +115,11 @@ async function openLoad(
       }
       while (next < total && t0 + next * intervalMs <= now) {
         const scheduledAt = t0 + next * intervalMs;
+        const sentAt = performance.now();
         next += 1;
         pending.push(
           send(pool).then((r) => {
-            samples.push({ scheduledAt, endAt: performance.now(), ...r });
+            samples.push({ scheduledAt, sentAt, endAt: performance.now(), ...r });
           }),
         );
       }
@@ -200,67 +133,52 @@ async function openLoad(
   return { samples, eventTimes: await Promise.all(eventsTaken) };
 }
 
-
-const ok = (s: Sample) => s.status === 200;
-
-interface FaultResult {
-  fault: string;
-  requests: number;
-  failed: number;
-  p50FaultMs: number;
-  p99FaultMs: number;
-  failoverMs: number;
-  failbackMs: number;
-  failedAfterRecovery: number;
+interface FaultRound {
+  figures: RoundFigures;
+  moments: FaultMoments;
+  /** The gateway's hedge delay for the primary just before the fault: how long an unanswered attempt waits for a hedge. */
+  hedgeDelayMs: number;
 }
 
-async function faultScenario(fault: Exclude<FaultMode, 'pass'>, upstreams: Upstreams): Promise<FaultResult> {
-  const gateway = await startGateway(upstreams.proxiedPrimaryUrl, upstreams.standbyUrl);
+/** The gateway's adaptive hedge delay for the primary, as GET /v1/routing reports it. */
+async function primaryHedgeDelay(pool: Pool): Promise<number> {
+  const res = await pool.request({ path: '/v1/routing', method: 'GET' });
+  const { replicas } = (await res.body.json()) as { replicas: Record<string, { hedgeDelayMs: number }> };
+  return replicas.primary?.hedgeDelayMs ?? Number.NaN;
+}
+
+/** One round: a fresh gateway (and a fresh primary after a kill), warm-up, then load with the fault in its middle. */
+async function faultRound(scenario: FaultScenario, faults: Faults): Promise<FaultRound> {
+  const urls = await faults.replicas(scenario.primaryBallastMb);
+  const gateway = await startGateway(scenario.viaProxy ? urls.proxiedPrimaryUrl : urls.primaryUrl, urls.standbyUrl);
   const pool = new Pool(gateway.url, { connections: 512 });
   try {
     await warmUp(pool);
-    const routing = async () => {
-      // Verbose only: the hedge delays just before the fault (the partition and slow faults are detected by hedging).
-      const res = await pool.request({ path: '/v1/routing', method: 'GET' });
-      const { replicas } = (await res.body.json()) as { replicas: Record<string, { hedgeDelayMs: number }> };
-      console.error(`${performance.now().toFixed(1)} ms hedge delays: ${Object.entries(replicas).map(([role, r]) => `${role} ${r.hedgeDelayMs.toFixed(2)} ms`).join(', ')}`);
-      return performance.now();
-    };
-    const { samples, eventTimes } = await openLoad(pool, WARM_MS + FAULT_MS + AFTER_MS, [
-      ...(VERBOSE ? [{ atMs: WARM_MS - 20, run: routing }] : []),
-      { atMs: WARM_MS, run: () => upstreams.setFault(fault) },
-      { atMs: WARM_MS + FAULT_MS, run: () => upstreams.setFault('pass') },
-    ]);
-    const [injectAt, revertAt] = eventTimes.slice(-2) as [number, number];
-    if (VERBOSE) console.error(`${injectAt.toFixed(1)} ms ${fault} injected; ${revertAt.toFixed(1)} ms reverted`);
-    const during = samples.filter((s) => s.scheduledAt >= injectAt && s.scheduledAt < revertAt);
-    const afterInject = samples.filter((s) => s.endAt >= injectAt);
-    const recovered = afterInject.findIndex(
-      (s, i) => s.servedBy === 'standby' && i + IN_A_ROW <= afterInject.length && afterInject.slice(i, i + IN_A_ROW).every(ok),
-    );
-    const firstPrimary = samples.find((s) => s.scheduledAt >= revertAt && s.servedBy === 'primary');
-    if (VERBOSE) {
-      for (const s of afterInject.slice(0, 8)) {
-        console.error(`after injection: sent ${(s.scheduledAt - injectAt).toFixed(1)} ms, done ${(s.endAt - injectAt).toFixed(1)} ms, ${s.status} ${s.servedBy} ${s.failover}`);
-      }
-      const slowest = [...during].sort((a, b) => b.endAt - b.scheduledAt - (a.endAt - a.scheduledAt)).slice(0, 10);
-      for (const s of slowest) {
-        console.error(`slow in fault: sent ${(s.scheduledAt - injectAt).toFixed(1)} ms after injection, ${(s.endAt - s.scheduledAt).toFixed(1)} ms, ${s.status} ${s.servedBy} ${s.failover}`);
-      }
-    }
+    let injected: Injected | undefined;
+    let hedgeDelayMs = Number.NaN;
+    const events = [
+      { atMs: WARM_MS - 20, run: async () => ((hedgeDelayMs = await primaryHedgeDelay(pool)), performance.now()) },
+      { atMs: WARM_MS, run: async () => (injected = await scenario.inject(faults)).at },
+      ...(scenario.revert ? [{ atMs: WARM_MS + FAULT_MS, run: () => scenario.revert!(faults) }] : []),
+    ];
+    const { samples, eventTimes } = await openLoad(pool, WARM_MS + FAULT_MS + (scenario.revert ? AFTER_MS : 0), events);
+    const injectAt = injected!.at;
+    const revertAt = eventTimes[2] ?? Number.POSITIVE_INFINITY;
+    if (VERBOSE) logAroundFault(scenario.name, samples, injectAt);
     return {
-      fault,
-      requests: samples.length,
-      failed: samples.filter((s) => !ok(s)).length,
-      p50FaultMs: percentile(during.map((s) => s.endAt - s.scheduledAt), 50),
-      p99FaultMs: percentile(during.map((s) => s.endAt - s.scheduledAt), 99),
-      failoverMs: recovered === -1 ? Number.NaN : afterInject[recovered]!.endAt - injectAt,
-      failbackMs: firstPrimary ? firstPrimary.endAt - revertAt : Number.NaN,
-      failedAfterRecovery: samples.filter((s) => s.scheduledAt >= revertAt && !ok(s)).length,
+      figures: roundFigures(samples, injectAt, revertAt, IN_A_ROW),
+      moments: faultMoments(samples, injectAt, IN_A_ROW, gateway.breakerEvents, injected!.kill),
+      hedgeDelayMs,
     };
   } finally {
     await pool.close();
     await gateway.stop();
+  }
+}
+
+function logAroundFault(name: string, samples: readonly Sample[], injectAt: number): void {
+  for (const s of samples.filter((x) => x.endAt >= injectAt).slice(0, 12)) {
+    console.error(`${name}: sent ${(s.scheduledAt - injectAt).toFixed(1)} ms after the fault, done ${(s.endAt - injectAt).toFixed(1)} ms, ${s.status} ${s.servedBy} ${s.failover}`);
   }
 }
 
@@ -272,43 +190,11 @@ async function warmUp(pool: Pool): Promise<void> {
   }
 }
 
-/**
- * A byte-for-byte TCP relay in its own process, reading no HTTP: what any proxy process in the path costs on
- * this machine (two more loopback hops, two more wake-ups), the floor of the gateway's added latency.
- */
-async function startRelay(target: string): Promise<Gateway> {
-  const { port } = new URL(target);
-  const script = `const net = require('node:net');
-const server = net.createServer({ noDelay: true }, (client) => {
-  const upstream = net.connect({ host: '127.0.0.1', port: ${port}, noDelay: true });
-  client.pipe(upstream).pipe(client);
-  client.on('error', () => upstream.destroy());
-  upstream.on('error', () => client.destroy());
-});
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = await Promise.race([
-    (async () => {
-      for await (const l of createInterface({ input: child.stdout! })) return [l];
-      return [];
-    })(),
-    new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the relay exited with ${code}`)))),
-  ]);
-  return {
-    url: `http://127.0.0.1:${line}`,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 /** Sequential requests, taking turns direct, through the relay and through the gateway so drift hits all alike. */
-async function overhead(upstreams: Upstreams) {
-  const gateway = await startGateway(upstreams.primaryUrl, upstreams.standbyUrl);
-  const relay = await startRelay(upstreams.primaryUrl);
-  const direct = new Pool(upstreams.primaryUrl, { connections: 1 });
+async function overhead(primaryUrl: string, standbyUrl: string) {
+  const gateway = await startGateway(primaryUrl, standbyUrl);
+  const relay = await startRelay(primaryUrl);
+  const direct = new Pool(primaryUrl, { connections: 1 });
   const viaRelay = new Pool(relay.url, { connections: 1 });
   const viaGateway = new Pool(gateway.url, { connections: 1 });
   const timed = async (pool: Pool) => {
@@ -335,119 +221,94 @@ async function overhead(upstreams: Upstreams) {
 }
 
 const fmt = (ms: number) => (Number.isNaN(ms) ? 'n/a' : ms.toFixed(2));
+const load = () => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+
+async function overheadTable(faults: Faults): Promise<void> {
+  const { primaryUrl, standbyUrl } = await faults.replicas(0);
+  const { directMs, relayMs, gatewayMs } = await overhead(primaryUrl, standbyUrl);
+  const added = (ms: number[]) => [percentile(ms, 50) - percentile(directMs, 50), percentile(ms, 99) - percentile(directMs, 99)] as const;
+  const rows = [
+    ['direct to replica', percentile(directMs, 50), percentile(directMs, 99)],
+    ['through a TCP relay (no HTTP)', percentile(relayMs, 50), percentile(relayMs, 99)],
+    ['through gateway', percentile(gatewayMs, 50), percentile(gatewayMs, 99)],
+    ['added by the relay: the floor', ...added(relayMs)],
+    ['added by gateway', ...added(gatewayMs)],
+  ] as const;
+  console.log(`\nGateway added latency (${OVERHEAD_REQUESTS} sequential requests each, loopback, fake replicas)`);
+  console.log('| path | p50 ms | p99 ms |\n|---|---:|---:|');
+  for (const [name, p50, p99] of rows) console.log(`| ${name} | ${fmt(p50)} | ${fmt(p99)} |`);
+}
+
+interface FaultRow {
+  scenario: FaultScenario;
+  rounds: FaultRound[];
+  /** CPU pressure (% of wall time some task waited for a CPU) over the row's rounds. */
+  pressure: number;
+}
+
+function faultTables(rows: readonly FaultRow[]): void {
+  console.log(
+    `\nPrimary faults under ${RATE_PER_S} req/s open-model load, ${ROUNDS} rounds each, min / median / max (${WARM_MS} ms healthy, then the fault: ` +
+      `proxy faults ${FAULT_MS} ms and ${AFTER_MS} ms after revert, a SIGKILL is not reverted; slow = +${SLOW_MS} ms; failover = fault to the end of the first standby answer followed by ${IN_A_ROW} successes)`,
+  );
+  console.log('| fault | requests a round | failed (all rounds) | p99 in fault ms | failover ms | fail-back ms | failed after revert | CPU pressure % |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { scenario, rounds, pressure } of rows) {
+    const f = rounds.map((r) => r.figures);
+    const sum = (pick: (x: RoundFigures) => number) => f.reduce((n, x) => n + pick(x), 0);
+    console.log(
+      `| ${scenario.name} | ${median(f.map((x) => x.requests))} | ${sum((x) => x.failed)} | ${spread(f.map((x) => x.p99FaultMs))} | ${spread(f.map((x) => x.failoverMs))} | ` +
+        `${scenario.revert ? spread(f.map((x) => x.failbackMs)) : 'not reverted'} | ${scenario.revert ? sum((x) => x.failedAfterRevert) : '-'} | ${pressure.toFixed(0)} |`,
+    );
+  }
+  breakdownTable(rows.filter((r) => r.scenario.key === 'refuse' || r.scenario.key.startsWith('sigkill')));
+}
+
+/** Where the time between the fault and the failover goes: each step, ms after the fault, min / median / max. */
+function breakdownTable(rows: readonly FaultRow[]): void {
+  if (rows.length === 0) return;
+  console.log('\nFrom the fault to the failover, ms after the fault (min / median / max over the rounds)');
+  console.log(
+    '| fault | primary RSS MB | port refuses | exit seen | breaker opens (on) | first standby answer | failover | in flight at fault (last ended) | primary hedge delay | load generator late by (max) | answers until failover by |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const { scenario, rounds } of rows) {
+    const m = rounds.map((r) => r.moments);
+    const col = (pick: (x: FaultMoments) => number) => spread(m.map(pick));
+    const modes: Record<string, number> = {};
+    for (const x of m) for (const [mode, n] of Object.entries(x.modes)) modes[mode] = (modes[mode] ?? 0) + n;
+    const reasons = [...new Set(m.map((x) => x.breakerReason.replace(/\d+/g, 'N')))].join('; ');
+    console.log(
+      `| ${scenario.name} | ${col((x) => x.rssMb)} | ${col((x) => x.refusedMs)} | ${col((x) => x.exitMs)} | ${col((x) => x.breakerMs)} (${reasons}) | ` +
+        `${col((x) => x.firstStandbyMs)} | ${spread(rounds.map((r) => r.figures.failoverMs))} | ${median(m.map((x) => x.inFlight))} (${col((x) => x.lastInFlightMs)}) | ` +
+        `${spread(rounds.map((r) => r.hedgeDelayMs))} | ${col((x) => x.sendLatenessMs)} | ${Object.entries(modes).map(([mode, n]) => `${mode} ${n}`).join(', ')} |`,
+    );
+  }
+}
 
 export async function run(): Promise<void> {
-  const upstreams = await Upstreams.start();
+  const faults = await Faults.start();
+  const noise = startNoise(NOISE);
   try {
-    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
-    const { directMs, relayMs, gatewayMs } = await overhead(upstreams);
-    const added = (ms: number[]) => [percentile(ms, 50) - percentile(directMs, 50), percentile(ms, 99) - percentile(directMs, 99)] as const;
-    const rows = [
-      ['direct to replica', percentile(directMs, 50), percentile(directMs, 99)],
-      ['through a TCP relay (no HTTP)', percentile(relayMs, 50), percentile(relayMs, 99)],
-      ['through gateway', percentile(gatewayMs, 50), percentile(gatewayMs, 99)],
-      ['added by the relay: the floor', ...added(relayMs)],
-      ['added by gateway', ...added(gatewayMs)],
-    ] as const;
-    console.log(`\nGateway added latency (${OVERHEAD_REQUESTS} sequential requests each, loopback, fake replicas)`);
-    console.log('| path | p50 ms | p99 ms |\n|---|---:|---:|');
-    for (const [name, p50, p99] of rows) console.log(`| ${name} | ${fmt(p50)} | ${fmt(p99)} |`);
-
-    const results: FaultResult[] = [];
-    for (const fault of FAULTS.filter((f) => !process.env.BENCH_FAULTS || process.env.BENCH_FAULTS.split(',').includes(f))) {
-      results.push(await faultScenario(fault, upstreams));
+    console.log(`machine: ${cpus().length} cores, ${load()} at start, ${NOISE} busy-looping neighbour process(es)`);
+    await overheadTable(faults);
+    const rows: FaultRow[] = [];
+    for (const scenario of SCENARIOS.filter((s) => !process.env.BENCH_FAULTS || process.env.BENCH_FAULTS.split(',').includes(s.key))) {
+      const before = readPressure();
+      const rounds: FaultRound[] = [];
+      for (let i = 0; i < ROUNDS; i += 1) rounds.push(await faultRound(scenario, faults));
+      rows.push({ scenario, rounds, pressure: pressureBetween(before, readPressure()).percent });
     }
-    console.log(
-      `\nPrimary faults under ${RATE_PER_S} req/s open-model load (${WARM_MS} ms healthy, ${FAULT_MS} ms fault, ${AFTER_MS} ms after revert; slow = +${SLOW_MS} ms; failover = injection to first standby answer followed by ${IN_A_ROW} successes)`,
-    );
-    console.log('| fault | requests | failed | p50 in fault ms | p99 in fault ms | failover ms | fail-back ms | failed after revert |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of results) {
-      console.log(
-        `| ${r.fault} | ${r.requests} | ${r.failed} | ${fmt(r.p50FaultMs)} | ${fmt(r.p99FaultMs)} | ${fmt(r.failoverMs)} | ${fmt(r.failbackMs)} | ${r.failedAfterRecovery} |`,
-      );
-    }
-    console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at end`);
+    faultTables(rows);
+    console.log(`${load()} at end; CPU pressure from ${readPressure().source}`);
   } finally {
-    await upstreams.stop();
+    noise.stop();
+    await faults.stop();
   }
-}
-
-type ToUpstreams = { type: 'ping' } | { type: 'fault'; mode: FaultMode };
-type FromUpstreams =
-  | { type: 'ready'; primaryUrl: string; standbyUrl: string; proxiedPrimaryUrl: string }
-  | { type: 'pong' | 'applied'; at: number };
-
-/** The upstreams process, seen from here: its URLs, and faults applied with their time on this process's clock. */
-class Upstreams {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly primaryUrl: string,
-    readonly standbyUrl: string,
-    readonly proxiedPrimaryUrl: string,
-    /** Add to the child's performance.now() to get this process's. */
-    private offsetMs = 0,
-  ) {}
-
-  static async start(): Promise<Upstreams> {
-    const child = fork(__filename, ['upstreams'], { execArgv: ['--import', 'tsx'], cwd: join(__dirname, '..') });
-    const ready = await new Promise<Extract<FromUpstreams, { type: 'ready' }>>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as Extract<FromUpstreams, { type: 'ready' }>));
-      child.once('exit', (code) => reject(new Error(`the upstreams process exited with ${code} before it was ready`)));
-    });
-    const upstreams = new Upstreams(child, ready.primaryUrl, ready.standbyUrl, ready.proxiedPrimaryUrl);
-    // Clock offset from the round trip with the smallest delay.
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < 20; i += 1) {
-      const sent = performance.now();
-      const { at } = await upstreams.ask({ type: 'ping' });
-      const received = performance.now();
-      if (received - sent < best) {
-        best = received - sent;
-        upstreams.offsetMs = (sent + received) / 2 - at;
-      }
-    }
-    return upstreams;
-  }
-
-  async setFault(mode: FaultMode): Promise<number> {
-    const { at } = await this.ask({ type: 'fault', mode });
-    return at + this.offsetMs;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGTERM');
-    });
-  }
-
-  private ask(message: ToUpstreams): Promise<{ at: number }> {
-    return new Promise((resolve) => {
-      this.child.once('message', (m) => resolve(m as { at: number }));
-      this.child.send(message);
-    });
-  }
-}
-
-/** The upstreams process: fake primary and standby, and the fault proxy in front of the primary. */
-async function serveUpstreams(): Promise<void> {
-  const [primary, standby] = await Promise.all([startFakeReplica('primary'), startFakeReplica('standby')]);
-  const proxy = new FaultProxy(Number(new URL(primary.url).port));
-  await proxy.start();
-  const reply = (m: FromUpstreams) => process.send!(m);
-  process.on('message', (m: ToUpstreams) => {
-    if (m.type === 'ping') reply({ type: 'pong', at: performance.now() });
-    else void proxy.set(m.mode).then(() => reply({ type: 'applied', at: performance.now() }));
-  });
-  process.once('SIGTERM', () => {
-    void Promise.all([proxy.close(), primary.close(), standby.close()]).then(() => process.exit(0));
-  });
-  reply({ type: 'ready', primaryUrl: primary.url, standbyUrl: standby.url, proxiedPrimaryUrl: `http://127.0.0.1:${proxy.port}` });
 }
 
 if (require.main === module) {
-  (process.argv[2] === 'upstreams' ? serveUpstreams() : run()).catch((e: unknown) => {
+  run().catch((e: unknown) => {
     console.error(e);
     process.exit(1);
   });

@@ -4,3 +4,13 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
+
+export const median = (xs: readonly number[]): number => percentile(xs, 50);
+
+/** "min / median / max" of the values that were measured, and how many were not (NaN); "-" when none were. */
+export function spread(xs: readonly number[], digits = 1): string {
+  const measured = xs.filter((x) => !Number.isNaN(x));
+  const missing = xs.length - measured.length;
+  const text = measured.length ? `${Math.min(...measured).toFixed(digits)} / ${median(measured).toFixed(digits)} / ${Math.max(...measured).toFixed(digits)}` : '-';
+  return missing ? `${text} (${missing} n/a)` : text;
+}
