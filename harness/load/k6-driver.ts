@@ -13,7 +13,9 @@ import type { RequestRecord } from '../measure/records';
 import { projectRoot } from '../paths';
 import { readSetupState } from '../setup/state';
 import type { K6RequestLine } from './k6/rank-load';
-import { errorCode, type Judge, type LoadPlan } from './open-load';
+import type { LoadPlan } from './open-load';
+import { errorCode } from './open-load-sender';
+import type { Judge } from './reference';
 
 export const K6_SCRIPT = join(projectRoot, 'harness', 'load', 'k6', 'rank-load.ts');
 /**

@@ -1,5 +1,10 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { RequestRecord } from '../measure/records';
-import { loadShortfall } from './open-load';
+import { loadShortfall, prepareOpenLoad, runOpenLoad } from './open-load';
+import { makeJudge } from './reference';
 
 const sent = (n: number, lag: (i: number) => number = () => 1): RequestRecord[] =>
   Array.from({ length: n }, (_, i) => ({ seq: i, request: 0, scheduledMs: 5 * i, sentMs: 5 * i + lag(i), doneMs: 5 * i + lag(i) + 2, status: 200 }));
@@ -12,4 +17,94 @@ it('accepts a load that went out on schedule', () => {
 it('refuses a load that was cut short or fell behind its schedule', () => {
   expect(loadShortfall(sent(900), 1000)).toBe('only 900 of 1000 scheduled requests were sent');
   expect(loadShortfall(sent(1000, (i) => (i < 11 ? 150 : 1)), 1000)).toMatch(/^11 of 1000 requests went out more than 100 ms after their slot/);
+});
+
+describe('runOpenLoad on its worker thread', () => {
+  const SHA = 'a'.repeat(64);
+  // Request i of the set is {"i":i}; the right answer to it has scores [i, i + 0.5]. One body per request sent,
+  // so the server can tell which request arrived.
+  const BODIES = Array.from({ length: 40 }, (_, i) => JSON.stringify({ i }));
+  const judge = makeJudge([{ sha256: SHA, precision: 'fp32', scores: BODIES.map((_, i) => Float32Array.from([i, i + 0.5])) }]);
+  let server: Server;
+  let url: string;
+  /** When request i arrived, on this (the main) thread's clock, from the t0 of the running load. */
+  let arrivals = new Map<number, number>();
+  let t0 = 0;
+
+  beforeAll(async () => {
+    // Bundling and starting a worker take a few hundred ms: done ahead, as the drill's load stage does.
+    await prepareOpenLoad();
+    server = createServer((req, res) => {
+      const atMs = performance.now() - t0;
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const { i } = JSON.parse(body) as { i: number };
+        arrivals.set(i, atMs);
+        // Request 3 is answered with the scores of another request: a wrong answer.
+        const scores = i === 3 ? [0, 0.5] : [i, i + 0.5];
+        res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': i % 2 ? 'standby' : 'primary' });
+        res.end(JSON.stringify({ scores, ranking: [], model: { version: 'v1', sha256: SHA, precision: 'fp32' }, replica: { name: 'x', role: 'primary' } }));
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A worker's first load compiles undici's HTTP parser and its own code (tens of ms here); a drill warms up
+    // the same way before it measures.
+    await runOpenLoad({ url, rate: 100, durationMs: 300, timeoutMs: 1000, bodies: BODIES, t0: performance.now() }, judge);
+  });
+  afterAll(() => new Promise((done) => server.close(done)));
+  beforeEach(() => { arrivals = new Map(); });
+
+  it('keeps the schedule, judges every answer and stamps times on the main thread clock', async () => {
+    const live: RequestRecord[] = [];
+    t0 = performance.now() + 300;
+    const records = await runOpenLoad({ url, rate: 100, durationMs: 400, timeoutMs: 1000, bodies: BODIES, t0, onRecord: (r) => live.push(r) }, judge);
+
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(live).toHaveLength(40);
+    for (const r of records) {
+      expect(r.scheduledMs).toBe(r.seq * 10);
+      expect(r).toMatchObject({ status: 200, servedBy: r.seq % 2 ? 'standby' : 'primary', wrong: r.request === 3 });
+      // The server saw each request after the worker stamped it sent and before it stamped it done. A worker
+      // clock with its own origin (the thread started after this one) would put the sends seconds off.
+      const arrivedMs = arrivals.get(r.request) as number;
+      expect(arrivedMs).toBeGreaterThanOrEqual(r.sentMs - 0.5);
+      expect(arrivedMs).toBeLessThanOrEqual(r.doneMs + 0.5);
+    }
+    expect(Math.min(...records.map((r) => r.sentMs - r.scheduledMs))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('sends on schedule while the main thread is busy', async () => {
+    t0 = performance.now() + 200;
+    const load = runOpenLoad({ url, rate: 100, durationMs: 600, timeoutMs: 2000, bodies: BODIES, t0 }, judge);
+    // The main thread blocked for 300 ms from 100 ms into the load, as a long synchronous call would block it.
+    while (performance.now() < t0 + 100);
+    while (performance.now() < t0 + 400);
+    const records = await load;
+    const during = records.filter((r) => r.scheduledMs >= 100 && r.scheduledMs < 400).map((r) => r.sentMs - r.scheduledMs).sort((a, b) => a - b);
+    expect(during).toHaveLength(30);
+    // On the main thread, the sends due then would have gone out when it was free again: 150 ms late at the median.
+    expect(during[15]).toBeLessThan(50);
+  });
+
+  it('stops scheduling when aborted and still returns the requests it sent', async () => {
+    const abort = new AbortController();
+    t0 = performance.now() + 100;
+    setTimeout(() => abort.abort(), 100 + 205);
+    const records = await runOpenLoad({ url, rate: 100, durationMs: 2000, timeoutMs: 1000, bodies: BODIES, t0, signal: abort.signal }, judge);
+    // About 21 of the 200 scheduled were due when the abort came (later on a busy machine).
+    expect(records.length).toBeGreaterThanOrEqual(18);
+    expect(records.length).toBeLessThanOrEqual(60);
+    expect(records.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('fails with the reason when the worker cannot run its plan', async () => {
+    await expect(runOpenLoad({ url: 'not a url', rate: 10, durationMs: 100, timeoutMs: 100, bodies: BODIES, t0: performance.now() }, judge))
+      .rejects.toThrow(/^the load generator's worker thread failed: .*Invalid URL/);
+    // The next load still runs.
+    t0 = performance.now() + 300;
+    await expect(runOpenLoad({ url, rate: 100, durationMs: 100, timeoutMs: 1000, bodies: BODIES, t0 }, judge)).resolves.toHaveLength(10);
+  });
 });

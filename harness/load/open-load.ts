@@ -1,10 +1,17 @@
-// Open-model load: request i goes out at start + i/rate whether or not earlier ones returned, so a stalled
-// backend shows up as latency and errors instead of silently lowering the offered load.
+// The built-in open-model load generator. Its schedule, sends and judging (open-load-sender.ts) run on a worker
+// thread of its own (open-load-worker.ts), so the thread that talks to Docker and Toxiproxy cannot delay a send;
+// this side starts the thread, hands it the plan and passes its records on.
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
-import type { Role } from '../../services/common/contract';
+import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
 import type { RequestRecord } from '../measure/records';
+import type { Judge, ReferenceModel } from './reference';
+
+export type { Judge } from './reference';
 
 export interface LoadPlan {
   url: string;
@@ -21,61 +28,104 @@ export interface LoadPlan {
   onRecord?: (record: RequestRecord) => void;
 }
 
-export type Judge = (request: number, body: string) => Pick<RequestRecord, 'maxAbsDelta' | 'wrong'>;
+/** One load for a worker thread: data only, since functions do not cross threads. */
+export interface WorkerPlan {
+  plan: Pick<LoadPlan, 'url' | 'rate' | 'durationMs' | 'timeoutMs' | 'bodies'>;
+  references: readonly ReferenceModel[];
+  /** process.hrtime.bigint() at the load's time zero: the one clock both threads read alike. */
+  t0Hr: bigint;
+}
 
-export const errorCode = (body: string): string | undefined => {
-  try {
-    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
-  } catch {
-    return undefined;
+/** To a worker: run a load, or stop scheduling the one it runs. */
+export type ToWorker = { type: 'run'; plan: WorkerPlan } | { type: 'stop' };
+/** From a worker: started; records as they finish (the last batch is 'done'); or why its load could not run. */
+export type FromWorker = { type: 'ready' } | { type: 'records' | 'done'; records: RequestRecord[] } | { type: 'failed'; message: string };
+
+let workerFile: string | undefined;
+
+/**
+ * The worker's entry bundled with its dependencies into one file, built on first use (about 0.3 s) and named by
+ * its content. One self-contained file starts the same way from the TypeScript sources (jest, tsx), from the
+ * compiled dist/ and from an installed package, wherever node_modules is.
+ */
+function loadWorkerFile(): string {
+  if (workerFile) return workerFile;
+  const entry = require.resolve('./open-load-worker');
+  const [output] = buildSync({ entryPoints: [entry], bundle: true, write: false, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'silent' }).outputFiles;
+  if (!output) throw new Error(`bundling the load generator's worker from ${entry} produced no output`);
+  const file = join(tmpdir(), `failover-drill-load-worker-${createHash('sha256').update(output.text).digest('hex').slice(0, 16)}.js`);
+  if (!existsSync(file)) {
+    // Written aside and renamed, so a drill in another process never starts a half-written file.
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, output.text);
+    renameSync(partial, file);
   }
-};
+  return (workerFile = file);
+}
 
-async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Promise<RequestRecord> {
-  const request = seq % plan.bodies.length;
-  const scheduledMs = (seq * 1000) / plan.rate;
-  const sentMs = performance.now() - plan.t0;
+const failure = (why: string, cause?: unknown): Error => new Error(`the load generator's worker thread ${why}`, cause ? { cause } : {});
+
+/**
+ * Workers that are started and idle. Starting one takes 100-150 ms here (most of it loading undici), far more
+ * than a load's lead time, so a worker is started ahead (prepareOpenLoad) and kept for the next load. Idle
+ * workers do not keep the process alive.
+ */
+const idle: Worker[] = [];
+
+function startWorker(): Promise<Worker> {
+  const worker = new Worker(loadWorkerFile());
+  worker.unref();
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: FromWorker) => (m.type === 'ready' ? resolve(worker) : reject(failure(`sent ${m.type} before it was ready`))));
+    worker.once('error', (e) => reject(failure(`failed to start: ${e.message}`, e)));
+  });
+}
+
+/** Starts a worker ahead of a load, so the load's first requests do not wait for a thread to start. */
+export async function prepareOpenLoad(): Promise<void> {
+  if (idle.length === 0) idle.push(await startWorker());
+}
+
+/** Runs the plan to completion (or until aborted) on a worker thread and returns one record per request sent. */
+export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<RequestRecord[]> {
+  const t0Hr = process.hrtime.bigint() - BigInt(Math.round((performance.now() - plan.t0) * 1e6));
+  const worker = idle.pop() ?? (await startWorker());
   try {
-    const res = await pool.request({
-      path: '/v1/rank',
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: plan.bodies[request],
-      signal: AbortSignal.timeout(plan.timeoutMs),
-    });
-    const body = await res.body.text();
-    const doneMs = performance.now() - plan.t0;
-    const servedBy = res.headers['x-served-by'] as Role | undefined;
-    const failover = res.headers['x-failover'] as string | undefined;
-    const base = { seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode, ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}) };
-    if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, body) };
-    const code = errorCode(body);
-    return { ...base, error: code ?? `http_${res.statusCode}` };
+    const records = await runOn(worker, plan, { plan: { url: plan.url, rate: plan.rate, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs, bodies: plan.bodies }, references: judge.references, t0Hr });
+    idle.push(worker);
+    return records;
   } catch (e) {
-    const error = (e as Error).name === 'TimeoutError' ? 'client_timeout' : ((e as { code?: string }).code ?? (e as Error).message);
-    return { seq, request, scheduledMs, sentMs, doneMs: performance.now() - plan.t0, status: 0, error };
+    void worker.terminate();
+    throw e;
   }
 }
 
-/** Runs the plan to completion (or until aborted) and returns one record per request sent. */
-export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<RequestRecord[]> {
-  const total = Math.round((plan.rate * plan.durationMs) / 1000);
-  const pool = new Pool(plan.url, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-  const pending: Promise<RequestRecord>[] = [];
-  try {
-    const onRecord = plan.onRecord;
-    for (let seq = 0; seq < total && !plan.signal?.aborted; ) {
-      const now = performance.now() - plan.t0;
-      while (seq < total && (seq * 1000) / plan.rate <= now) {
-        const sent = send(pool, plan, seq++, judge);
-        pending.push(onRecord ? sent.then((r) => (onRecord(r), r)) : sent);
-      }
-      if (seq < total) await sleep(Math.max(0, (seq * 1000) / plan.rate - (performance.now() - plan.t0)));
-    }
-    return await Promise.all(pending);
-  } finally {
-    await pool.close().catch(() => undefined);
-  }
+function runOn(worker: Worker, plan: LoadPlan, work: WorkerPlan): Promise<RequestRecord[]> {
+  const records: RequestRecord[] = [];
+  const stop = (): void => void worker.postMessage({ type: 'stop' } satisfies ToWorker);
+  let detach = (): void => undefined;
+  return new Promise<RequestRecord[]>((resolve, reject) => {
+    const onMessage = (m: FromWorker): void => {
+      if (m.type === 'ready') return;
+      if (m.type === 'failed') return reject(failure(`failed: ${m.message}`));
+      for (const r of m.records) plan.onRecord?.(r);
+      records.push(...m.records);
+      if (m.type === 'done') resolve(records.sort((a, b) => a.seq - b.seq));
+    };
+    const onError = (e: Error): void => reject(failure(`failed: ${e.message}`, e));
+    const onExit = (code: number): void => reject(failure(`exited (code ${code}) before its load was done`));
+    // The listeners come off when the load ends: the worker serves the next load with that load's own.
+    detach = () => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      plan.signal?.removeEventListener('abort', stop);
+      worker.unref();
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.ref();
+    worker.postMessage({ type: 'run', plan: work } satisfies ToWorker);
+    if (plan.signal?.aborted) stop();
+    else plan.signal?.addEventListener('abort', stop, { once: true });
+  }).finally(() => detach());
 }
 
 /**

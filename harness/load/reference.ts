@@ -1,7 +1,7 @@
 // Reference answers, computed in-process with onnxruntime-node on the same model files the replicas serve.
 // A 2xx whose scores differ from the reference of the model version it claims is a wrong answer.
 import type { Precision, RankResponse } from '../../services/common/contract';
-import type { Judge } from './open-load';
+import type { RequestRecord } from '../measure/records';
 
 /** Absolute tolerance per precision, on top of a relative 1e-5 (float32 noise across processes). */
 export const TOLERANCE: Record<Precision, number> = { fp32: 1e-5, int8: 1e-5 };
@@ -11,6 +11,15 @@ export interface ReferenceModel {
   precision: Precision;
   /** scores[i] answers requests[i] of the request set. */
   scores: Float32Array[];
+}
+
+/**
+ * Judges one answer to request `request` of the request set. It carries the reference scores it judges against:
+ * a function cannot cross to the load generator's worker thread, so the worker makes the same judge from them.
+ */
+export interface Judge {
+  (request: number, body: string): Pick<RequestRecord, 'maxAbsDelta' | 'wrong'>;
+  readonly references: readonly ReferenceModel[];
 }
 
 export function maxAbsDelta(actual: readonly number[], expected: Float32Array): number {
@@ -28,7 +37,7 @@ export function maxAbsDelta(actual: readonly number[], expected: Float32Array): 
 
 export function makeJudge(references: readonly ReferenceModel[]): Judge {
   const bySha = new Map(references.map((r) => [r.sha256, r]));
-  return (request, body) => {
+  const judge = (request: number, body: string): ReturnType<Judge> => {
     let answer: RankResponse;
     try {
       answer = JSON.parse(body) as RankResponse;
@@ -43,5 +52,6 @@ export function makeJudge(references: readonly ReferenceModel[]): Judge {
     const worst = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     return { maxAbsDelta: delta, wrong: !(delta <= limit + 1e-5 * worst) };
   };
+  return Object.assign(judge, { references });
 }
 

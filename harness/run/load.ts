@@ -2,7 +2,7 @@
 // timeline breaks the deployment, stopping early (a rollback) when the scenario's stop condition is reached.
 import { performance } from 'node:perf_hooks';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { runOpenLoad } from '../load/open-load';
+import { prepareOpenLoad, runOpenLoad } from '../load/open-load';
 import type { ResourceSample } from '../measure/drift';
 import { sampleResources } from '../measure/drift';
 import { isError, isWrong, type RequestRecord } from '../measure/records';
@@ -54,6 +54,8 @@ function stopCondition({ scenario }: DrillPlan, t0: number, timeline: Timeline, 
 export async function runLoadAndFaults(plan: DrillPlan, topology: Topology, events: Emitter, signal?: AbortSignal): Promise<LoadOutcome> {
   const { scenario } = plan;
   const load = { url: topology.gatewayUrl, rate: scenario.load.rate, timeoutMs: scenario.load.timeout, bodies: plan.bodies, ...(signal ? { signal } : {}) };
+  // The built-in generator's thread is started here, not inside a load's lead time (it takes 100-150 ms).
+  await prepareOpenLoad();
   if (scenario.load.warmup > 0) {
     events.phase('warmup');
     // Same rate, not recorded: connection pools and JIT of the serving path are warm when measuring starts.

@@ -1,0 +1,65 @@
+// The open-model sender: request i goes out at t0 + i/rate whether or not earlier ones returned, so a stalled
+// backend shows up as latency and errors instead of silently lowering the offered load. It runs in the load
+// generator's worker thread (open-load-worker.ts), where nothing else competes for its event loop.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import type { Role } from '../../services/common/contract';
+import type { RequestRecord } from '../measure/records';
+import type { LoadPlan } from './open-load';
+import type { Judge } from './reference';
+
+export const errorCode = (body: string): string | undefined => {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+};
+
+async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Promise<RequestRecord> {
+  const request = seq % plan.bodies.length;
+  const scheduledMs = (seq * 1000) / plan.rate;
+  const sentMs = performance.now() - plan.t0;
+  try {
+    const res = await pool.request({
+      path: '/v1/rank',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: plan.bodies[request],
+      signal: AbortSignal.timeout(plan.timeoutMs),
+    });
+    const body = await res.body.text();
+    const doneMs = performance.now() - plan.t0;
+    const servedBy = res.headers['x-served-by'] as Role | undefined;
+    const failover = res.headers['x-failover'] as string | undefined;
+    const base = { seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode, ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}) };
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, body) };
+    const code = errorCode(body);
+    return { ...base, error: code ?? `http_${res.statusCode}` };
+  } catch (e) {
+    const error = (e as Error).name === 'TimeoutError' ? 'client_timeout' : ((e as { code?: string }).code ?? (e as Error).message);
+    return { seq, request, scheduledMs, sentMs, doneMs: performance.now() - plan.t0, status: 0, error };
+  }
+}
+
+/** Sends the plan on this thread to completion (or until aborted); one record per request sent, in schedule order. */
+export async function sendOnSchedule(plan: LoadPlan, judge: Judge): Promise<RequestRecord[]> {
+  const total = Math.round((plan.rate * plan.durationMs) / 1000);
+  const pool = new Pool(plan.url, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pending: Promise<RequestRecord>[] = [];
+  try {
+    const onRecord = plan.onRecord;
+    for (let seq = 0; seq < total && !plan.signal?.aborted; ) {
+      const now = performance.now() - plan.t0;
+      while (seq < total && (seq * 1000) / plan.rate <= now) {
+        const sent = send(pool, plan, seq++, judge);
+        pending.push(onRecord ? sent.then((r) => (onRecord(r), r)) : sent);
+      }
+      if (seq < total) await sleep(Math.max(0, (seq * 1000) / plan.rate - (performance.now() - plan.t0)));
+    }
+    return await Promise.all(pending);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+}
