@@ -1,15 +1,10 @@
 // `drill`: run, validate and list drills; build models; serve the reference services.
 import { dirname, resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { inferenceCommand } from '../../services/inference/main';
 import { routerCommand } from '../../services/router/main';
 import { parseInteger } from '../../services/common/cli';
-import type { Precision } from '../../services/common/contract';
-import { PRECISIONS, writeModelDir } from '../../services/model/build';
-import { compareModels, formatComparison } from '../../services/model/compare';
-import { type ForeignModelOptions, isModelMappingError, MAP_ROLES, writeForeignModelDir } from '../../services/model/foreign';
-import { ID_ROLES } from '../../services/model/manifest';
-import { ExitCode, InvalidInputError, isInfrastructureError, isInvalidInputError } from '../errors';
+import { ExitCode, isInfrastructureError, isInvalidInputError } from '../errors';
 import { isFlaky } from '../report/attempts';
 import { drillSummaryText } from '../report/text';
 import { readJournal, writeJournal, writeRunReports } from '../report/write';
@@ -23,18 +18,10 @@ import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
 import { TopologyPool } from '../topology/pool';
 import { activeTopologies } from '../topology/topology';
+import { modelCommand } from './model';
 import { progressReporter } from './progress';
 
 const nonNegativeInt = parseInteger(0);
-
-/** A repeatable `--flag KEY=VALUE` (KEY one of `keys`), collected into one record. */
-const assignment = <K extends string, V>(flag: string, keys: readonly K[], parse: (value: string) => V) =>
-  (text: string, previous: Partial<Record<K, V>> = {}): Partial<Record<K, V>> => {
-    const at = text.indexOf('=');
-    const key = text.slice(0, Math.max(at, 0)) as K;
-    if (!keys.includes(key) || at === text.length - 1) throw new InvalidInputError(`${flag} takes KEY=VALUE with KEY one of ${keys.join(', ')}, got "${text}"`);
-    return { ...previous, [key]: parse(text.slice(at + 1)) };
-  };
 
 /**
  * First Ctrl-C or SIGTERM: stop the drill in progress (faults reverted, topology removed, partial report
@@ -175,56 +162,7 @@ export function program(): Command {
       console.log(`drill: removed ${removed.containers} container(s) and ${removed.networks} network(s)`);
     });
 
-  const model = drill.command('model').description('build and inspect ranking models');
-  model.command('build')
-    .description('write a seeded two-tower ranking model: DIR/model.onnx and DIR/manifest.json (with its probe set)')
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--seed <n>', 'weight seed (same seed, same bytes)', nonNegativeInt, 42)
-    .addOption(new Option('--precision <precision>', 'fp32, or int8 weights with per-row/per-column scales').choices(PRECISIONS).default('fp32'))
-    .action(async (opts: { out: string; seed: number; precision: Precision }) => {
-      const manifest = await writeModelDir(opts.out, { seed: opts.seed, precision: opts.precision });
-      console.log(`${resolve(opts.out)}: ${manifest.name} ${manifest.version} ${manifest.precision} ${manifest.bytes} bytes sha256 ${manifest.sha256}`);
-    });
-
-  model.command('compare')
-    .description('agreement of two models over seeded requests, with the size and precision ratios it costs')
-    .argument('<a>', 'model directory (the reference, e.g. fp32)')
-    .argument('<b>', 'model directory (e.g. its int8 variant)')
-    .option('--requests <n>', 'seeded requests to score', nonNegativeInt, 1000)
-    .option('--candidates <n>', 'candidates per request', nonNegativeInt, 100)
-    .option('--seed <n>', 'request seed', nonNegativeInt, 1)
-    .action(async (a: string, b: string, opts: { requests: number; candidates: number; seed: number }) => {
-      console.log(formatComparison(await compareModels(a, b, opts)));
-    });
-
-  model.command('manifest')
-    .summary('write a model directory (model.onnx + manifest.json) for an ONNX ranking model built elsewhere')
-    .description(
-      'make a model directory (DIR/model.onnx + DIR/manifest.json) for an ONNX ranking model built elsewhere, for `drill serve inference --model DIR`. ' +
-        'Each model input is mapped to a request field (userId int64 [1] or [1,1]; userFeatures float32 [1,16]; itemIds int64 [N] or [N,1]; itemFeatures float32 [N,16]) ' +
-        'by its name (user/uid/u_/query vs item/cand/product/doc) and type (int: ids, float: features); inputs it cannot tell apart need --map. ' +
-        'A model may leave out fields (not both item fields). The scores output is float32 [N] or [N,1]: the only output, or the one named *score*. ' +
-        'Id ranges come from the embedding tables the ids index (Gather on an initializer), else from --vocab; ids outside them get a 400. ' +
-        'The probe set is recorded by running the model on seeded requests.',
-    )
-    .argument('<model>', 'the ONNX file')
-    .option('--out <dir>', 'output directory (default: ./<name>)')
-    .option('--name <name>', 'model name (default: the file name without .onnx)')
-    .option('--version <version>', 'model version (default: <name>-<first 8 hex digits of the sha256>)')
-    .addOption(new Option('--precision <precision>', 'what the weights are, as /v1/model and reports show it').choices(PRECISIONS).default('fp32'))
-    .option('--map <role=name>', `which model input carries a request field, or which output holds the scores; repeatable (role: ${MAP_ROLES.join(', ')})`, assignment('--map', MAP_ROLES, String))
-    .option('--vocab <role=rows>', `rows of the embedding table of an id input, when the graph does not show it; repeatable (role: ${ID_ROLES.join(', ')})`, assignment('--vocab', ID_ROLES, nonNegativeInt))
-    .action(async (file: string, opts: ForeignModelOptions) => {
-      const { dir, manifest } = await writeForeignModelDir(file, opts).catch((e: unknown) => {
-        throw isModelMappingError(e) ? new InvalidInputError(e.message, { cause: e }) : e;
-      });
-      console.log(`${dir}: ${manifest.name} ${manifest.version} ${manifest.precision} ${manifest.bytes} bytes sha256 ${manifest.sha256}`);
-      for (const [role, input] of Object.entries(manifest.io.inputs)) {
-        const rows = manifest.io.vocab[role as keyof typeof manifest.io.vocab];
-        console.log(`  ${role.padEnd(12)} <- input ${input}${rows === undefined ? '' : ` (ids 0..${rows - 1})`}`);
-      }
-      console.log(`  ${'scores'.padEnd(12)} <- output ${manifest.io.scores}; ${manifest.probes?.length ?? 0} probe requests recorded`);
-    });
+  drill.addCommand(modelCommand());
 
   const serve = drill.command('serve').description('run a reference service in the foreground');
   serve.addCommand(inferenceCommand().name('inference'));

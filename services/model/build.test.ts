@@ -1,6 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
-import { buildModel, quantizeModel } from './build';
-import { sha256Hex } from './manifest';
+import { type BuildOptions, buildModel, quantizeModel, writeModelDir } from './build';
+import { formatManifest, sha256Hex } from './manifest';
 import { PROBE_TOLERANCE } from './probes';
 
 describe('buildModel', () => {
@@ -8,6 +11,33 @@ describe('buildModel', () => {
 
   it('gives byte-identical models for the same seed', () => {
     expect(Buffer.from(buildModel({ seed: 42 }).onnx).equals(Buffer.from(first.onnx))).toBe(true);
+  });
+
+  it('is the model every drill and the inference image were made with: its sha256 is pinned', () => {
+    expect(first.manifest.sha256).toBe('d9b13eff0e427f82822f6a9a9a074e272f57d61e6f9010fa6b321f6763258f53');
+    expect(buildModel({ precision: 'int8' }).manifest.sha256).toBe('dbc6d2bfb735bcb15e707faf6d5590f2dbd90996fa0fdaf056f34cac4ec1fc58');
+  });
+
+  it.each<BuildOptions>([{}, { precision: 'int8' }, { precision: 'int8', quantization: 'dynamic' }, { seed: 3, shape: { itemVocab: 5000, embeddingDim: 8, hiddenDim: 24 } }])(
+    'writes to a directory, streaming, the same bytes and manifest it builds in memory (%j)',
+    async (opts) => {
+      const dir = await mkdtemp(join(tmpdir(), 'build-'));
+      try {
+        const manifest = await writeModelDir(dir, opts);
+        const built = buildModel(opts);
+        expect(Buffer.from(await readFile(join(dir, 'model.onnx'))).equals(Buffer.from(built.onnx))).toBe(true);
+        expect(await readFile(join(dir, 'manifest.json'), 'utf8')).toBe(formatManifest(built.manifest));
+        expect(manifest).toEqual(built.manifest);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('refuses sizes it cannot build, naming the field', () => {
+    expect(() => buildModel({ shape: { embeddingDim: 0 } })).toThrow('embeddingDim must be an integer in 1..4096, got 0');
+    expect(() => buildModel({ shape: { itemVocab: 10_000_000 } })).toThrow(/exceeds the 2 GiB an ONNX file can hold/);
+    expect(() => buildModel({ quantization: 'dynamic' })).toThrow('quantization dynamic needs precision int8, got fp32');
   });
 
   it('gives different weights for a different seed', () => {

@@ -70,6 +70,8 @@ export const manifestSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
   bytes: z.number().int().positive(),
   precision: z.enum(['fp32', 'int8']),
+  /** How an int8 model computes: absent or `weight-only` (float MatMuls), `dynamic` (int8 MatMuls, activations quantized per request). */
+  quantization: z.enum(['weight-only', 'dynamic']).optional(),
   /** The weight seed of a model built by `drill model build`; absent for a model from elsewhere. */
   seed: z.number().int().optional(),
   inputs: z.array(tensorSpecSchema).min(1),
@@ -82,6 +84,7 @@ export const manifestSchema = z.object({
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+export type Quantization = NonNullable<Manifest['quantization']>;
 /** A request and the scores the model must give for it (within the precision's tolerance). */
 export type ProbeCase = z.infer<typeof probeSchema>;
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
@@ -137,5 +140,9 @@ export function formatManifest(manifest: Manifest): string {
 export async function writeModelFiles(dir: string, onnx: Uint8Array, manifest: Manifest): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, MODEL_FILE), onnx);
+  await writeManifestFile(dir, manifest);
+}
+
+export async function writeManifestFile(dir: string, manifest: Manifest): Promise<void> {
   await writeFile(join(dir, MANIFEST_FILE), formatManifest(manifest));
 }

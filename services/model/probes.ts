@@ -27,8 +27,14 @@ function probeRequests(vocab: ModelIo['vocab'] = {}): RankRequest[] {
 }
 
 /** The two-tower model's probe set, with expected scores from the independent reference forward pass. */
-export function makeProbes(weights: ModelWeights): ProbeCase[] {
-  return probeRequests().map((request) => ({ request, scores: referenceScores(weights, request) }));
+export function makeProbes(weights: ModelWeights, vocab: ModelIo['vocab'] = {}): ProbeCase[] {
+  return probeRequests(vocab).map((request) => ({ request, scores: referenceScores(weights, request) }));
+}
+
+/** The user and item ids the probe set looks up: the only embedding rows its expected scores need. */
+export function probeIds(vocab: ModelIo['vocab'] = {}): { user: number[]; item: number[] } {
+  const requests = probeRequests(vocab);
+  return { user: requests.map((r) => r.userId), item: requests.flatMap((r) => r.candidates.map((c) => c.itemId)) };
 }
 
 /**
