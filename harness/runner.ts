@@ -71,6 +71,7 @@ async function drill(plan: DrillPlan, { topology }: Deployment, journal: Journal
   if (outcome.rollback) journal.rollback = facts.rollback = outcome.rollback;
   const { measurements, thresholds } = measureDrill(scenario, outcome, consistency);
   journal.measurements = measurements;
+  if (measurements.environment) facts.environment = measurements.environment;
   journal.thresholds = facts.thresholds = thresholds;
   const shortfall = loadShortfall(outcome.records, Math.round((scenario.load.rate * scenario.load.duration) / 1000));
   if (shortfall) facts.loadShortfall = shortfall;

@@ -1,6 +1,7 @@
 // Measurements from per-request records only (DESIGN.md "Definitions"): never from sleeps or wall clocks.
 import type { Consistency } from './consistency';
 import type { Drift } from './drift';
+import type { EnvironmentMeasurements } from './environment';
 import type { Phase } from '../scenario/schema';
 import { summarizeLatency, type LatencySummary } from './latency';
 import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type FaultWindow, type RequestRecord } from './records';
@@ -36,6 +37,8 @@ export interface Measurements {
   consistency?: Consistency;
   /** Soak drills: memory and latency drift over the run. */
   drift?: Drift;
+  /** CPU pressure, the harness's own CPU and the load generator's lateness, per phase. */
+  environment?: EnvironmentMeasurements;
   /** Injection of the first fault -> first good standby response after which `steadyCount` in a row are good. null: never. */
   failoverMs: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */

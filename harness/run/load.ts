@@ -5,6 +5,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { prepareOpenLoad, runOpenLoad } from '../load/open-load';
 import type { ResourceSample } from '../measure/drift';
 import { sampleResources } from '../measure/drift';
+import { sampleEnvironment, type EnvironmentSample } from '../measure/environment';
 import { isError, isWrong, type RequestRecord } from '../measure/records';
 import type { Journal, JournalFault } from '../report/journal';
 import type { Topology } from '../topology/topology';
@@ -18,6 +19,8 @@ export interface LoadOutcome {
   rollback?: NonNullable<Journal['rollback']>;
   /** Container memory and CPU over the run (soak drills). */
   samples?: Record<string, ResourceSample[]>;
+  /** The machine's CPU pressure and the harness's CPU over the load. */
+  environment: EnvironmentSample[];
   /** From the load's t0 to the end of the last request. */
   loadMs: number;
 }
@@ -69,18 +72,22 @@ export async function runLoadAndFaults(plan: DrillPlan, topology: Topology, even
   const t0 = performance.now() + plan.startLeadMs;
   const timeline = runTimeline(plan, topology, t0, events, signal);
   const resources = await resourceSampler(plan, topology, t0);
+  const machine = sampleEnvironment(t0);
   const stop = stopCondition(plan, t0, timeline, events);
   let records: RequestRecord[];
   let samples: LoadOutcome['samples'];
+  let environment: EnvironmentSample[];
   try {
     [records] = await Promise.all([plan.runLoad({ ...load, durationMs: scenario.load.duration, t0, onRecord: stop.onRecord }), timeline.done]);
   } finally {
+    environment = machine.stop();
     samples = await resources?.stop();
     await timeline.revertAll();
   }
   return {
     records,
     faults: timeline.entries,
+    environment,
     ...(stop.rollback ? { rollback: stop.rollback } : {}),
     ...(samples ? { samples } : {}),
     loadMs: Math.round(performance.now() - t0),

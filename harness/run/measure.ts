@@ -2,7 +2,8 @@
 // scenario's thresholds are checked against them.
 import type { Consistency } from '../measure/consistency';
 import { drift, latencyWindows } from '../measure/drift';
-import { measure, type FaultWindow, type Measurements } from '../measure/measure';
+import { environmentByPhase, sendLateness } from '../measure/environment';
+import { measure, phaseOf, type FaultWindow, type Measurements } from '../measure/measure';
 import { evaluate, type ThresholdResult } from '../measure/thresholds';
 import type { JournalFault } from '../report/journal';
 import type { Scenario } from '../scenario/load';
@@ -18,6 +19,7 @@ export function measureDrill(scenario: Scenario, outcome: LoadOutcome, consisten
   const measurements: Measurements = {
     ...measure(outcome.records, windows, { sloMs: scenario.load.slo, steadyCount: scenario.measure.steadyCount }),
     consistency,
+    environment: environmentByPhase(outcome.environment, sendLateness(outcome.records, (r) => phaseOf(r, windows)), windows),
     ...(driftSpec && outcome.samples ? { drift: drift(outcome.samples, latencyWindows(outcome.records, windows, driftSpec.window, driftSpec.settle)) } : {}),
   };
   return { measurements, thresholds: evaluate(measurements, scenario.thresholds) };

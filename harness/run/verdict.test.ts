@@ -1,8 +1,11 @@
+import type { EnvironmentMeasurements, PhaseEnvironment } from '../measure/environment';
+import type { Metric } from '../measure/metrics';
 import type { ThresholdResult } from '../measure/thresholds';
+import type { Phase } from '../scenario/schema';
 import { decideVerdict, type VerdictFacts } from './verdict';
 
-const threshold = (name: string, pass: boolean, observed: number | null = 1): ThresholdResult =>
-  ({ name, metric: 'errors', phase: 'run', limit: 0, bound: 'max', observed, pass });
+const threshold = (name: string, pass: boolean, observed: number | null = 1, metric: Metric = 'errors', phase: Phase = 'run'): ThresholdResult =>
+  ({ name, metric, phase, limit: 0, bound: 'max', observed, pass });
 const held = { ok: true, elapsedMs: 5 };
 const broken = (detail: string) => ({ ok: false, detail, elapsedMs: 5000 });
 /** A drill where everything held; each test breaks one thing. */
@@ -62,5 +65,38 @@ describe('decideVerdict', () => {
     const d = decideVerdict({ ...healthy, interrupted: true, error: { message: 'aborted', infrastructure: false } });
     expect(d.verdict).toBe('error');
     expect(d.firstFailure).toMatch(/^interrupted before the drill finished/);
+  });
+
+  describe('a failing timing threshold names the CPU pressure it was measured under', () => {
+    const phase = (cpuPressurePercent: number | null): PhaseEnvironment =>
+      ({ cpuPressurePercent, harnessCpuPercent: 30, sendLatenessP50Ms: 0.4, sendLatenessP99Ms: 12.04, sendLatenessMaxMs: 30 });
+    /** The fault phase at `fault` %, every other phase quiet. */
+    const environment = (fault: number | null): EnvironmentMeasurements =>
+      ({ pressureSource: 'psi', sampleIntervalMs: 100, phases: { run: phase(30), baseline: phase(15), fault: phase(fault), recovery: phase(18) } });
+    const failing = (metric: Metric, phaseName: Phase, fault: number | null): string | undefined =>
+      decideVerdict({ ...healthy, thresholds: [threshold(`${metric}[${phaseName}] <= 100`, false, 115.9, metric, phaseName)], environment: environment(fault) }).firstFailure;
+
+    it('says so for a latency threshold on a phase under pressure, and the verdict stays a fail', () => {
+      const d = decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 115.9, 'p99Ms', 'fault')], environment: environment(63.4) });
+      expect(d).toEqual({ verdict: 'fail', firstFailure: 'threshold p99Ms[fault] <= 100 failed: observed 115.9 — under CPU pressure: 63 % (psi) in the fault phase, send lateness p99 12.0 ms' });
+    });
+
+    it('reads failover and unavailability in the fault phase, fail-back in the recovery phase', () => {
+      expect(failing('failoverMs', 'run', 63)).toMatch(/under CPU pressure: 63 % \(psi\) in the fault phase/);
+      expect(failing('unavailabilityMs', 'run', 63)).toMatch(/in the fault phase/);
+      expect(failing('failbackMs', 'run', 63)).toBe('threshold failbackMs[run] <= 100 failed: observed 115.9'); // recovery was quiet
+    });
+
+    it('says nothing when the phase was quiet, was not sampled, or the metric is not a timing', () => {
+      expect(failing('p99Ms', 'fault', 39.9)).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
+      expect(failing('p99Ms', 'fault', null)).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
+      expect(failing('errors', 'fault', 90)).toBe('threshold errors[fault] <= 100 failed: observed 115.9');
+      expect(decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 115.9, 'p99Ms', 'fault')] }).firstFailure)
+        .toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
+    });
+
+    it('leaves a passing drill a pass however busy the machine was', () => {
+      expect(decideVerdict({ ...healthy, environment: environment(95) })).toEqual({ verdict: 'pass' });
+    });
   });
 });

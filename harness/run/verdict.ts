@@ -1,7 +1,10 @@
 // The verdict of a drill, from what its stages found: a pure function, so every rule is tested on its own.
 // Order matters: the first rule that applies names the drill's first failure.
+import { CPU_PRESSURE_LEVEL_PERCENT, type EnvironmentMeasurements } from '../measure/environment';
+import type { Metric } from '../measure/metrics';
 import type { ThresholdResult } from '../measure/thresholds';
 import type { JournalFault, SteadyStateCheck, Verdict } from '../report/journal';
+import type { Phase } from '../scenario/schema';
 
 export interface VerdictFacts {
   /** Stopped by Ctrl-C or SIGTERM before it finished. */
@@ -15,6 +18,8 @@ export interface VerdictFacts {
   rollback?: { atMs: number; reason: string };
   thresholds?: readonly ThresholdResult[];
   steadyAfter?: SteadyStateCheck;
+  /** The machine during the load: evidence for a failing threshold, never a verdict of its own. */
+  environment?: EnvironmentMeasurements;
 }
 
 export interface Decision {
@@ -38,7 +43,31 @@ export function decideVerdict(f: VerdictFacts): Decision {
     return { verdict: 'fail', firstFailure: `rollback at ${(f.rollback.atMs / 1000).toFixed(1)} s: ${f.rollback.reason}; every fault was reverted then` };
   }
   const failedThreshold = f.thresholds?.find((t) => !t.pass);
-  if (failedThreshold) return { verdict: 'fail', firstFailure: `threshold ${failedThreshold.name} failed: observed ${failedThreshold.observed ?? 'never (the event did not happen)'}` };
+  if (failedThreshold) {
+    const observed = `threshold ${failedThreshold.name} failed: observed ${failedThreshold.observed ?? 'never (the event did not happen)'}`;
+    return { verdict: 'fail', firstFailure: observed + underPressure(failedThreshold, f.environment) };
+  }
   if (f.steadyAfter && !f.steadyAfter.ok) return { verdict: 'fail', firstFailure: `steady state after faults: the system did not recover: ${f.steadyAfter.detail}` };
   return { verdict: 'pass' };
+}
+
+/** The phase a timing metric describes: failover and unavailability happen in the fault window, fail-back after it. */
+const TIMING_METRICS: Partial<Record<Metric, (phase: Phase) => Phase>> = {
+  p50Ms: (phase) => phase,
+  p90Ms: (phase) => phase,
+  p99Ms: (phase) => phase,
+  maxMs: (phase) => phase,
+  lateResponses: (phase) => phase,
+  failoverMs: () => 'fault',
+  unavailabilityMs: () => 'fault',
+  failbackMs: () => 'recovery',
+};
+
+/** " — under CPU pressure: …" when a timing threshold failed while its phase ran on a busy machine, else "". */
+function underPressure(t: ThresholdResult, environment: EnvironmentMeasurements | undefined): string {
+  const phase = TIMING_METRICS[t.metric]?.(t.phase);
+  const e = phase && environment?.phases[phase];
+  if (!phase || !e || e.cpuPressurePercent === null || e.cpuPressurePercent < CPU_PRESSURE_LEVEL_PERCENT) return '';
+  const lateness = e.sendLatenessP99Ms === null ? '' : `, send lateness p99 ${e.sendLatenessP99Ms.toFixed(1)} ms`;
+  return ` — under CPU pressure: ${Math.round(e.cpuPressurePercent)} % (${environment.pressureSource}) in the ${phase === 'run' ? 'whole run' : `${phase} phase`}${lateness}`;
 }

@@ -1,0 +1,127 @@
+// What the machine was doing while the load was measured, per phase: CPU pressure, the harness's own CPU and how
+// late the load generator sent. A drill that fails on a busy machine then says so, next to the latency it measured.
+import type { Phase } from '../scenario/schema';
+import { summarizeLatency } from './latency';
+import { pressureBetween, readPressure, type PressureSource } from './pressure';
+import type { FaultWindow } from './records';
+
+export interface PhaseEnvironment {
+  /** Share of the phase's wall time some task waited for a CPU (psi), or 100 x load per core (loadavg). null: no sample in the phase. */
+  cpuPressurePercent: number | null;
+  /** CPU time of the harness process (all its threads) over the phase's wall time, in % of one core. */
+  harnessCpuPercent: number | null;
+  /** How long after their slots the phase's requests were sent (the load generator's lateness). null: no request. */
+  sendLatenessP50Ms: number | null;
+  sendLatenessP99Ms: number | null;
+  sendLatenessMaxMs: number | null;
+}
+
+export interface EnvironmentMeasurements {
+  /** Where the CPU pressure came from; null: no sample was taken. */
+  pressureSource: PressureSource | null;
+  /** How often the machine was sampled during the load. */
+  sampleIntervalMs: number;
+  phases: Record<Phase, PhaseEnvironment>;
+}
+
+/** One interval between two readings, in ms from the load's t0. */
+export interface EnvironmentSample {
+  fromMs: number;
+  toMs: number;
+  pressureSource: PressureSource;
+  cpuPressurePercent: number;
+  harnessCpuPercent: number;
+}
+
+/** A request's phase (as the measurements attribute it) and how late it was sent. */
+export interface SendLateness {
+  phase: Exclude<Phase, 'run'>;
+  latenessMs: number;
+}
+
+/**
+ * CPU pressure above which a failing latency or failover figure is reported as measured on a busy machine.
+ * Measured on a 2-core machine: drills alone put PSI "some" at 15-20 %; with other test runs or a busy-looping
+ * process beside them it rose to 60-90 %, and healthy drills failed on latency and failover. 40 % lies clearly
+ * between the two.
+ */
+export const CPU_PRESSURE_LEVEL_PERCENT = 40;
+
+/**
+ * Every 100 ms: often enough that a fault window of a few hundred ms gets samples of its own, and a reading
+ * (one small /proc file) costs microseconds.
+ */
+export const SAMPLE_INTERVAL_MS = 100;
+
+/** Samples the machine from now until stop(); times are ms from `t0` (performance.now() of the load's start). */
+export function sampleEnvironment(t0: number, intervalMs = SAMPLE_INTERVAL_MS): { stop(): EnvironmentSample[] } {
+  const samples: EnvironmentSample[] = [];
+  let last = { pressure: readPressure(), cpu: process.cpuUsage() };
+  const sample = (): void => {
+    const now = { pressure: readPressure(), cpu: process.cpuUsage() };
+    const wallMs = now.pressure.atMs - last.pressure.atMs;
+    if (wallMs > 0) {
+      const pressure = pressureBetween(last.pressure, now.pressure);
+      const cpu = process.cpuUsage(last.cpu);
+      samples.push({
+        fromMs: last.pressure.atMs - t0,
+        toMs: now.pressure.atMs - t0,
+        pressureSource: pressure.source,
+        cpuPressurePercent: pressure.percent,
+        harnessCpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
+      });
+    }
+    last = now;
+  };
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return samples;
+    },
+  };
+}
+
+/** The phase of a stretch of time, by its midpoint: before the first injection, inside a fault window, or after. */
+export function phaseAt(atMs: number, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
+  if (faults.length === 0 || atMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
+  return faults.some((f) => atMs >= f.injectedAtMs && (f.revertedAtMs === undefined || atMs < f.revertedAtMs)) ? 'fault' : 'recovery';
+}
+
+/** Time-weighted mean of one field over the samples; null without samples. */
+function weightedMean(samples: readonly EnvironmentSample[], field: 'cpuPressurePercent' | 'harnessCpuPercent'): number | null {
+  const wall = samples.reduce((sum, s) => sum + (s.toMs - s.fromMs), 0);
+  if (wall <= 0) return null;
+  return Number((samples.reduce((sum, s) => sum + s[field] * (s.toMs - s.fromMs), 0) / wall).toFixed(1));
+}
+
+function phaseEnvironment(samples: readonly EnvironmentSample[], latenessMs: readonly number[]): PhaseEnvironment {
+  // Lateness is 0 or more; the histogram's floor of 1 us is far below what matters here.
+  const lateness = summarizeLatency(latenessMs.map((ms) => Math.max(0, ms)));
+  return {
+    cpuPressurePercent: weightedMean(samples, 'cpuPressurePercent'),
+    harnessCpuPercent: weightedMean(samples, 'harnessCpuPercent'),
+    sendLatenessP50Ms: lateness.p50Ms,
+    sendLatenessP99Ms: lateness.p99Ms,
+    sendLatenessMaxMs: lateness.maxMs,
+  };
+}
+
+/** The samples and the requests' send lateness, per phase (the samples by time, the requests as measured). */
+export function environmentByPhase(samples: readonly EnvironmentSample[], sends: readonly SendLateness[], faults: readonly FaultWindow[], sampleIntervalMs = SAMPLE_INTERVAL_MS): EnvironmentMeasurements {
+  const of = (phase: Phase): PhaseEnvironment => phaseEnvironment(
+    phase === 'run' ? samples : samples.filter((s) => phaseAt((s.fromMs + s.toMs) / 2, faults) === phase),
+    (phase === 'run' ? sends : sends.filter((s) => s.phase === phase)).map((s) => s.latenessMs),
+  );
+  return {
+    pressureSource: samples[0]?.pressureSource ?? null,
+    sampleIntervalMs,
+    phases: { run: of('run'), baseline: of('baseline'), fault: of('fault'), recovery: of('recovery') },
+  };
+}
+
+/** How late each request went out, with the phase the measurements put it in. */
+export const sendLateness = <R extends { sentMs: number; scheduledMs: number }>(records: readonly R[], phaseOf: (r: R) => SendLateness['phase']): SendLateness[] =>
+  records.map((r) => ({ phase: phaseOf(r), latenessMs: r.sentMs - r.scheduledMs }));
