@@ -8,3 +8,6 @@ export const ms = (v: number | null | undefined, absent = ABSENT): string => (v 
 
 /** "12.3 s" from milliseconds */
 export const seconds = (v: number | null | undefined, absent = ABSENT): string => (v === null || v === undefined ? absent : `${(v / 1000).toFixed(1)} s`);
+
+/** "63.4%" */
+export const percent = (v: number | null | undefined, absent = ABSENT): string => (v === null || v === undefined ? absent : `${v.toFixed(1)}%`);

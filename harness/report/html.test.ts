@@ -100,6 +100,21 @@ describe('renderDrillHtml', () => {
     expect(page).toContain('p99 1.3 ms');
   });
 
+  it('shows the machine beside each phase\'s latency, and nothing of it for a journal that did not record it', () => {
+    const quiet = { cpuPressurePercent: 15.24, harnessCpuPercent: 31, sendLatenessP50Ms: 0.2, sendLatenessP99Ms: 0.9, sendLatenessMaxMs: 2.25 };
+    const page = renderedWith({
+      environment: { pressureSource: 'psi', sampleIntervalMs: 100, phases: { run: quiet, baseline: quiet, fault: { ...quiet, cpuPressurePercent: 63.4, sendLatenessP99Ms: 12 }, recovery: { ...quiet, cpuPressurePercent: null } } },
+    });
+    const table = tableIn(page, 'phases');
+    expect(table).toContain('<th class="num">max</th><th class="num">CPU pressure (psi)</th><th class="num">harness CPU</th><th class="num">send lateness p99</th><th class="num">max</th><th>served by</th>');
+    expect(table).toMatch(/<td>fault<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">63\.4%<\/td><td class="num">31\.0%<\/td><td class="num">12\.0 ms<\/td><td class="num">2\.3 ms<\/td>/);
+    expect(table).toMatch(/<td>recovery \(after revert\)<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">–<\/td>/);
+    expect(page).toContain('from 40% a failing latency or failover threshold names it');
+    const before = renderDrillHtml(recordedJournal());
+    expect(tableIn(before, 'phases')).not.toContain('CPU pressure');
+    expect(before).not.toContain('Send lateness');
+  });
+
   it('marks an interrupted drill as such', () => {
     expect(renderDrillHtml({ ...journal, verdict: 'error', interrupted: true })).toContain('<span class="badge" id="verdict">ERROR (interrupted)</span>');
   });

@@ -88,7 +88,10 @@ export interface Journal {
   rollback?: { atMs: number; reason: string };
   faults: JournalFault[];
   steadyState: { before?: SteadyStateCheck; after?: SteadyStateCheck };
-  /** `moments` is absent from journals written before it was recorded: read it with `measuredMoments`. */
+  /**
+   * `moments` is absent from journals written before it was recorded: read it with `measuredMoments`. So is
+   * `environment` (CPU pressure, harness CPU and send lateness per phase); reports then leave it out.
+   */
   measurements?: Omit<Measurements, 'moments'> & { moments?: Moments };
   thresholds: ThresholdResult[];
   diagnosis: Diagnosis;

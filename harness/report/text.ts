@@ -1,5 +1,5 @@
 // The console's account of one drill: what `drill run` prints and what a failing gate test shows.
-import { ms, seconds } from './format';
+import { ms, percent, seconds } from './format';
 import type { Journal } from './journal';
 
 export function drillSummaryText(j: Journal): string {
@@ -11,6 +11,11 @@ export function drillSummaryText(j: Journal): string {
   if (m) {
     lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
     lines.push(`  failover ${ms(m.failoverMs, 'never')}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);
+    const e = m.environment;
+    if (e) {
+      const pressure = (['baseline', 'fault', 'recovery'] as const).map((phase) => `${phase} ${percent(e.phases[phase].cpuPressurePercent)}`).join(', ');
+      lines.push(`  machine: CPU pressure (${e.pressureSource ?? 'not sampled'}) ${pressure}; harness CPU ${percent(e.phases.run.harnessCpuPercent)}; send lateness p99 ${ms(e.phases.run.sendLatenessP99Ms)}, max ${ms(e.phases.run.sendLatenessMaxMs)}`);
+    }
     if (m.drift) {
       const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);
       lines.push(`  memory ${memory.join(', ')}; p99 drift ${ms(m.drift.p99DriftMs, 'not measured')}`);

@@ -1,7 +1,8 @@
 // The sections of a drill's page, each rendering one part of the journal as it was recorded.
+import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
 import type { PhaseMeasurements } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
-import { ms, seconds } from '../format';
+import { ms, percent as percentOf, seconds } from '../format';
 import type { Journal, SteadyStateCheck } from '../journal';
 import { html, type SafeHtml } from './template';
 
@@ -50,18 +51,34 @@ function servedByCell(p: PhaseMeasurements, replicaColors: Map<string, string>):
 const PHASE_ORDER = ['baseline', 'fault', 'recovery', 'run'] as const;
 const PHASE_LABEL: Record<(typeof PHASE_ORDER)[number], string> = { baseline: 'baseline (before faults)', fault: 'fault', recovery: 'recovery (after revert)', run: 'whole run' };
 
+/** The machine beside each phase's latency: a slow phase on a busy machine reads differently from one on a quiet one. */
+function environmentColumns(j: Journal): { head: SafeHtml; cells(phase: (typeof PHASE_ORDER)[number]): SafeHtml; caption: SafeHtml } {
+  const e = j.measurements?.environment;
+  if (!e) return { head: html``, cells: () => html``, caption: html`` };
+  return {
+    head: html`<th class="num">CPU pressure (${e.pressureSource ?? 'not sampled'})</th><th class="num">harness CPU</th><th class="num">send lateness p99</th><th class="num">max</th>`,
+    cells(phase) {
+      const p = e.phases[phase];
+      return html`<td class="num">${percentOf(p.cpuPressurePercent)}</td><td class="num">${percentOf(p.harnessCpuPercent)}</td><td class="num">${ms(p.sendLatenessP99Ms)}</td><td class="num">${ms(p.sendLatenessMaxMs)}</td>`;
+    },
+    caption: html`<p class="caption">CPU pressure: the share of the phase's time in which some task on the machine waited for a CPU${e.pressureSource === 'loadavg' ? ' (here: 100 × the 1-minute load average per core, as this kernel has no pressure stall information)' : ' (Linux pressure stall information)'}; from ${CPU_PRESSURE_LEVEL_PERCENT}% a failing latency or failover threshold names it. Harness CPU: the harness process, in % of one core. Send lateness: how long after its slot the load generator sent a request. Sampled every ${e.sampleIntervalMs} ms.</p>`,
+  };
+}
+
 export function phaseTable(j: Journal, replicaColors: Map<string, string>): SafeHtml {
   const m = j.measurements;
   if (!m) return html`<p>Not measured.</p>`;
+  const machine = environmentColumns(j);
   return html`<table id="phases">
-<thead><tr><th>phase</th><th class="num">requests</th><th class="num">failed</th><th class="num">wrong</th><th class="num">late</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th>served by</th></tr></thead>
+<thead><tr><th>phase</th><th class="num">requests</th><th class="num">failed</th><th class="num">wrong</th><th class="num">late</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th>${machine.head}<th>served by</th></tr></thead>
 <tbody>
 ${PHASE_ORDER.map((phase) => {
     const p = m.phases[phase];
-    return html`<tr><td>${PHASE_LABEL[phase]}</td><td class="num">${p.requests}</td><td class="num">${p.errors}</td><td class="num">${p.wrongAnswers}</td><td class="num">${p.lateResponses}</td><td class="num">${ms(p.latency.p50Ms)}</td><td class="num">${ms(p.latency.p90Ms)}</td><td class="num">${ms(p.latency.p99Ms)}</td><td class="num">${ms(p.latency.maxMs)}</td><td>${servedByCell(p, replicaColors)}</td></tr>
+    return html`<tr><td>${PHASE_LABEL[phase]}</td><td class="num">${p.requests}</td><td class="num">${p.errors}</td><td class="num">${p.wrongAnswers}</td><td class="num">${p.lateResponses}</td><td class="num">${ms(p.latency.p50Ms)}</td><td class="num">${ms(p.latency.p90Ms)}</td><td class="num">${ms(p.latency.p99Ms)}</td><td class="num">${ms(p.latency.maxMs)}</td>${machine.cells(phase)}<td>${servedByCell(p, replicaColors)}</td></tr>
 `;
   })}</tbody>
-</table>`;
+</table>
+${machine.caption}`;
 }
 
 export function faultTable(j: Journal): SafeHtml {
