@@ -92,7 +92,7 @@ export function addSettings(command: Command, settings: Settings): Command {
  */
 export function settingsFrom<S extends Settings>(settings: S, parsed: Record<string, unknown>): ResolvedOf<S> {
   const values: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(settings)) values[key] = parsed[optionOf(s).attributeName()];
+  for (const [key, s] of Object.entries(settings)) values[key] = parsed[new Option(s.flag).attributeName()];
   return values as ResolvedOf<S>;
 }
 

@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
 import { jsonLineLog, type Log } from '../common/cli';
+import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
 import { closeServer, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
 import { type OptionsOf, withDefaults } from '../common/settings';
 import { hasBearerToken } from './admin';
