@@ -74,14 +74,14 @@ export function modelCommand(): Command {
   model.addCommand(buildCommand());
 
   model.command('compare')
-    .description('agreement of two models over seeded requests, with the size and precision ratios it costs')
-    .argument('<a>', 'model directory (the reference, e.g. fp32)')
-    .argument('<b>', 'model directory (e.g. its int8 variant)')
-    .option('--requests <n>', 'seeded requests to score', nonNegativeInt, 1000)
+    .description('each variant against a reference model over seeded requests: size ratio, weight bytes and CPU per request, p50, max |score delta|, top-10 overlap (mean and worst), same top-1')
+    .argument('<reference>', 'model directory (the reference, e.g. fp32)')
+    .argument('<variants...>', 'model directories (e.g. its int8 variants: --quantization weight-only and dynamic)')
+    .option('--requests <n>', 'seeded requests to score', positiveInt, 1000)
     .option('--candidates <n>', 'candidates per request', nonNegativeInt, 100)
     .option('--seed <n>', 'request seed', nonNegativeInt, 1)
-    .action(async (a: string, b: string, opts: { requests: number; candidates: number; seed: number }) => {
-      console.log(formatComparison(await compareModels(a, b, opts)));
+    .action(async (reference: string, variants: string[], opts: { requests: number; candidates: number; seed: number }) => {
+      console.log(formatComparison(await compareModels(reference, variants, opts)));
     });
 
   model.command('manifest')

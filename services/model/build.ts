@@ -187,6 +187,7 @@ function manifestFor(plan: BuildPlan, file: { sha256: string; bytes: number }, e
     inputs: GRAPH_INPUTS,
     outputs: GRAPH_OUTPUTS,
     io,
+    ...(isDefaultShape(shape) ? {} : { widths: { embedding: shape.embeddingDim, hidden: shape.hiddenDim, output: shape.outputDim } }),
     probes: makeProbes(effective, io.vocab),
     ...(sourceSha256 === undefined ? {} : { sourceSha256 }),
   };

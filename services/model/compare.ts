@@ -1,9 +1,11 @@
-// What quantization costs: two models scored on the same seeded requests, with their size and precision ratios.
-import { readFile } from 'node:fs/promises';
-import { rankingOf, type Precision } from '../common/contract';
-import { readModelDir } from './manifest';
+// What quantization costs and buys: models scored on the same seeded requests against a reference, with their
+// size and precision ratios, the weight bytes and CPU a request takes, and how far their answers move.
+import { stat } from 'node:fs/promises';
+import { type Precision, rankingOf, type RankRequest } from '../common/contract';
+import { type Quantization, readModelDir } from './manifest';
 import { Ranker } from './ranker';
 import { generateRequests } from './requests';
+import { shapeOf, weightBytesPerRequest } from './shape';
 
 const PRECISION_BITS: Readonly<Record<Precision, number>> = { fp32: 32, int8: 8 };
 const TOP_K = 10;
@@ -22,6 +24,8 @@ export interface ComparedModel {
   version: string;
   sha256: string;
   precision: Precision;
+  /** For int8: weight-only (float MatMuls) or dynamic (int8 MatMuls). */
+  quantization?: Quantization;
   bytes: number;
 }
 
@@ -37,14 +41,29 @@ export interface Agreement {
   sameTop1Rate: number;
 }
 
-export interface ModelComparison extends Agreement {
-  a: ComparedModel;
-  b: ComparedModel;
-  candidates: number;
-  /** bytes_b / bytes_a: 0.27 means B is 3.7x smaller. */
+/** What serving a model costs per request, measured in this process (one onnxruntime thread). */
+export interface RunCost {
+  /** Weight bytes one request reads (looked-up rows + MLP weights); undefined for a model from elsewhere. */
+  bytesPerRequest: number | undefined;
+  /** CPU time per request and the median wall time of one request, in milliseconds. */
+  cpuMsPerRequest: number;
+  p50Ms: number;
+}
+
+/** One model against the reference: what it saves, what it costs to run, and how far its answers move. */
+export interface ComparedVariant extends Agreement, RunCost {
+  model: ComparedModel;
+  /** bytes / reference bytes: 0.27 means 3.7x smaller. */
   sizeRatio: number;
-  /** bits_b / bits_a of the weights: 8/32 = 0.25 for int8 against fp32. */
+  /** bits of the weights / the reference's: 8/32 = 0.25 for int8 against fp32. */
   precisionRatio: number;
+}
+
+export interface ModelComparison {
+  requests: number;
+  candidates: number;
+  /** The reference first (agreeing with itself), then each variant in the order given. */
+  rows: ComparedVariant[];
 }
 
 /** Agreement of score pairs (A's and B's scores for the same request). Shared by `drill model compare` and drills. */
@@ -71,49 +90,91 @@ export function agreement(pairs: Iterable<readonly [ArrayLike<number>, ArrayLike
   return { requests, maxAbsScoreDelta, meanTop10Overlap: overlapSum / requests, minTop10Overlap, sameTop1Rate: sameTop1 / requests };
 }
 
-/** Scores `generateRequests({seed, count: requests, candidates})` with both models (directories with a manifest). */
-export async function compareModels(dirA: string, dirB: string, opts: CompareOptions = {}): Promise<ModelComparison> {
+// Requests scored before timing starts: the first runs of a session allocate its buffers.
+const WARM_UP = 20;
+
+/**
+ * Scores `generateRequests({seed, count: requests, candidates})` with the reference and then each variant (one
+ * model loaded at a time, so a large pair need not fit in memory together) and compares each with the reference.
+ */
+export async function compareModels(referenceDir: string, variantDirs: readonly string[], opts: CompareOptions = {}): Promise<ModelComparison> {
   const count = opts.requests ?? 1000;
   const candidates = opts.candidates ?? 100;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`requests must be a positive integer, got ${count}`);
   if (candidates < TOP_K) throw new RangeError(`candidates must be at least ${TOP_K} to compare top-${TOP_K} sets, got ${candidates}`);
   const requests = generateRequests({ seed: opts.seed ?? 1, count, candidates });
-  const [a, b] = await Promise.all([openModel(dirA), openModel(dirB)]);
-  try {
-    const pairs: [Float32Array, Float32Array][] = [];
-    for (const req of requests) pairs.push(await Promise.all([a.ranker.score(req), b.ranker.score(req)]));
-    return {
-      a: a.described,
-      b: b.described,
-      candidates,
-      ...agreement(pairs),
-      sizeRatio: b.described.bytes / a.described.bytes,
-      precisionRatio: PRECISION_BITS[b.described.precision] / PRECISION_BITS[a.described.precision],
-    };
-  } finally {
-    await Promise.all([a.ranker.release(), b.ranker.release()]);
-  }
+  const reference = await scoreModel(referenceDir, requests);
+  const row = (run: ScoredModel): ComparedVariant => ({
+    model: run.model,
+    ...agreement(reference.scores.map((s, i) => [s, run.scores[i]!] as const)),
+    ...run.cost,
+    sizeRatio: run.model.bytes / reference.model.bytes,
+    precisionRatio: PRECISION_BITS[run.model.precision] / PRECISION_BITS[reference.model.precision],
+  });
+  const rows = [row(reference)];
+  for (const dir of variantDirs) rows.push(row(await scoreModel(dir, requests)));
+  return { requests: count, candidates, rows };
 }
 
-/** A few lines for a terminal. */
+const variantName = (m: ComparedModel): string => (m.precision === 'fp32' ? 'fp32' : `int8 ${m.quantization ?? 'weight-only'}`);
+
+/** One table for a terminal: a row per model. */
 export function formatComparison(c: ModelComparison): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const model = (m: ComparedModel) => `${m.version} (${m.precision}, ${m.bytes} bytes)`;
+  const header = ['model', 'bytes', 'size ratio', 'weight bytes/req', 'CPU ms/req', 'p50 ms', 'max |Δscore|', 'top-10 mean', 'top-10 worst', 'same top-1'];
+  const body = c.rows.map((r) => [
+    variantName(r.model),
+    String(r.model.bytes),
+    `${r.sizeRatio.toFixed(3)} (${(1 / r.sizeRatio).toFixed(2)}x smaller)`,
+    r.bytesPerRequest === undefined ? '-' : String(r.bytesPerRequest),
+    r.cpuMsPerRequest.toFixed(3),
+    r.p50Ms.toFixed(3),
+    r.maxAbsScoreDelta.toPrecision(3),
+    pct(r.meanTop10Overlap),
+    pct(r.minTop10Overlap),
+    pct(r.sameTop1Rate),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   return [
-    `A: ${model(c.a)}`,
-    `B: ${model(c.b)}`,
-    `over ${c.requests} seeded requests of ${c.candidates} candidates:`,
-    `  max |score delta|    ${c.maxAbsScoreDelta.toPrecision(3)}`,
-    `  top-10 overlap       mean ${pct(c.meanTop10Overlap)}, min ${pct(c.minTop10Overlap)}`,
-    `  same top-1           ${pct(c.sameTop1Rate)}`,
-    `  size ratio B/A       ${c.sizeRatio.toFixed(3)} (${(1 / c.sizeRatio).toFixed(2)}x smaller)`,
-    `  precision ratio B/A  ${c.precisionRatio} (${PRECISION_BITS[c.b.precision]}/${PRECISION_BITS[c.a.precision]} bits)`,
+    `over ${c.requests} seeded requests of ${c.candidates} candidates, against ${c.rows[0]!.model.version}:`,
+    line(header),
+    ...body.map(line),
+    ...c.rows.map((r) => `  ${variantName(r.model).padEnd(17)} ${r.model.version}  ${r.model.dir}`),
   ].join('\n');
 }
 
-async function openModel(dir: string): Promise<{ described: ComparedModel; ranker: Ranker }> {
+interface ScoredModel {
+  model: ComparedModel;
+  scores: Float32Array[];
+  cost: RunCost;
+}
+
+async function scoreModel(dir: string, requests: readonly RankRequest[]): Promise<ScoredModel> {
   const { manifest, modelPath } = await readModelDir(dir);
-  const bytes = await readFile(modelPath);
-  const described = { dir, version: manifest.version, sha256: manifest.sha256, precision: manifest.precision, bytes: bytes.byteLength };
-  return { described, ranker: await Ranker.load(bytes, manifest.io) };
+  const { size } = await stat(modelPath);
+  const model: ComparedModel = { dir, version: manifest.version, sha256: manifest.sha256, precision: manifest.precision, ...(manifest.quantization ? { quantization: manifest.quantization } : {}), bytes: size };
+  const ranker = await Ranker.load(modelPath, manifest.io);
+  try {
+    for (const req of requests.slice(0, WARM_UP)) await ranker.score(req);
+    const scores: Float32Array[] = [];
+    const wall: number[] = [];
+    const cpu = process.cpuUsage();
+    for (const req of requests) {
+      const started = performance.now();
+      scores.push(await ranker.score(req));
+      wall.push(performance.now() - started);
+    }
+    const used = process.cpuUsage(cpu);
+    const shape = shapeOf(manifest);
+    const candidates = requests[0]?.candidates.length ?? 0;
+    const cost: RunCost = {
+      bytesPerRequest: shape && weightBytesPerRequest(shape, manifest.precision === 'int8', candidates),
+      cpuMsPerRequest: (used.user + used.system) / 1000 / requests.length,
+      p50Ms: wall.sort((x, y) => x - y)[Math.floor(wall.length / 2)]!,
+    };
+    return { model, scores, cost };
+  } finally {
+    await ranker.release();
+  }
 }

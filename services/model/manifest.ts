@@ -77,6 +77,8 @@ export const manifestSchema = z.object({
   inputs: z.array(tensorSpecSchema).min(1),
   outputs: z.array(tensorSpecSchema).min(1),
   io: ioSchema.default(TWO_TOWER_IO),
+  /** Layer widths of a two-tower model built here with other than the default ones (64, 64, 32). */
+  widths: z.object({ embedding: z.number().int().positive(), hidden: z.number().int().positive(), output: z.number().int().positive() }).strict().optional(),
   /** For a derived variant (int8): sha256 of the fp32 model it was quantized from. */
   sourceSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
   /** Requests with their expected scores, checked after loading; a model without probes skips that check. */

@@ -1,7 +1,7 @@
 // The sizes of a two-tower model, and the presets `drill model build --size` names. The embedding tables are
 // nearly all of a model's bytes, so a preset grows the item vocabulary (the catalogue) and keeps the towers.
 import { FEATURE_DIM } from '../common/contract';
-import { ITEM_VOCAB, USER_VOCAB } from './manifest';
+import { ITEM_VOCAB, type Manifest, USER_VOCAB } from './manifest';
 import { EMBEDDING_DIM, HIDDEN_DIM, OUTPUT_DIM } from './reference';
 
 export interface ModelShape {
@@ -66,4 +66,25 @@ export function presetShape(name: string): ModelShape {
   const shape = SIZE_PRESETS[name.toLowerCase()];
   if (!shape) throw new RangeError(`size must be one of ${Object.keys(SIZE_PRESETS).join(', ')}, got "${name}"`);
   return shape;
+}
+
+/** The shape of a two-tower model built here (its manifest has a seed), or undefined for a model from elsewhere. */
+export function shapeOf(manifest: Manifest): ModelShape | undefined {
+  if (manifest.seed === undefined) return undefined;
+  const { userId = USER_VOCAB, itemIds = ITEM_VOCAB } = manifest.io.vocab;
+  const widths = manifest.widths ?? { embedding: EMBEDDING_DIM, hidden: HIDDEN_DIM, output: OUTPUT_DIM };
+  return { userVocab: userId, itemVocab: itemIds, embeddingDim: widths.embedding, hiddenDim: widths.hidden, outputDim: widths.output };
+}
+
+/**
+ * Weight bytes one request reads: the user's and each candidate's embedding row, and both towers' MLP weights.
+ * int8 stores a row as one byte per value plus its float32 scale, an MLP weight as one byte plus a float32 scale
+ * per output column; biases stay float32.
+ */
+export function weightBytesPerRequest(s: ModelShape, int8: boolean, candidates: number): number {
+  const input = s.embeddingDim + FEATURE_DIM;
+  const row = int8 ? s.embeddingDim + FLOAT_BYTES : s.embeddingDim * FLOAT_BYTES;
+  const matrix = (rows: number, cols: number) => (int8 ? rows * cols + cols * FLOAT_BYTES : rows * cols * FLOAT_BYTES);
+  const mlp = matrix(input, s.hiddenDim) + matrix(s.hiddenDim, s.outputDim) + (s.hiddenDim + s.outputDim) * FLOAT_BYTES;
+  return (1 + candidates) * row + 2 * mlp;
 }
