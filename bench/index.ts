@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { run as drills } from './drills';
 import { run as inference } from './inference';
 import { run as loadDrivers } from './load-drivers';
+import { run as modelScale } from './model-scale';
 import { run as router } from './router';
 
 interface BenchFlags {
@@ -16,6 +17,7 @@ const benches: [string, (flags: BenchFlags) => Promise<void>][] = [
   ['inference', inference],
   ['router', router],
   ['load-drivers', loadDrivers],
+  ['model-scale', modelScale],
   ['drills', (flags) => drills(flags)],
   ['stability', ({ rounds = 3, noise = 1 }) => drills({ rounds, noise })],
 ];
