@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The timeline chart, run in the browser: bundled with uPlot into the page (chart/bundle.ts), it plots the
 // TimelineData embedded as JSON, shades the fault windows, marks failed requests with crosses and wrong answers
 // with diamonds, and exposes the plotted point count for the browser test. Never imported by Node code.
@@ -58,15 +57,22 @@ const xPos = (u: uPlot, seconds: number): number => u.valToPos(seconds, 'x', tru
 function shadeFaults(data: TimelineData): (u: uPlot) => void {
   return (u) => {
     const { ctx, bbox: b } = u;
+    const clamped = (seconds: number): number => Math.min(Math.max(xPos(u, seconds), b.left), b.left + b.width);
+    const band = (from: number, to: number, fill: string): void => {
+      const [x0, x1] = [clamped(from), clamped(to)];
+      if (x1 <= x0) return;
+      ctx.fillStyle = fill;
+      ctx.fillRect(x0, b.top, x1 - x0, b.height);
+    };
     ctx.save();
     for (const f of data.faults) {
-      const x0 = Math.max(xPos(u, f.from), b.left);
-      const x1 = Math.min(xPos(u, f.to), b.left + b.width);
-      if (x1 <= x0) continue;
-      ctx.fillStyle = 'rgba(245, 158, 11, 0.16)';
-      ctx.fillRect(x0, b.top, x1 - x0, b.height);
+      // Requested -> took effect in a paler shade: the window failover counts from starts at the solid edge.
+      if (f.requested !== null) band(f.requested, f.from, 'rgba(245, 158, 11, 0.07)');
+      band(f.from, f.to, 'rgba(245, 158, 11, 0.16)');
+      const edge = xPos(u, f.from);
+      if (edge < b.left || edge > b.left + b.width) continue;
       ctx.fillStyle = 'rgba(180, 83, 9, 0.9)';
-      ctx.fillRect(x0, b.top, 2 * dpr, b.height);
+      ctx.fillRect(edge, b.top, 2 * dpr, b.height);
     }
     ctx.restore();
   };
