@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CORRUPTION_MODES, corruptModel } from '../../services/model/corrupt';
 import { defineReplicaFault, type FaultContext } from './fault';
-import { PICKUPS, pickUp } from './pick-up';
+import { installAndPickUp, PICKUPS, pickUp } from './pick-up';
 import type { BuiltModel } from '../../services/model/build';
 import type { StartedReplicaContainer as Replica } from '../topology/parts';
 
@@ -42,11 +42,7 @@ export const corruptWeights = defineReplicaFault<Attributes>({
     await ctx.target.stageModel(`${ctx.id}-bad`, rewritesManifest ? bad : { onnx: bad.onnx });
     await ctx.target.stageModel(`${ctx.id}-good`, good);
   },
-  async inject(ctx, attrs) {
-    await ctx.target.installStagedModel(`${ctx.id}-bad`);
-    ctx.markInjected();
-    await pickUp(ctx.target, attrs.then);
-  },
+  inject: (ctx, attrs) => installAndPickUp(ctx.target, `${ctx.id}-bad`, attrs.then),
   verify: (ctx, attrs) => ctx.target.modelFileProblem(damaged(ctx, attrs).onnx),
   async revert(ctx, attrs) {
     await ctx.target.installStagedModel(`${ctx.id}-good`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineReplicaFault } from './fault';
-import { PICKUPS, pickUp } from './pick-up';
+import { installAndPickUp, PICKUPS, pickUp } from './pick-up';
 
 const attributes = z.object({
   then: z.enum(PICKUPS).default('reload'),
@@ -17,11 +17,7 @@ export const deploy = defineReplicaFault<z.output<typeof attributes>>({
     await ctx.target.stageModel(`${ctx.id}-next`, ctx.models.next);
     await ctx.target.stageModel(`${ctx.id}-current`, ctx.models[ctx.target.precision]);
   },
-  async inject(ctx, attrs) {
-    await ctx.target.installStagedModel(`${ctx.id}-next`);
-    ctx.markInjected();
-    await pickUp(ctx.target, attrs.then);
-  },
+  inject: (ctx, attrs) => installAndPickUp(ctx.target, `${ctx.id}-next`, attrs.then),
   verify: (ctx) => ctx.target.modelFileProblem(ctx.models.next.onnx),
   async revert(ctx, attrs) {
     await ctx.target.installStagedModel(`${ctx.id}-current`);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Precision } from '../../services/common/contract';
 import type { BuiltModel } from '../../services/model/build';
+import type { Effect } from '../topology/effect';
 import type { Link, StartedReplicaContainer, TargetName } from '../topology/parts';
 import type { Topology } from '../topology/topology';
 
@@ -12,12 +13,10 @@ export interface FaultContext<T extends Link = Link> {
   models: Record<Precision | 'next', BuiltModel>;
   /** What the fault's `target` names: a replica, or the sync link (for network faults). */
   target: T;
-  /**
-   * For faults whose inject does preparatory work first (copying files): call when the fault itself starts
-   * taking effect, so failover is measured from there. Without a call, the start of inject counts.
-   */
-  markInjected(): void;
 }
+
+// When a fault took effect, how that was seen and to within what: failover and unavailability count from it.
+export type { Effect };
 
 export const REPLICAS: readonly TargetName[] = ['primary', 'standby'];
 export const ANY_TARGET: readonly TargetName[] = ['primary', 'standby', 'sync'];
@@ -33,7 +32,11 @@ export interface FaultType<A = unknown, T extends Link = Link> {
   readonly attributes: z.ZodType<A>;
   /** Expensive work done before the load starts, so inject does not stall the harness while it measures. */
   prepare?(ctx: FaultContext<T>, attrs: A): Promise<void>;
-  inject(ctx: FaultContext<T>, attrs: A): Promise<void>;
+  /**
+   * Injects the fault and says when it took effect, as observed from outside where possible (a port that
+   * refuses, an API whose answer means the change is in place), not when the call returned.
+   */
+  inject(ctx: FaultContext<T>, attrs: A): Promise<Effect>;
   /**
    * Checks from outside that the injected fault took effect; returns why not. A drill whose fault did nothing
    * must not pass. Faults whose inject already confirms it (crash, freeze) leave this out.

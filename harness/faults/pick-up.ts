@@ -1,5 +1,6 @@
 // How a replica picks up model files a fault installed: shared by the corrupt-weights and deploy faults and
 // their reverts.
+import { whenAnswered, type Effect } from '../topology/effect';
 import type { StartedReplicaContainer } from '../topology/parts';
 
 export const PICKUPS = ['restart', 'reload'] as const;
@@ -15,4 +16,14 @@ const RESTART_GRACE_MS = 1000;
 export async function pickUp(target: StartedReplicaContainer, how: Pickup): Promise<void> {
   if (how === 'restart') await target.restartGracefully(RESTART_GRACE_MS);
   else await target.reload();
+}
+
+/**
+ * Moves the files staged under `key` into place, then has the replica pick them up. The fault takes effect with
+ * the move (a restart or reload that follows is how the replica meets it, and part of what the drill measures).
+ */
+export async function installAndPickUp(target: StartedReplicaContainer, key: string, how: Pickup): Promise<Effect> {
+  const installed = await whenAnswered('the staged model files were moved into place (docker exec answered)', () => target.installStagedModel(key));
+  await pickUp(target, how);
+  return installed;
 }

@@ -2,14 +2,21 @@ import { z } from 'zod';
 import { defineReplicaFault } from './fault';
 import { graceAttribute } from './grace';
 
+/** The new process listens within a second here (start-to-ready ~0.5 s); later than this, the moment is left out. */
+const ACCEPTING_AGAIN_WITHIN_MS = 5000;
+
 /**
  * A restart, as after a deploy or an OOM-kill with restart policy: SIGTERM (SIGKILL after `grace`), then start.
- * The fault is over when the container runs again; its process still has to load and verify its model, which
- * is what the drill measures. Revert only makes sure it runs.
+ * It takes effect when the old process stops accepting; its port accepts again once the new one listens, and it
+ * still has to load and verify its model, which is what the drill measures. Revert only makes sure it runs.
  */
 export const restart = defineReplicaFault({
   description: 'restart the target container: SIGTERM, SIGKILL after a grace period, start (revert: nothing left to undo)',
   attributes: z.object({ grace: graceAttribute }).strict(),
-  inject: ({ target }, { grace }) => target.restartGracefully(grace),
+  async inject({ target }, { grace }) {
+    const effect = await target.restartGracefully(grace);
+    const again = await target.awaitAccepting(ACCEPTING_AGAIN_WITHIN_MS);
+    return again ? { ...effect, acceptingAgainAtMs: again.atMs } : effect;
+  },
   revert: ({ target }) => target.startIfStopped(),
 });

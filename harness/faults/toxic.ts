@@ -5,6 +5,7 @@ import type { Bandwidth, Latency, Slicer, Slowclose, Timeout, ToxicType } from '
 import type { LimitData, ResetPeer } from 'toxiproxy-node-client/dist/Toxic';
 import { z } from 'zod';
 import { InfrastructureError } from '../errors';
+import { whenAnswered } from '../topology/effect';
 import { defineFault, type FaultContext, type FaultType } from './fault';
 import { probeThroughProxy, type ProbeResult } from './probe';
 
@@ -46,8 +47,10 @@ export function toxicFault<S extends z.ZodRawShape, T extends FaultToxic>(
     description,
     attributes,
     async inject(ctx, attrs) {
+      // Toxiproxy answers once the toxic is in the link's chain: every byte after that passes through it.
       try {
-        await ctx.target.proxy.instance.addToxic<ToxicAttributes[T]>({ name: name(ctx), type, stream: attrs.direction, toxicity: attrs.toxicity, attributes: toAttributes(attrs) });
+        return await whenAnswered(`the Toxiproxy API answered that the ${type} toxic was added`, () =>
+          ctx.target.proxy.instance.addToxic<ToxicAttributes[T]>({ name: name(ctx), type, stream: attrs.direction, toxicity: attrs.toxicity, attributes: toAttributes(attrs) }));
       } catch (cause) {
         throw new InfrastructureError(`adding the ${type} toxic to the ${ctx.target.name} proxy failed: ${(cause as Error).message}`, { cause });
       }

@@ -4,13 +4,35 @@ import type { ThresholdResult } from '../measure/thresholds';
 
 export type Verdict = 'pass' | 'fail' | 'error';
 
+/** How a fault's effective moment was determined (every time in ms from the load's start, like the rest). */
+export interface FaultEffect {
+  /** In words: e.g. a refused TCP connect to the replica's port, probed every 1 ms. */
+  method: string;
+  /** The fault took effect no later than effectiveAtMs and no earlier than this much before it. */
+  resolutionMs: number;
+  /** Docker's record of the process's exit (State.FinishedAt), for faults that end one: a cross-check. */
+  exitedAtMs?: number;
+  /** restart: when the new process's port accepted a TCP connection. */
+  acceptingAgainAtMs?: number;
+}
+
 export interface JournalFault {
   fault: string;
   target: string;
   /** Scheduled start, ms from load start. */
   at: number;
   attributes: unknown;
+  /** When the harness asked for the fault (the start of its inject). */
+  requestedAtMs?: number;
+  /** When it took effect, as `effect` says: failover and unavailability count from here. Read with `faultEffectiveAtMs`. */
+  effectiveAtMs?: number;
+  effect?: FaultEffect;
+  /**
+   * Journals written before `effectiveAtMs` have this instead: when inject started (for faults that write files,
+   * when they were in place), which failover counted from then.
+   */
   injectedAtMs?: number;
+  /** When the revert finished (its call answered). */
   revertedAtMs?: number;
   /** Why inject or revert failed. */
   error?: string;
@@ -135,9 +157,9 @@ export function journalRecords(records: readonly RequestRecord[], sloMs: number)
   };
 }
 
-// Journals written before the derived events were recorded (still schemaVersion 1) lack `records.outcome` and
-// `measurements.moments`. These two readers are the only place that fills them in, so every report renders such
-// a journal the same way.
+// Journals written before the derived events were recorded (still schemaVersion 1) lack `records.outcome`,
+// `measurements.moments` and the faults' `effectiveAtMs`. These readers are the only place that fills them in,
+// so every report renders such a journal the same way.
 
 /**
  * How each request counted. An older journal kept no SLO, so its requests are judged again from their columns
@@ -150,11 +172,14 @@ export function requestOutcomes(journal: Journal): Outcome[] {
     outcomeOf({ sentMs, doneMs: r.doneMs[i] ?? sentMs, status: r.status[i] ?? 0, wrong: r.wrong[i] ?? false }, Infinity));
 }
 
+/** The moment a fault took effect, which failover counts from; an older journal's injection time stands for it. */
+export const faultEffectiveAtMs = (f: JournalFault): number | undefined => f.effectiveAtMs ?? f.injectedAtMs;
+
 /** The moments failover and fail-back were counted from and to; for an older journal, as measure() counted them from its faults. */
 export function measuredMoments(journal: Journal): Moments | undefined {
   const m = journal.measurements;
   if (!m || m.moments) return m?.moments;
-  const injections = journal.faults.flatMap((f) => (f.injectedAtMs === undefined ? [] : [f.injectedAtMs]));
+  const injections = journal.faults.flatMap((f) => faultEffectiveAtMs(f) ?? []);
   const reverts = journal.faults.flatMap((f) => (f.revertedAtMs === undefined ? [] : [f.revertedAtMs]));
   const faultAtMs = injections.length > 0 ? Math.min(...injections) : null;
   const lastRevertAtMs = reverts.length > 0 ? Math.max(...reverts) : null;

@@ -9,9 +9,9 @@ import type { JournalFault } from '../report/journal';
 import type { Scenario } from '../scenario/load';
 import type { LoadOutcome } from './load';
 
-/** The windows of the faults that took effect: failover and fail-back count from these. */
+/** The windows of the faults that took effect, each from its effective moment: failover counts from there, fail-back from the revert. */
 const faultWindows = (faults: readonly JournalFault[]): FaultWindow[] =>
-  faults.flatMap((f) => (f.injectedAtMs === undefined ? [] : [{ injectedAtMs: f.injectedAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]));
+  faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [{ injectedAtMs: f.effectiveAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]));
 
 export function measureDrill(scenario: Scenario, outcome: LoadOutcome, consistency: Consistency): { measurements: Measurements; thresholds: ThresholdResult[] } {
   const windows = faultWindows(outcome.faults);

@@ -1,10 +1,10 @@
 // The fault timeline: each fault injected and reverted on schedule relative to the load's t0, with what happened
-// recorded. A rollback (a stop condition reached) ends every fault window at once and cancels the faults not yet
+// recorded: when each was requested, when it took effect (and how that was seen), when it was reverted. A rollback (a stop condition reached) ends every fault window at once and cancels the faults not yet
 // injected.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAULTS } from '../faults';
-import type { FaultContext, FaultType } from '../faults/fault';
+import type { Effect, FaultContext, FaultType } from '../faults/fault';
 import type { JournalFault } from '../report/journal';
 import type { Scenario } from '../scenario/load';
 import type { Link, Topology } from '../topology/topology';
@@ -25,8 +25,25 @@ export interface Timeline {
 
 const faultType = (f: ScenarioFault): FaultType<unknown, Link> => FAULTS[f.fault] as FaultType<unknown, Link>;
 
-function faultContext({ scenario, runId, models }: DrillPlan, topology: Topology, i: number, markInjected: () => void = () => undefined): FaultContext {
-  return { id: `${runId}-fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as ScenarioFault).target), markInjected };
+function faultContext({ scenario, runId, models }: DrillPlan, topology: Topology, i: number): FaultContext {
+  return { id: `${runId}-fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as ScenarioFault).target) };
+}
+
+const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** A fault's request and effect (on performance.now()'s clock) as the journal records them: ms from the load's t0. */
+export function journalTiming(requestedMs: number, effect: Effect, t0: number): Pick<JournalFault, 'requestedAtMs' | 'effectiveAtMs' | 'effect'> {
+  const fromT0 = (ms: number): number => micro(ms - t0);
+  return {
+    requestedAtMs: fromT0(requestedMs),
+    effectiveAtMs: fromT0(effect.atMs),
+    effect: {
+      method: effect.method,
+      resolutionMs: micro(effect.resolutionMs),
+      ...(effect.exitedAtMs !== undefined ? { exitedAtMs: fromT0(effect.exitedAtMs) } : {}),
+      ...(effect.acceptingAgainAtMs !== undefined ? { acceptingAgainAtMs: fromT0(effect.acceptingAgainAtMs) } : {}),
+    },
+  };
 }
 
 /** Work a fault can do ahead (e.g. building damaged weights), done before the load so it cannot stall it. */
@@ -42,7 +59,7 @@ export function runTimeline(plan: DrillPlan, topology: Topology, t0: number, eve
   const injected = new Set<number>();
   /** Injected faults without a window: they last until the end of the drill, or a rollback. */
   const lasting = new Set<number>();
-  const context = (i: number, markInjected?: () => void): FaultContext => faultContext(plan, topology, i, markInjected);
+  const context = (i: number): FaultContext => faultContext(plan, topology, i);
   const report = (i: number, state: 'injected' | 'reverted' | 'failed', detail?: string): void => {
     const f = faults[i] as ScenarioFault;
     events.emit({ type: 'fault', drill: plan.scenario.name, fault: f.fault, target: f.target, state, ...(detail ? { detail } : {}) });
@@ -67,11 +84,11 @@ export function runTimeline(plan: DrillPlan, topology: Topology, t0: number, eve
   const inject = async (i: number): Promise<boolean> => {
     const f = faults[i] as ScenarioFault;
     const entry = entries[i] as JournalFault;
-    let effective = performance.now() - t0;
+    const requestedMs = performance.now();
     try {
       injected.add(i);
-      await faultType(f).inject(context(i, () => { effective = performance.now() - t0; }), f.attributes);
-      entry.injectedAtMs = effective;
+      const effect = await faultType(f).inject(context(i), f.attributes);
+      Object.assign(entry, journalTiming(requestedMs, effect, t0));
       report(i, 'injected');
       const ineffective = await faultType(f).verify?.(context(i), f.attributes);
       if (ineffective) throw new Error(`the fault did not take effect: ${ineffective}`);

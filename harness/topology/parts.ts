@@ -6,6 +6,7 @@ import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../services/common/contract';
 import type { Manifest } from '../../services/model/manifest';
+import type { Effect } from './effect';
 
 /** Where a fault can be aimed: a replica, or the standby's sync link to the primary. */
 export type TargetName = Role | 'sync';
@@ -128,15 +129,17 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
   reload(): Promise<{ status: number; body: string }>;
 
   /** SIGKILL: no graceful shutdown, connections die mid-request. Throws unless the process is gone after it. */
-  kill(): Promise<void>;
+  kill(): Promise<Effect>;
   /** Freezes every process (cgroup freezer). Throws unless the container is paused after it. */
-  pause(): Promise<void>;
+  pause(): Promise<Effect>;
   /** Thaws a paused container; nothing when it is not paused. */
   unpause(): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`. Throws unless the process is gone after it. */
-  stopGracefully(graceMs: number): Promise<void>;
+  stopGracefully(graceMs: number): Promise<Effect>;
   /** SIGTERM (SIGKILL after `graceMs`), then start again. Throws unless a new process runs after it. */
-  restartGracefully(graceMs: number): Promise<void>;
+  restartGracefully(graceMs: number): Promise<Effect>;
+  /** When the server's port accepts a TCP connection (probed every 1 ms), or undefined if not within `timeoutMs`. */
+  awaitAccepting(timeoutMs: number): Promise<Effect | undefined>;
   /** Starts the container when it is not running (revert of kill, stop and restart). */
   startIfStopped(): Promise<void>;
 }

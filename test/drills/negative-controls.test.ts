@@ -50,8 +50,8 @@ test('a stop condition rolls the crash back at once when the gateway cannot fail
   expect(journal.diagnosis.firstFailure).toMatch(/^rollback at \d+\.\d s: stop condition errors >= 20 reached/);
   // The crash (at 2 s, no window of its own) was reverted by the rollback, not at the end of the 6 s load.
   const [crash] = journal.faults;
-  expect(crash?.injectedAtMs).toBeDefined();
-  expect(journal.rollback!.atMs).toBeGreaterThan(crash!.injectedAtMs!);
+  expect(crash?.effectiveAtMs).toBeDefined();
+  expect(journal.rollback!.atMs).toBeGreaterThan(crash!.effectiveAtMs!);
   expect(crash?.revertedAtMs).toBeLessThan(journal.rollback!.atMs + 2000);
   expect(journal.steadyState.after?.ok).toBe(true);
 });

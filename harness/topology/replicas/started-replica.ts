@@ -1,17 +1,28 @@
 // What every replica part does the same way, because each runs as one container: the process operations the
 // faults use, its address from the host and its output. A replica kind adds what depends on its server.
+import { performance } from 'node:perf_hooks';
 import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type Dockerode from 'dockerode';
 import { AbstractStartedContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../../services/common/contract';
 import { InfrastructureError } from '../../errors';
+import { dockerTimeToPerformanceMs, processEnded, whenAnswered, type Effect } from '../effect';
 import type { ModelFiles, Readiness, StartedReplicaContainer } from '../parts';
+import { watchPort, type PortAddress } from './port-watch';
 
 /** How long reading a container's output may take before the lines read so far are returned. */
 const LOG_READ_MS = 1000;
 
 /** Docker takes whole seconds; rounding up keeps a short grace from becoming 0 (an immediate SIGKILL). */
 const graceSeconds = (graceMs: number): number => Math.ceil(graceMs / 1000);
+
+/**
+ * Once Docker says the process exited, its port refuses within this (the sockets close as the process is torn
+ * down); a probe that still saw no refusal by then cannot reach the container's address from here.
+ */
+const REFUSAL_AFTER_EXIT_MS = 200;
+/** The port probe never runs longer than this: the longest grace period plus a start. */
+const MAX_PROBE_MS = 70_000;
 
 export abstract class StartedReplicaBase extends AbstractStartedContainer implements StartedReplicaContainer {
   readonly name: Role;
@@ -59,36 +70,71 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
     });
   }
 
-  async kill(): Promise<void> {
-    await (await this.docker()).kill({ signal: 'SIGKILL' });
-    if ((await this.state()).Running) throw new InfrastructureError(`${this.role}: the container is still running after SIGKILL`);
+  async kill(): Promise<Effect> {
+    return this.endProcess('docker kill', (c) => c.kill({ signal: 'SIGKILL' }), (state) => (state.Running ? 'the container is still running after SIGKILL' : undefined));
   }
 
-  async pause(): Promise<void> {
-    await (await this.docker()).pause();
+  async pause(): Promise<Effect> {
+    const docker = await this.docker();
+    const effect = await whenAnswered('the Docker pause API answered (the cgroup freezer has frozen every process by then)', () => docker.pause());
     if (!(await this.state()).Paused) throw new InfrastructureError(`${this.role}: the container is not paused after pause`);
+    return effect;
   }
 
   async unpause(): Promise<void> {
     if ((await this.state()).Paused) await (await this.docker()).unpause();
   }
 
-  async stopGracefully(graceMs: number): Promise<void> {
-    await (await this.docker()).stop({ t: graceSeconds(graceMs) });
-    if ((await this.state()).Running) throw new InfrastructureError(`${this.role}: the container is still running after docker stop`);
+  async stopGracefully(graceMs: number): Promise<Effect> {
+    return this.endProcess('docker stop', (c) => c.stop({ t: graceSeconds(graceMs) }), (state) => (state.Running ? 'the container is still running after docker stop' : undefined));
   }
 
-  async restartGracefully(graceMs: number): Promise<void> {
+  async restartGracefully(graceMs: number): Promise<Effect> {
     const before = (await this.state()).StartedAt;
-    await (await this.docker()).restart({ t: graceSeconds(graceMs) });
-    const after = await this.state();
-    if (!after.Running || after.StartedAt === before) {
-      throw new InfrastructureError(`${this.role}: the container did not start again after docker restart (running ${after.Running}, started at ${after.StartedAt})`);
-    }
+    return this.endProcess('docker restart', (c) => c.restart({ t: graceSeconds(graceMs) }), (after) => (
+      !after.Running || after.StartedAt === before ? `the container did not start again after docker restart (running ${after.Running}, started at ${after.StartedAt})` : undefined));
+  }
+
+  async awaitAccepting(timeoutMs: number): Promise<Effect | undefined> {
+    return watchPort(this.networkAddress(), 'accepting', performance.now(), timeoutMs).settle(timeoutMs);
   }
 
   async startIfStopped(): Promise<void> {
     if (!(await this.state()).Running) await (await this.docker()).start();
+  }
+
+  /**
+   * Runs a Docker call that ends the server's process while probing its port, and says when that took effect.
+   * `problem` reads the container's state after the call: why the call did not do what it should.
+   */
+  private async endProcess(call: string, end: (c: Dockerode.Container) => Promise<unknown>, problem: (state: Dockerode.ContainerInspectInfo['State']) => string | undefined): Promise<Effect> {
+    const calledMs = performance.now();
+    const container = await this.docker();
+    const watch = watchPort(this.networkAddress(), 'refusing', calledMs, MAX_PROBE_MS);
+    let answeredMs: number;
+    let state: Dockerode.ContainerInspectInfo['State'];
+    try {
+      await end(container);
+      answeredMs = performance.now();
+      state = await this.state();
+    } catch (e) {
+      await watch.settle(0);
+      throw e;
+    }
+    const refused = await watch.settle(REFUSAL_AFTER_EXIT_MS);
+    const why = problem(state);
+    if (why) throw new InfrastructureError(`${this.role}: ${why}`);
+    // Docker's zero time (year 1) stands for "never exited".
+    const exitedAtMs = state.FinishedAt && !state.FinishedAt.startsWith('0001-') ? dockerTimeToPerformanceMs(state.FinishedAt, performance.timeOrigin) : undefined;
+    return processEnded({ call, calledMs, answeredMs, ...(refused ? { refused } : {}), ...(exitedAtMs !== undefined ? { exitedAtMs } : {}) });
+  }
+
+  /** The server's address on the container's own network, where a connect reaches its socket with no proxy in between. */
+  private async networkAddress(): Promise<PortAddress> {
+    const networks = Object.values((await (await this.docker()).inspect()).NetworkSettings.Networks);
+    const host = networks.find((n) => n.IPAddress)?.IPAddress;
+    if (!host) throw new InfrastructureError(`${this.role} has no IP address on a network (is the container running?)`);
+    return { host, port: this.port };
   }
 
   /** The Docker API handle, for what Testcontainers has no call for (kill, pause, restart with a grace period). */
