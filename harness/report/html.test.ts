@@ -115,6 +115,23 @@ describe('renderDrillHtml', () => {
     expect(before).not.toContain('Send lateness');
   });
 
+  it('shows each fault\'s request, the moment it took effect, how that was seen and Docker\'s exit time', () => {
+    const faults: Journal['faults'] = [{
+      fault: 'crash', target: 'primary', at: 2000, attributes: {}, requestedAtMs: 2000.2, effectiveAtMs: 2026.7, revertedAtMs: 4000,
+      effect: { method: `a TCP connect was refused ${HOSTILE}`, resolutionMs: 1.4, exitedAtMs: 2025.1 },
+    }];
+    const table = tableIn(renderDrillHtml({ ...hostileJournal(), faults }), 'faults');
+    expect(table).toContain('<td class="num">2000.2 ms</td>');
+    expect(table).toContain('2026.7 ms<div class="caption">+26.5 ms after the request</div>');
+    expect(table).toContain(`a TCP connect was refused ${escapeHtml(HOSTILE)} (resolution 1.4 ms)`);
+    expect(table).toContain('State.FinishedAt): 2025.1 ms');
+  });
+
+  it('shows an older journal\'s injection time as the moment its fault took effect', () => {
+    const table = tableIn(page, 'faults');
+    expect(table).toContain('<td class="num">1000.0 ms</td><td>the start of inject (a journal from before effects were observed)</td>');
+  });
+
   it('marks an interrupted drill as such', () => {
     expect(renderDrillHtml({ ...journal, verdict: 'error', interrupted: true })).toContain('<span class="badge" id="verdict">ERROR (interrupted)</span>');
   });

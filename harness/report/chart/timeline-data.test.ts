@@ -31,8 +31,14 @@ describe('timelineData', () => {
 
   it('shades a fault that was never reverted to the end of the load, and places the failover line', () => {
     const data = timelineData(hostileJournal());
-    expect(data.faults).toEqual([{ label: `${HOSTILE} primary`, from: 1, to: 4, reverted: false }]);
+    expect(data.faults).toEqual([{ label: `${HOSTILE} primary`, requested: null, from: 1, to: 4, reverted: false }]);
     expect(data.events).toEqual([{ label: 'standby steady (failover 520.0 ms)', at: 1.52 }]);
+  });
+
+  it('starts a fault window where the fault took effect, and keeps the request before it', () => {
+    const journal = hostileJournal();
+    journal.faults = [{ fault: 'crash', target: 'primary', at: 1000, attributes: {}, requestedAtMs: 1000.4, effectiveAtMs: 1027.9, effect: { method: 'port refused', resolutionMs: 1.3 }, revertedAtMs: 3000 }];
+    expect(timelineData(journal).faults).toEqual([{ label: 'crash primary (took effect +27.5 ms)', requested: 1.0004, from: 1.0279, to: 3, reverted: true }]);
   });
 
   it('draws the failover and fail-back lines at the moments the journal recorded, not from the first fault listed', () => {

@@ -1,7 +1,7 @@
 // What the page's timeline chart plots, laid out from the journal: each request under the way it was recorded to
 // have ended, and the fault windows and measured moments as the journal recorded them.
 import { ms } from '../format';
-import { measuredMoments, requestOutcomes, type Journal, type JournalFault } from '../journal';
+import { faultEffectiveAtMs, measuredMoments, requestOutcomes, type Journal } from '../journal';
 
 export interface TimelineSeries {
   label: string;
@@ -18,7 +18,8 @@ export interface TimelineData {
   xs: number[];
   /** Each request's latency appears in exactly one series. */
   series: TimelineSeries[];
-  faults: { label: string; from: number; to: number; reverted: boolean }[];
+  /** Each fault window, from when it took effect; `requested` (null in older journals) is when it was asked for. */
+  faults: { label: string; requested: number | null; from: number; to: number; reverted: boolean }[];
   /** Moments drawn as dashed lines: the end of failover and of fail-back. */
   events: { label: string; at: number }[];
 }
@@ -66,9 +67,13 @@ function requestSeries(journal: Journal): TimelineSeries[] {
 function faultBands(journal: Journal): TimelineData['faults'] {
   const sent = journal.records?.sentMs ?? [];
   const loadEnd = journal.timing.loadMs ?? sent[sent.length - 1] ?? 0;
-  return journal.faults
-    .filter((f): f is JournalFault & { injectedAtMs: number } => f.injectedAtMs !== undefined)
-    .map((f) => ({ label: `${f.fault} ${f.target}`, from: f.injectedAtMs / 1000, to: (f.revertedAtMs ?? loadEnd) / 1000, reverted: f.revertedAtMs !== undefined }));
+  return journal.faults.flatMap((f) => {
+    const effective = faultEffectiveAtMs(f);
+    if (effective === undefined) return [];
+    const requested = f.requestedAtMs ?? null;
+    const delay = requested === null ? '' : ` (took effect +${ms(effective - requested)})`;
+    return [{ label: `${f.fault} ${f.target}${delay}`, requested: requested === null ? null : requested / 1000, from: effective / 1000, to: (f.revertedAtMs ?? loadEnd) / 1000, reverted: f.revertedAtMs !== undefined }];
+  });
 }
 
 function measuredEvents(journal: Journal): TimelineData['events'] {

@@ -3,7 +3,7 @@ import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
 import type { PhaseMeasurements } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
 import { ms, percent as percentOf, seconds } from '../format';
-import type { Journal, SteadyStateCheck } from '../journal';
+import { faultEffectiveAtMs, type Journal, type JournalFault, type SteadyStateCheck } from '../journal';
 import { html, type SafeHtml } from './template';
 
 // Container logs carry terminal colour codes; on a page they are noise.
@@ -81,14 +81,29 @@ ${PHASE_ORDER.map((phase) => {
 ${machine.caption}`;
 }
 
+/** When the fault took effect, and how long after it was requested. */
+function effectiveCell(f: JournalFault): SafeHtml {
+  const effective = faultEffectiveAtMs(f);
+  if (effective === undefined) return html`not injected`;
+  return f.requestedAtMs === undefined ? html`${ms(effective)}` : html`${ms(effective)}<div class="caption">+${ms(effective - f.requestedAtMs)} after the request</div>`;
+}
+
+/** How the effective moment was seen, to within what, and the other clocks' view of it. */
+function effectCell(f: JournalFault): SafeHtml {
+  const e = f.effect;
+  if (!e) return html`${faultEffectiveAtMs(f) === undefined ? '' : 'the start of inject (a journal from before effects were observed)'}`;
+  return html`${e.method} (resolution ${ms(e.resolutionMs)})${e.exitedAtMs === undefined ? '' : html`<div class="caption">process exit per Docker (State.FinishedAt): ${ms(e.exitedAtMs)}</div>`}${e.acceptingAgainAtMs === undefined ? '' : html`<div class="caption">its port accepted again at ${ms(e.acceptingAgainAtMs)}</div>`}`;
+}
+
 export function faultTable(j: Journal): SafeHtml {
   if (j.faults.length === 0) return html`<p>No faults.</p>`;
   return html`<table id="faults">
-<thead><tr><th>fault</th><th>target</th><th class="num">scheduled</th><th class="num">injected</th><th class="num">reverted</th><th>attributes</th><th>error</th></tr></thead>
+<thead><tr><th>fault</th><th>target</th><th class="num">scheduled</th><th class="num">requested</th><th class="num">took effect</th><th>how it was seen</th><th class="num">reverted</th><th>attributes</th><th>error</th></tr></thead>
 <tbody>
-${j.faults.map((f) => html`<tr class="${f.error ? 'failed' : ''}"><td>${f.fault}</td><td>${f.target}</td><td class="num">${ms(f.at)}</td><td class="num">${ms(f.injectedAtMs, 'not injected')}</td><td class="num">${ms(f.revertedAtMs, 'not reverted (to end of load)')}</td><td><code>${JSON.stringify(f.attributes ?? {})}</code></td><td>${f.error ?? ''}</td></tr>
+${j.faults.map((f) => html`<tr class="${f.error ? 'failed' : ''}"><td>${f.fault}</td><td>${f.target}</td><td class="num">${ms(f.at)}</td><td class="num">${ms(f.requestedAtMs)}</td><td class="num">${effectiveCell(f)}</td><td>${effectCell(f)}</td><td class="num">${ms(f.revertedAtMs, 'not reverted (to end of load)')}</td><td><code>${JSON.stringify(f.attributes ?? {})}</code></td><td>${f.error ?? ''}</td></tr>
 `)}</tbody>
-</table>`;
+</table>
+<p class="caption">Times in ms from the start of the load. A fault took effect no later than the moment shown and no earlier than its resolution before it. Failover and unavailability count from the moment the first fault took effect, not from its request: a SIGKILLed process goes on accepting connections for tens of ms.</p>`;
 }
 
 /** Primary versus standby called directly on the request set before the faults; with an int8 standby, its cost. */
@@ -172,5 +187,5 @@ ${rows.map(([k, v]) => html`<tr><th>${k}</th><td><code>${v}</code></td></tr>
 export function timelineLegend(data: TimelineData): SafeHtml {
   return html`<p class="caption">One point per request (${data.xs.length}): x = when it was sent, y = how long it took.
 Colour = the replica that answered; <span class="bad">✕</span> = failed request (no 2xx), ◆ = wrong answer.
-Shaded bands = fault windows (labelled). Dashed lines = failover / fail-back. Drag to zoom, double-click to reset.</p>`;
+Shaded bands = fault windows (labelled), from the moment each took effect (solid edge); the paler band before it runs from the request. Dashed lines = failover / fail-back. Drag to zoom, double-click to reset.</p>`;
 }
