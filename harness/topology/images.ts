@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from '../errors';
-import { projectRoot } from '../paths';
+import { dependencyDir, projectRoot } from '../paths';
 
 export type ServiceName = 'inference' | 'router';
 
@@ -22,7 +22,8 @@ interface ImageOptions {
   modelsDir: string;
 }
 
-const modules = join(projectRoot, 'node_modules');
+/** Copied into the inference image; hoisted beside this package when it is installed in a user's project. */
+const onnxruntimeDir = (): string => dependencyDir('onnxruntime-node');
 
 /**
  * The service and its dependencies in one file, as its image runs it (the benchmarks run it so too);
@@ -49,7 +50,7 @@ function imageTag(service: ServiceName, code: Uint8Array, opts: ImageOptions): s
     .update(code)
     .update(opts.baseImage);
   if (service === 'inference') {
-    hash.update(readFileSync(join(modules, 'onnxruntime-node', 'package.json')));
+    hash.update(readFileSync(join(onnxruntimeDir(), 'package.json')));
     // A manifest carries its weights' sha256, so it stands for its whole model directory.
     for (const precision of readdirSync(opts.modelsDir).sort()) hash.update(precision).update(readFileSync(join(opts.modelsDir, precision, 'manifest.json')));
   }
@@ -64,10 +65,10 @@ function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): stri
   cpSync(join(projectRoot, 'services', service, 'Dockerfile'), join(context, 'Dockerfile'));
   writeFileSync(join(appDir, 'main.js'), code);
   if (service === 'inference') {
-    const ort = join(modules, 'onnxruntime-node');
+    const ort = onnxruntimeDir();
     const target = join(appDir, 'node_modules', 'onnxruntime-node');
     for (const part of ['package.json', 'dist', join('bin', 'napi-v6', 'linux', 'x64')]) cpSync(join(ort, part), join(target, part), { recursive: true });
-    cpSync(join(modules, 'onnxruntime-common'), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
+    cpSync(dependencyDir('onnxruntime-common', ort), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
     cpSync(opts.modelsDir, join(context, 'models'), { recursive: true });
   }
   return context;
