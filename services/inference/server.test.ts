@@ -142,7 +142,7 @@ describe('inference server with a verified model', () => {
   });
 
   it('answers 404 for an unknown route and 405 for a wrong method', async () => {
-    expect(await call(server, 'GET', '/v2/rank')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
+    expect(await call(server, 'GET', '/v3/rank')).toMatchObject({ status: 404, json: { error: { code: 'not_found' } } });
     const wrong = await call(server, 'GET', '/v1/rank');
     expect(wrong).toMatchObject({ status: 405, json: { error: { code: 'method_not_allowed' } } });
     expect(wrong.headers.get('allow')).toBe('POST');

@@ -11,6 +11,7 @@ import { hasBearerToken } from './admin';
 import { createMetrics, type InferenceMetrics } from './metrics';
 import { type ModelChange, ModelManager, type Readiness } from './model-manager';
 import type { VerifiedModel } from './model-state';
+import { isV2Path, matchV2Path, type ModelRef, v2ErrorBody, v2Routes } from './oip-v2';
 import { INFERENCE_SETTINGS } from './options';
 import { type HotBackupSync, MODEL_SHA256_HEADER, startSync } from './sync';
 import { readRankRequest } from './validate';
@@ -36,7 +37,8 @@ export interface InferenceServer {
 }
 
 type Method = 'GET' | 'POST';
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** `ref` is the model a v2 path names; other routes have none. */
+type Handler = (req: IncomingMessage, res: ServerResponse, ref: ModelRef) => void | Promise<void>;
 type Routes = Record<string, Partial<Record<Method, Handler>>>;
 type Replica = RankResponse['replica'];
 
@@ -90,6 +92,15 @@ function servedModel(manager: ModelManager): VerifiedModel {
   return serving.model;
 }
 
+/** Runs `fn` with the model served now, leased until it settles, or throws the 503 that says why none is. */
+async function useServedModel<T>(manager: ModelManager, fn: (model: VerifiedModel) => Promise<T>): Promise<T> {
+  const used = await manager.slot.use(fn);
+  if (used) return used.value;
+  // fail-closed unloaded the model while the body was read: answer with the reason it gives.
+  servedModel(manager);
+  throw new HttpError(503, 'model_changed', 'the model changed while the request was read; retry');
+}
+
 function inferenceRoutes(manager: ModelManager, metrics: InferenceMetrics, replica: Replica, lifecycle: Lifecycle): Routes {
   return {
     '/healthz': { GET: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
@@ -103,6 +114,7 @@ function inferenceRoutes(manager: ModelManager, metrics: InferenceMetrics, repli
     '/v1/model/weights': { GET: (_req, res) => sendWeights(res, servedModel(manager)) },
     '/v1/rank': { POST: rank(manager, replica) },
     '/metrics': { GET: (_req, res) => sendMetrics(res, metrics.registry) },
+    ...v2Routes({ served: () => servedModel(manager), use: (fn) => useServedModel(manager, fn), replica }),
   };
 }
 
@@ -125,16 +137,10 @@ function rank(manager: ModelManager, replica: Replica): Handler {
     const body = await readBody(req, MAX_BODY_BYTES);
     // Ids are checked against the model that scores them, and the response names that model, even if another
     // is swapped in meanwhile.
-    const served = await manager.slot.use(async (model) => {
+    const { scores, model } = await useServedModel(manager, async (model) => {
       const input = readRankRequest(body, model.manifest.io.vocab);
       return { scores: await model.ranker.scoreInput(input), model: model.identity };
     });
-    if (!served) {
-      // fail-closed unloaded the model while the body was read: answer with the reason it gives.
-      servedModel(manager);
-      throw new HttpError(503, 'model_changed', 'the model changed while the request was read; retry');
-    }
-    const { scores, model } = served.value;
     sendJsonText(res, 200, rankResponseJson({ scores, model, replica }));
   };
 }
@@ -159,15 +165,15 @@ function requestListener(server: Server, routes: Routes, metrics: InferenceMetri
   return (req, res) => {
     const started = process.hrtime.bigint();
     const path = pathOf(req);
+    const { route, ref } = routeOf(routes, path);
     res.once('finish', () => {
       // server.close() only closes connections idle at that moment; a keep-alive connection whose request was in
       // flight would otherwise hold shutdown until the grace period ends.
       if (lifecycle.closing) setImmediate(() => server.closeIdleConnections());
-      const route = routes[path] ? path : 'unmatched';
       const method = req.method === 'GET' || req.method === 'POST' ? req.method : 'other';
-      metrics.observeRequest(route, method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.observeRequest(routes[route] ? route : 'unmatched', method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    handle(routes, path, req, res).catch((e: unknown) => fail(res, e, log));
+    handle(routes, route, ref, req, res).catch((e: unknown) => fail(res, e, log, isV2Path(path)));
   };
 }
 
@@ -203,7 +209,14 @@ function pathOf(req: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-async function handle(routes: Routes, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The route a path takes: its own, or the pattern of a v2 model path (one route, and one metrics label, per pattern). */
+function routeOf(routes: Routes, path: string): { route: string; ref: ModelRef } {
+  if (routes[path]) return { route: path, ref: {} };
+  const v2 = matchV2Path(path);
+  return v2 ? { route: v2.pattern, ref: v2.ref } : { route: path, ref: {} };
+}
+
+async function handle(routes: Routes, path: string, ref: ModelRef, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const route = routes[path];
   if (!route) throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
   const handler = route[req.method as Method];
@@ -211,7 +224,7 @@ async function handle(routes: Routes, path: string, req: IncomingMessage, res: S
     const allowed = Object.keys(route).join(', ');
     throw new HttpErrorWithHeaders(405, 'method_not_allowed', `${path} accepts ${allowed}, not ${req.method}`, { allow: allowed });
   }
-  await handler(req, res);
+  await handler(req, res, ref);
 }
 
 /** An HTTP error whose response needs headers of its own (Allow, WWW-Authenticate). */
@@ -226,15 +239,16 @@ class HttpErrorWithHeaders extends HttpError {
   }
 }
 
-/** Last line of defence: whatever a request throws becomes a response, never a crash. */
-function fail(res: ServerResponse, e: unknown, log: Log): void {
+/** Last line of defence: whatever a request throws becomes a response, never a crash; on a v2 path, in v2's error shape. */
+function fail(res: ServerResponse, e: unknown, log: Log, v2: boolean): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (e instanceof HttpErrorWithHeaders) return sendError(res, e, e.headers);
+  const send = (error: HttpError, headers: Record<string, string> = {}) => (v2 ? sendJson(res, error.status, v2ErrorBody(error), headers) : sendError(res, error, headers));
+  if (e instanceof HttpErrorWithHeaders) return send(e, e.headers);
   // A body over the limit is left unread: close the connection rather than drain it.
-  if (isHttpError(e)) return sendError(res, e, e.status === 413 ? { connection: 'close' } : {});
+  if (isHttpError(e)) return send(e, e.status === 413 ? { connection: 'close' } : {});
   log('request failed', { level: 'error', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
-  sendError(res, new HttpError(500, 'internal', `internal error: ${e instanceof Error ? e.message : String(e)}`));
+  send(new HttpError(500, 'internal', `internal error: ${e instanceof Error ? e.message : String(e)}`));
 }
