@@ -18,8 +18,10 @@ import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
 import { TopologyPool } from '../topology/pool';
 import { activeTopologies } from '../topology/topology';
+import { initCommand } from './init';
 import { modelCommand } from './model';
 import { progressReporter } from './progress';
+import { setupCommand } from './setup';
 
 const nonNegativeInt = parseInteger(0);
 
@@ -163,6 +165,8 @@ export function program(): Command {
     });
 
   drill.addCommand(modelCommand());
+  drill.addCommand(initCommand());
+  drill.addCommand(setupCommand());
 
   const serve = drill.command('serve').description('run a reference service in the foreground');
   serve.addCommand(inferenceCommand().name('inference'));

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
+import { ensureActionlint } from './actionlint';
 import {
   CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, remoteDockerHost, writeSetupState, type SetupState,
 } from './state';
@@ -194,6 +195,7 @@ export async function setup(): Promise<SetupState> {
   const k6 = await step('k6 load driver', ensureK6, (k) => `${k.path} (${k.how})`);
   await step('Chromium for the HTML report test', ensureChromium);
   await step('JUnit XML schema for the report test', ensureJunitSchema);
+  await step('actionlint for the workflow drill init writes', ensureActionlint);
   const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, k6: k6.path, writtenAt: new Date().toISOString() };
   const file = writeSetupState(state);
   console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${file}`);

@@ -30,15 +30,44 @@ export interface GatewayOptions {
   args?: readonly string[];
 }
 
+/**
+ * How to tell which replica answered: a response header the gateway sets, and the value that names each replica.
+ * Gateways that tried several upstreams list them comma-separated (nginx's $upstream_addr), so the last entry is
+ * the one that answered; it names a replica when it equals that replica's value or ends with it (":8666").
+ */
+export interface ServedBy {
+  header: string;
+  primary: string;
+  standby: string;
+}
+
+/** Where the gateway finds the replicas, and what it may ask them. */
+export interface GatewayRouting {
+  /**
+   * The replicas' addresses inside the topology's network, through their Toxiproxy proxies
+   * (e.g. http://toxiproxy:8666), so network faults sit on the gateway's path.
+   */
+  upstreams: Record<Role, string>;
+  /** The replicas' readiness path, for gateways that health-check actively. */
+  readinessPath: string;
+}
+
+/** How a gateway kind's own image is built, when it is not one of the services' images. */
+export interface GatewayImage {
+  /** Names the image: failover-drill/gateway-<name>:<hash of the inputs>. */
+  name: string;
+  /** The Dockerfile, given the Debian base image every service image is built on. */
+  dockerfile(baseImage: string): string;
+  /** A Go module whose static binary (CGO off) is built first and put beside the Dockerfile. */
+  goModule?: string;
+}
+
 export interface GatewayKind {
   readonly description: string;
-  /** Response header whose value is the role of the replica that answered. */
-  readonly servedByHeader: string;
-  /**
-   * The gateway container, not started. `upstreams` are the replicas' addresses inside the topology's network,
-   * through their Toxiproxy proxies (e.g. http://toxiproxy:8666), so network faults sit on the gateway's path.
-   */
-  container(image: string, upstreams: Record<Role, string>, options: GatewayOptions): GatewayContainer;
+  /** Its own image, built on first use; without it the kind runs the router image (services/router). */
+  readonly image?: GatewayImage;
+  /** The gateway container, not started. */
+  container(image: string, routing: GatewayRouting, options: GatewayOptions): GatewayContainer;
 }
 
 export interface GatewayContainer extends GenericContainer {
@@ -49,6 +78,8 @@ export interface StartedGatewayContainer extends StartedTestContainer {
   /** Where the load reaches the gateway from the host. */
   readonly url: string;
   readonly containerId: string;
+  /** How its answers name the replica; undefined when it names none (failover and fail-back cannot be measured). */
+  readonly servedBy: ServedBy | undefined;
 }
 
 /** What a model server can do besides serving, which some drills need. */

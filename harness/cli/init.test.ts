@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadScenarios } from '../scenario/load';
+import { actionlintPath } from '../setup/actionlint';
+import { INIT_FILES, init } from './init';
+
+describe('drill init', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'drill-init-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes starter drills that validate, with the reference images when none are named', () => {
+    expect(init(dir)).toEqual({ written: [...INIT_FILES], skipped: [] });
+    const scenarios = loadScenarios([join(dir, 'scenarios')]);
+    expect(scenarios.map((s) => s.name)).toEqual(['corrupted-weights', 'crash', 'slow-primary']);
+    expect(scenarios.map((s) => s.faults[0]?.fault)).toEqual(['corrupt-weights', 'crash', 'latency']);
+    for (const s of scenarios) expect(s.topology.images).toBeUndefined();
+  });
+
+  it('points the drills at the images the user names', () => {
+    init(dir, { gatewayImage: 'acme/gateway:1.2', inferenceImage: 'acme/ranker:3' });
+    for (const s of loadScenarios([join(dir, 'scenarios')])) expect(s.topology.images).toEqual({ inference: 'acme/ranker:3', router: 'acme/gateway:1.2' });
+  });
+
+  it('never overwrites, and says what it skipped', () => {
+    writeFileSync(join(dir, '.gitlab-ci.yml'), 'mine\n');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ jest: { testTimeout: 5 } }));
+    const first = init(dir);
+    expect(first.skipped).toEqual(['jest.config.js', '.gitlab-ci.yml']);
+    expect(readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8')).toBe('mine\n');
+    expect(existsSync(join(dir, 'jest.config.js'))).toBe(false);
+    expect(init(dir)).toEqual({ written: [], skipped: [...INIT_FILES] });
+  });
+
+  it('writes a GitHub Actions workflow that actionlint accepts, running the user\'s drills', () => {
+    init(dir);
+    const workflow = join(dir, '.github', 'workflows', 'resilience.yml');
+    const linter = actionlintPath();
+    if (!existsSync(linter)) throw new Error(`${linter} is missing: run \`npm run setup\` (it builds actionlint)`);
+    // Exit status 0 with no output: actionlint prints one line per problem and exits 1.
+    expect(execFileSync(linter, ['-no-color', workflow], { encoding: 'utf8' })).toBe('');
+    expect(readFileSync(workflow, 'utf8')).toContain('run: npx drill run scenarios --report-dir reports');
+    writeFileSync(workflow, readFileSync(workflow, 'utf8').replace('runs-on: ubuntu-latest', 'runs-on: [ubuntu-latest'));
+    expect(() => execFileSync(linter, ['-no-color', workflow], { encoding: 'utf8' })).toThrow();
+  });
+
+  it('writes a GitLab job that publishes the JUnit report (checked as YAML: GitLab\'s schema is not installed here)', () => {
+    init(dir);
+    const job = (parse(readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; artifacts: { when: string; reports: { junit: string } } }>).resilience;
+    expect(job?.script).toContain('npx drill run scenarios --report-dir reports');
+    expect(job?.artifacts).toMatchObject({ when: 'always', reports: { junit: 'reports/junit.xml' } });
+  });
+});
