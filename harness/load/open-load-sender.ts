@@ -4,8 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { Role } from '../../services/common/contract';
 import type { RequestRecord } from '../measure/records';
+import { REFERENCE_SERVED_BY, servedByRole } from '../topology/served-by';
 import type { LoadPlan } from './open-load';
 import type { Judge } from './reference';
 
@@ -18,6 +18,7 @@ export const errorCode = (body: string): string | undefined => {
 };
 
 async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Promise<RequestRecord> {
+  const attribution = plan.servedBy ?? REFERENCE_SERVED_BY;
   const request = seq % plan.bodies.length;
   const scheduledMs = (seq * 1000) / plan.rate;
   const sentMs = performance.now() - plan.t0;
@@ -31,7 +32,7 @@ async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Prom
     });
     const body = await res.body.text();
     const doneMs = performance.now() - plan.t0;
-    const servedBy = res.headers['x-served-by'] as Role | undefined;
+    const servedBy = servedByRole(res.headers[attribution.header], attribution);
     const failover = res.headers['x-failover'] as string | undefined;
     const base = { seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode, ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}) };
     if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, body) };

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import type { RequestRecord } from '../measure/records';
+import type { ServedBy } from '../topology/parts';
 import type { Judge, ReferenceModel } from './reference';
 
 export type { Judge } from './reference';
@@ -24,13 +25,15 @@ export interface LoadPlan {
   t0: number;
   /** Stops scheduling new requests (those in flight still complete and are recorded). */
   signal?: AbortSignal;
+  /** How the gateway's answers name the replica; default: the reference gateway's x-served-by. */
+  servedBy?: ServedBy;
   /** Called as each request completes (live progress). */
   onRecord?: (record: RequestRecord) => void;
 }
 
 /** One load for a worker thread: data only, since functions do not cross threads. */
 export interface WorkerPlan {
-  plan: Pick<LoadPlan, 'url' | 'rate' | 'durationMs' | 'timeoutMs' | 'bodies'>;
+  plan: Pick<LoadPlan, 'url' | 'rate' | 'durationMs' | 'timeoutMs' | 'bodies' | 'servedBy'>;
   references: readonly ReferenceModel[];
   /** process.hrtime.bigint() at the load's time zero: the one clock both threads read alike. */
   t0Hr: bigint;
@@ -91,7 +94,7 @@ export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<Request
   const t0Hr = process.hrtime.bigint() - BigInt(Math.round((performance.now() - plan.t0) * 1e6));
   const worker = idle.pop() ?? (await startWorker());
   try {
-    const records = await runOn(worker, plan, { plan: { url: plan.url, rate: plan.rate, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs, bodies: plan.bodies }, references: judge.references, t0Hr });
+    const records = await runOn(worker, plan, { plan: { url: plan.url, rate: plan.rate, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs, bodies: plan.bodies, ...(plan.servedBy ? { servedBy: plan.servedBy } : {}) }, references: judge.references, t0Hr });
     idle.push(worker);
     return records;
   } catch (e) {

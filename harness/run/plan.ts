@@ -14,6 +14,10 @@ import { makeJudge, type ReferenceModel } from '../load/reference';
 import type { RequestRecord } from '../measure/records';
 import { prepare, type Prepared } from '../prepare';
 import type { Scenario } from '../scenario/load';
+import { readSetupState } from '../setup/state';
+import { GATEWAY_KINDS, type GatewayKindName } from '../topology/gateways';
+import type { GatewayKind } from '../topology/parts';
+import { ensureGatewayImage } from '../topology/gateways/images';
 import type { TopologySpec } from '../topology/pool';
 import type { GatewayOptions } from '../topology/topology';
 
@@ -69,14 +73,26 @@ async function ownModel(scenario: Scenario): Promise<BuiltModel | undefined> {
   }
 }
 
-function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly BuiltModel[], own: BuiltModel | undefined, opts: PlanOptions): TopologySpec {
+/** The gateway the scenario chose: its kind, and the image it runs (a preset's is built on first use). */
+async function gatewayPart(scenario: Scenario): Promise<Pick<TopologySpec, 'gatewayKind'> & { image?: string }> {
+  const gateway = scenario.topology.gateway;
+  if (typeof gateway === 'object') {
+    const { image, ...spec } = gateway;
+    return { gatewayKind: spec, image };
+  }
+  const recipe = (GATEWAY_KINDS[gateway as GatewayKindName] as GatewayKind).image;
+  return { gatewayKind: gateway as GatewayKindName, ...(recipe ? { image: await ensureGatewayImage(recipe, readSetupState().baseImage) } : {}) };
+}
+
+function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly BuiltModel[], own: BuiltModel | undefined, opts: PlanOptions, part: Awaited<ReturnType<typeof gatewayPart>>): TopologySpec {
   const gateway: GatewayOptions = {
     ...scenario.gateway,
     ...(scenario.topology.allowNextModel ? { allowedSha256: allowed.map((m) => m.manifest.sha256) } : {}),
     ...opts.gateway,
   };
   return {
-    images: { ...prepared.images, ...scenario.topology.images },
+    images: { ...prepared.images, ...scenario.topology.images, ...(part.image ? { router: part.image } : {}) },
+    ...(part.gatewayKind !== 'reference' ? { gatewayKind: part.gatewayKind } : {}),
     toxiproxyImage: prepared.toxiproxyImage,
     gateway,
     standbyPrecision: scenario.topology.standbyPrecision,
@@ -103,7 +119,7 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
     ...(own ? { own } : {}),
     bodies: requests.map((r) => JSON.stringify(r)),
     judge,
-    spec: topologySpec(scenario, prepared, allowed, own, opts),
+    spec: topologySpec(scenario, prepared, allowed, own, opts, await gatewayPart(scenario)),
     runLoad: (plan) => (k6 ? runK6Load(plan, judge, k6) : runOpenLoad(plan, judge)),
     // The built-in generator needs only a moment to schedule its first request.
     startLeadMs: k6 ? K6_START_LEAD_MS : 20,

@@ -6,6 +6,7 @@ import { request } from 'undici';
 import type { Role } from '../../services/common/contract';
 import { isGood, type RequestRecord } from '../measure/records';
 import type { SteadyStateCheck } from '../report/journal';
+import { servedByRole } from '../topology/served-by';
 import type { Topology } from '../topology/topology';
 import type { DrillPlan } from './plan';
 
@@ -30,6 +31,8 @@ async function replicasProblem(topology: Topology, hotBackup: boolean): Promise<
 
 /** Why the gateway's answers are not good ones from the primary; undefined when they are. */
 async function gatewayProblem(topology: Topology, { bodies, judge, scenario }: DrillPlan): Promise<string | undefined> {
+  const servedBy = topology.gateway.servedBy;
+  const seen: string[] = [];
   for (let i = 0; i < STEADY_STATE_REQUESTS; i++) {
     const body = bodies[i % bodies.length] as string;
     const sentMs = performance.now();
@@ -38,7 +41,15 @@ async function gatewayProblem(topology: Topology, { bodies, judge, scenario }: D
     const record: RequestRecord = { seq: i, request: i % bodies.length, scheduledMs: 0, sentMs, doneMs: performance.now(), status: res.statusCode, ...judge(i % bodies.length, answer) };
     // Connection set-up makes the very first request slow; judge it on correctness only.
     if (!isGood(record, i === 0 ? Infinity : scenario.load.slo)) return `gateway request ${i} was not a good answer before any fault: ${res.statusCode} ${answer.slice(0, 200)}`;
-    if (res.headers['x-served-by'] !== 'primary') return `gateway request ${i} was served by ${String(res.headers['x-served-by'])}, not the primary, before any fault`;
+    // A gateway that names no replica (no servedBy) is judged on its answers alone.
+    if (!servedBy) continue;
+    const value = res.headers[servedBy.header];
+    const role = servedByRole(value, servedBy);
+    if (role === 'standby') return `gateway request ${i} was served by the standby, not the primary, before any fault`;
+    if (role === undefined) seen.push(String(value));
+  }
+  if (servedBy && seen.length === STEADY_STATE_REQUESTS) {
+    return `no answer was attributed to the primary; check servedBy (header ${servedBy.header} was ${[...new Set(seen)].slice(0, 3).map((v) => JSON.stringify(v)).join(', ')}; primary is "${servedBy.primary}", standby "${servedBy.standby}")`;
   }
   return undefined;
 }

@@ -87,7 +87,7 @@ it('takes exactly one of max and min on a threshold', () => {
 
 it('takes topology overrides: int8 standby, hot backup, your own images', () => {
   const s = parseScenario(`${valid}topology:\n  standbyPrecision: int8\n  sync: { interval: 500ms }\n  images: { router: my/gateway:1.2 }\n`, 'drill.yaml');
-  expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false });
+  expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false, gateway: 'reference' });
 });
 
 describe('topology.model (your own model)', () => {

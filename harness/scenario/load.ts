@@ -9,6 +9,7 @@ import { InvalidInputError } from '../errors';
 import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
 import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
 import { checkThresholds, missingPath, type Report } from './checks';
+import { checkGateway } from './gateway';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
 import { aliasProblem } from './yaml-aliases';
 
@@ -129,6 +130,19 @@ function checkOwnModel(scenario: ScenarioEnvelope, faults: readonly (ScheduledFa
   });
 }
 
+/**
+ * A value that may be a name or a mapping (topology.gateway): report the issues of the form it was written in,
+ * not "invalid input". A form that failed only at its root is the other form; among names, the list of allowed
+ * values is the useful answer.
+ */
+function unionIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const atRoot = (branch: z.core.$ZodIssue[]): boolean => branch.length === 1 && (branch[0] as z.core.$ZodIssue).path.length === 0;
+  const written = issue.errors.filter((branch) => !atRoot(branch));
+  const chosen = written.length === 1 ? written[0] : issue.errors.find((branch) => branch[0]?.code === 'invalid_value');
+  return chosen ? chosen.map((i) => ({ ...i, path: [...issue.path, ...i.path] })) : [issue];
+}
+
 /** An unknown field is located at its key: the mapping that holds it may start many lines earlier. */
 const firstUnknownKey = (issue: z.core.$ZodIssue): string | undefined => (issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined);
 
@@ -142,13 +156,14 @@ export function parseScenario(text: string, file: string): Scenario {
   // harmless reuse (a hundred uses of one anchor).
   const envelope = scenarioSchema.safeParse(doc.toJS({ maxAliasCount: -1 }));
   if (!envelope.success) {
-    throw new ScenarioError(envelope.error.issues.map((issue) => problem(issue.path, issueMessage(issue), issue.code !== 'unrecognized_keys', firstUnknownKey(issue))));
+    throw new ScenarioError(envelope.error.issues.flatMap(unionIssues).map((issue) => problem(issue.path, issueMessage(issue), issue.code !== 'unrecognized_keys', firstUnknownKey(issue))));
   }
   const problems: ScenarioProblem[] = [];
   const report: Report = (path, message, withValue, key) => problems.push(problem(path, message, withValue, key));
   const faults = envelope.data.faults.map((_, index) => scheduleFault(envelope.data, index, report));
   checkOwnModel(envelope.data, faults, file, report);
   checkThresholds(envelope.data, report);
+  checkGateway(envelope.data, file, report);
   if (problems.length > 0) throw new ScenarioError(problems);
   return { ...envelope.data, faults: faults.filter((f) => f !== undefined), file };
 }

@@ -2,6 +2,7 @@
 // by its type (harness/faults). The same source generates scenarios/schema.json for editors.
 import { z } from 'zod';
 import { METRICS } from '../measure/metrics';
+import { GATEWAY_KIND_NAMES } from '../topology/gateways';
 import { duration, positiveDuration } from './duration';
 
 export const PHASES = ['run', 'baseline', 'fault', 'recovery'] as const;
@@ -13,6 +14,23 @@ const faultEnvelope = z.object({
   target: z.enum(['primary', 'standby', 'sync']).describe('a replica, or the standby\'s sync link to the primary (network faults only)'),
   duration: positiveDuration.optional().describe('revert after this long; without it the fault lasts until the end of the load'),
 }).loose();
+
+const servedBy = z.object({
+  header: z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'),
+  primary: z.string().min(1).describe('the header\'s value (or its ending, e.g. ":8666") when the primary answered'),
+  standby: z.string().min(1),
+}).strict();
+
+/** Your own gateway: any image with a config file rendered from a template. */
+const ownGateway = z.object({
+  image: z.string().min(1),
+  config: z.string().min(1).describe('config template, relative to this file; {{primaryHost}} {{primaryPort}} {{standbyHost}} {{standbyPort}} {{listenPort}} {{readinessPath}} are filled in'),
+  configPath: z.string().regex(/^\//, 'an absolute path in the container').describe('where the rendered config is mounted'),
+  command: z.array(z.string()).optional().describe('the container\'s command; default: the image\'s'),
+  port: z.number().int().min(1).max(65535).describe('the port it listens on'),
+  health: z.string().regex(/^\//, 'a path starting with /').describe('answers 200 once the gateway serves; the harness waits on it'),
+  servedBy: servedBy.optional().describe('the response header that names the replica that answered; without it failover and fail-back are not measured'),
+}).strict();
 
 export const scenarioSchema = z.object({
   $schema: z.string().optional(),
@@ -28,8 +46,10 @@ export const scenarioSchema = z.object({
       router: z.string().min(1).optional().describe('your gateway image: takes --primary URL --standby URL --port 8080, same HTTP contract'),
     }).strict().optional().describe('run your own images instead of the reference services'),
     allowNextModel: z.boolean().default(false).describe('the next model version is a legitimate rollout: the gateway allows it and answers from it are judged against it'),
+    gateway: z.union([z.enum(GATEWAY_KIND_NAMES as [string, ...string[]]), ownGateway]).default('reference')
+      .describe(`the gateway in front of the replicas: ${GATEWAY_KIND_NAMES.join(', ')}, or your own (image, config template, servedBy)`),
     model: z.string().min(1).optional().describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
-  }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false }),
+  }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false, gateway: 'reference' }),
   gateway: z.object({
     failover: z.boolean().default(true),
     attemptTimeoutMs: z.number().int().positive().optional(),

@@ -11,6 +11,7 @@ import { InfrastructureError, InvalidInputError } from '../errors';
 import type { BuiltModel } from '../../services/model/build';
 import { sweep } from './cleanup';
 import { GATEWAY_KINDS, type GatewayKindName } from './gateways';
+import { configuredGateway, type ConfiguredGatewaySpec } from './gateways/configured';
 import type { ServiceImages } from './images';
 import { runLabels } from './labels';
 import type { GatewayKind, GatewayOptions, Link, ReplicaKind, ReplicaPlan, StartedGatewayContainer, StartedReplicaContainer, TargetName } from './parts';
@@ -22,6 +23,8 @@ const TOXIPROXY_API_PORT = 8474;
 /** The Toxiproxy module's first proxy port; it hands out listen ports upward from here, in creation order. */
 const FIRST_PROXY_PORT = 8666;
 const PROXIES = ['primary', 'standby', 'sync'] as const;
+/** The replicas' readiness endpoint (the inference contract's GET /readyz), for gateways that check it. */
+const READINESS_PATH = '/readyz';
 
 /**
  * The module's container publishes 32 proxy ports. Each published port is a docker-proxy process, and removing
@@ -43,8 +46,11 @@ export interface TopologyOptions {
   images: ServiceImages;
   toxiproxyImage: string;
   gateway: GatewayOptions;
-  /** Which gateway part runs `images.router`; default: the reference gateway. */
-  gatewayKind?: GatewayKindName;
+  /**
+   * Which gateway part runs `images.router`: a kind from the table (default: the reference gateway), or a
+   * gateway configured by the scenario's own template (the long form of topology.gateway).
+   */
+  gatewayKind?: GatewayKindName | ConfiguredGatewaySpec;
   /** Which model server part runs `images.inference`; default: the reference model server. */
   replicaKind?: ReplicaKindName;
   /** The primary always serves fp32; the standby may run the int8 variant. */
@@ -122,8 +128,11 @@ const placed = <C extends GenericContainer>(container: C, alias: string, network
 
 function startGateway(kind: GatewayKind, image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, Link>): Promise<StartedGatewayContainer> {
   const upstreams = { primary: inNetwork(replicas.primary.proxy), standby: inNetwork(replicas.standby.proxy) };
-  return placed(kind.container(image, upstreams, options), 'gateway', networkName, labels).start();
+  return placed(kind.container(image, { upstreams, readinessPath: READINESS_PATH }, options), 'gateway', networkName, labels).start();
 }
+
+const gatewayKindFor = (kind: TopologyOptions['gatewayKind']): GatewayKind =>
+  typeof kind === 'object' ? configuredGateway(`your gateway (${kind.config})`, kind) : GATEWAY_KINDS[kind ?? 'reference'];
 
 /** The replica kind to run, refused when the topology asks for something it cannot do. */
 function replicaKindFor(opts: TopologyOptions): ReplicaKind {
@@ -136,7 +145,7 @@ function replicaKindFor(opts: TopologyOptions): ReplicaKind {
 }
 
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
-  const gatewayKind: GatewayKind = GATEWAY_KINDS[opts.gatewayKind ?? 'reference'];
+  const gatewayKind = gatewayKindFor(opts.gatewayKind);
   const replicaKind = replicaKindFor(opts);
   const labels = runLabels(opts.runId, opts.keep === true);
   const docker = (await getContainerRuntimeClient()).container.dockerode;

@@ -2,7 +2,8 @@
 // names the replica that answered in x-served-by.
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import type { Role } from '../../../services/common/contract';
-import type { GatewayKind, GatewayOptions, StartedGatewayContainer } from '../parts';
+import type { GatewayKind, GatewayOptions, GatewayRouting, StartedGatewayContainer } from '../parts';
+import { REFERENCE_SERVED_BY } from '../served-by';
 
 const PORT = 8080;
 
@@ -41,6 +42,7 @@ export class ReferenceGatewayContainer extends GenericContainer {
 export class StartedReferenceGatewayContainer extends AbstractStartedContainer implements StartedGatewayContainer {
   readonly url: string;
   readonly containerId: string;
+  readonly servedBy = REFERENCE_SERVED_BY;
 
   constructor(started: StartedTestContainer) {
     super(started);
@@ -51,6 +53,5 @@ export class StartedReferenceGatewayContainer extends AbstractStartedContainer i
 
 export const referenceGateway = {
   description: 'services/router: request retry, hedging, circuit breakers, health checks and fail-back, answers checked',
-  servedByHeader: 'x-served-by',
-  container: (image: string, upstreams: Record<Role, string>, options: GatewayOptions) => new ReferenceGatewayContainer(image).withRouting(upstreams, options),
+  container: (image: string, { upstreams }: GatewayRouting, options: GatewayOptions) => new ReferenceGatewayContainer(image).withRouting(upstreams, options),
 } satisfies GatewayKind;
