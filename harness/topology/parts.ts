@@ -159,6 +159,8 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
    */
   reload(): Promise<{ status: number; body: string }>;
 
+  // The operations that break the server say when they took effect, as the harness observed it: for those that
+  // end its process, the first refused TCP connect to its port (probed every 1 ms), with Docker's exit time beside.
   /** SIGKILL: no graceful shutdown, connections die mid-request. Throws unless the process is gone after it. */
   kill(): Promise<Effect>;
   /** Freezes every process (cgroup freezer). Throws unless the container is paused after it. */
