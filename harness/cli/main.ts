@@ -19,6 +19,7 @@ import { sweep } from '../topology/cleanup';
 import { TopologyPool } from '../topology/pool';
 import { activeTopologies } from '../topology/topology';
 import { initCommand } from './init';
+import { compareCommand } from './compare';
 import { modelCommand } from './model';
 import { progressReporter } from './progress';
 import { setupCommand } from './setup';
@@ -165,6 +166,7 @@ export function program(): Command {
     });
 
   drill.addCommand(modelCommand());
+  drill.addCommand(compareCommand());
   drill.addCommand(initCommand());
   drill.addCommand(setupCommand());
 

@@ -1,0 +1,83 @@
+// The stock gateways as drilled parts: each preset comes up, holds steady state and moves traffic to the standby
+// when the primary is killed, with the harness telling the replicas apart by the header the gateway sets. What is
+// asserted is what the harness measured, not a threshold a third-party gateway may miss on a busy machine.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../harness/paths';
+import type { Journal } from '../../harness/report/journal';
+import type { Scenario } from '../../harness/scenario/load';
+import { readSetupState } from '../../harness/setup/state';
+import { ensureGatewayImage } from '../../harness/topology/gateways/images';
+import { nginxGateway } from '../../harness/topology/gateways/nginx';
+import { builtInScenario, drill } from './gate';
+
+const REPORT_DIR = join(projectRoot, 'reports', 'gateways');
+const crash = builtInScenario('primary-crash');
+const onGateway = (gateway: Scenario['topology']['gateway'], scenario: Scenario = crash): Scenario => ({ ...scenario, topology: { ...scenario.topology, gateway } });
+
+/** What the harness must have measured on any gateway that fails over: answers told apart, the move timed. */
+function expectFailoverMeasured(journal: Journal): void {
+  const m = journal.measurements;
+  expect(m).toBeDefined();
+  expect(m?.phases.baseline.servedBy.primary).toBeGreaterThan(0);
+  expect(m?.phases.baseline.servedBy.standby ?? 0).toBe(0);
+  expect(m?.phases.fault.servedBy.standby).toBeGreaterThan(0);
+  expect(m?.failoverMs).toEqual(expect.any(Number));
+  expect(m?.wrongAnswers).toBe(0);
+}
+
+let root: string;
+let nginxImage: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'gateways-'));
+  nginxImage = await ensureGatewayImage(nginxGateway.image, readSetupState().baseImage);
+}, 300_000);
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** nginx in the long form: the preset's own template and settings, as a user would write them. */
+const nginxLongForm = (changes: Partial<Extract<Scenario['topology']['gateway'], object>> = {}): Extract<Scenario['topology']['gateway'], object> => ({
+  image: nginxImage,
+  config: join(projectRoot, 'harness', 'topology', 'gateways', 'templates', 'nginx.conf'),
+  configPath: '/etc/nginx/drill.conf',
+  command: ['nginx', '-c', '/etc/nginx/drill.conf'],
+  port: 8080,
+  health: '/healthz',
+  servedBy: { header: 'x-upstream', primary: ':{{primaryPort}}', standby: ':{{standbyPort}}' },
+  ...changes,
+});
+
+// Caddy's first build compiles it from its Go module (~90 s on 2 cores, once).
+test.each(['nginx', 'haproxy', 'caddy'] as const)('the %s preset comes up, holds steady state and fails over to the standby on primary-crash', async (gateway) => {
+  const { journal, summary } = await drill(onGateway(gateway), join(REPORT_DIR, gateway));
+  expect(journal.steadyState?.before).toMatchObject({ ok: true });
+  if (!journal.measurements) throw new Error(`nothing measured:\n${summary}`);
+  expectFailoverMeasured(journal);
+}, 600_000);
+
+test('nginx written in the long form gives the same drill as the preset', async () => {
+  const { journal, summary } = await drill(onGateway(nginxLongForm()), join(REPORT_DIR, 'nginx-long-form'));
+  if (!journal.measurements) throw new Error(`nothing measured:\n${summary}`);
+  expectFailoverMeasured(journal);
+  // nginx retries the killed primary's requests on the standby: the preset loses none, and neither may this.
+  expect(journal.measurements.errors).toBe(0);
+}, 300_000);
+
+test('a servedBy that never matches ends the drill as an error that says so, not as a failed drill', async () => {
+  const neverMatches = { header: 'x-upstream', primary: 'primary.example:1', standby: 'standby.example:2' };
+  const scenario = onGateway(nginxLongForm({ servedBy: neverMatches }), { ...crash, steadyState: { ...crash.steadyState, timeout: 2000 } });
+  const { journal } = await drill(scenario, join(REPORT_DIR, 'served-by-never-matches'));
+  expect(journal.verdict).toBe('error');
+  expect(journal.diagnosis.firstFailure).toContain('no answer was attributed to the primary; check servedBy');
+}, 120_000);
+
+test('a gateway that does not open the port it is said to listen on is an infrastructure error naming the port', async () => {
+  // The template listens on 8080 whatever the scenario says; the scenario says 9090.
+  const template = join(root, 'nginx-fixed-port.conf');
+  await writeFile(template, (await readFile(nginxLongForm().config, 'utf8')).replace('listen {{listenPort}};', 'listen 8080;'));
+  const { journal } = await drill(onGateway(nginxLongForm({ config: template, port: 9090 })), join(REPORT_DIR, 'wrong-port'));
+  expect(journal.verdict).toBe('error');
+  expect(journal.diagnosis.firstFailure).toMatch(/did not answer GET \/healthz on port 9090/);
+}, 120_000);
