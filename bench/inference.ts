@@ -1,12 +1,15 @@
-// Inference benchmark: POST /v1/rank (1 user x 100 candidates) over loopback against the same model scored by
-// Ranker in-process, for fp32 and int8, in one run. The service runs in its own process, as in a container.
+// Inference benchmark: 1 user x 100 candidates over loopback as /v1/rank JSON, Open Inference Protocol v2 JSON and
+// v2 binary tensors, against the same model scored by Ranker in-process, for fp32 and int8, in one run. The service
+// runs in its own process, as in a container; the client sends prepared bodies and only drains the answers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pressureBetween, readPressure } from '../harness/measure/pressure';
 import type { Precision, RankRequest } from '../services/common/contract';
+import { type EncodedRequest, encodeInferRequest } from '../services/inference/oip-v2-client';
 import { writeModelDir } from '../services/model/build';
 import { MODEL_FILE } from '../services/model/manifest';
 import { Ranker } from '../services/model/ranker';
@@ -20,6 +23,7 @@ const LATENCY_SAMPLES = 5000;
 const THROUGHPUT_MS = 3000;
 /** Requests kept in flight to measure the service's throughput. */
 const CONCURRENCY = 4;
+const V2_INFER = '/v2/models/two-tower-ranker/infer';
 
 interface Figures {
   p50Ms: number;
@@ -27,6 +31,31 @@ interface Figures {
   perSecond: number;
 }
 
+/** One way of asking the service: a route and the requests, encoded before anything is timed. */
+interface Protocol {
+  label: string;
+  path: string;
+  requests: EncodedRequest[];
+  /** The goal for what it adds to in-process p50, in ms. */
+  goalAddedMs?: number;
+}
+
+interface Row {
+  label: string;
+  figures: Figures;
+  serverCpuUsPerRequest?: number;
+  goalAddedMs?: number;
+}
+
+function protocols(requests: RankRequest[]): Protocol[] {
+  const v2 = (binary: boolean) => requests.map((r) => encodeInferRequest(r, { binaryInputs: binary, binaryOutputs: binary }));
+  const v1 = requests.map((r) => ({ body: Buffer.from(JSON.stringify(r)), headers: { 'content-type': 'application/json' } }));
+  return [
+    { label: '/v1/rank JSON', path: '/v1/rank', requests: v1, goalAddedMs: 0.5 },
+    { label: 'v2 JSON', path: V2_INFER, requests: v2(false) },
+    { label: 'v2 binary', path: V2_INFER, requests: v2(true), goalAddedMs: 0.3 },
+  ];
+}
 
 /** CPU seconds a process has used, from /proc (Linux); undefined elsewhere. */
 async function cpuSeconds(pid: number): Promise<number | undefined> {
@@ -78,19 +107,34 @@ async function startService(dir: string): Promise<{ child: ChildProcess; port: n
   throw new Error(`the service for ${dir} exited before listening`);
 }
 
-function post(agent: Agent, port: number, body: Buffer): Promise<void> {
+function post(agent: Agent, port: number, path: string, { body, headers }: EncodedRequest): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/v1/rank', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.byteLength } },
-      (res) => {
-        if (res.statusCode !== 200) reject(new Error(`POST /v1/rank answered ${res.statusCode}`));
-        res.on('data', () => undefined);
-        res.on('end', resolve);
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { ...headers, 'content-length': body.byteLength } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`POST ${path} answered ${res.statusCode}`));
+      res.on('data', () => undefined);
+      res.on('end', resolve);
+    });
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** One protocol against the running service, with the service's CPU per request over the throughput phase. */
+async function measureService(child: ChildProcess, port: number, protocol: Protocol): Promise<Row> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  let cpuAtStart: number | undefined;
+  let serverCpuUsPerRequest: number | undefined;
+  try {
+    const { requests } = protocol;
+    const figures = await measure((i) => post(agent, port, protocol.path, requests[i % requests.length]!), CONCURRENCY, async (phase, count) => {
+      const cpu = await cpuSeconds(child.pid!);
+      if (phase === 'start') cpuAtStart = cpu;
+      else if (cpu !== undefined && cpuAtStart !== undefined) serverCpuUsPerRequest = ((cpu - cpuAtStart) / count) * 1e6;
+    });
+    return { label: protocol.label, figures, ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }), ...(protocol.goalAddedMs === undefined ? {} : { goalAddedMs: protocol.goalAddedMs }) };
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function benchPrecision(root: string, precision: Precision, requests: RankRequest[]) {
@@ -99,56 +143,62 @@ async function benchPrecision(root: string, precision: Precision, requests: Rank
   const ranker = await Ranker.load(await readFile(join(dir, MODEL_FILE)), manifest.io);
   const inProcess = await measure((i) => ranker.score(requests[i % requests.length]!), 1);
   await ranker.release();
-
-  const bodies = requests.map((r) => Buffer.from(JSON.stringify(r)));
   const { child, port } = await startService(dir);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
-    let cpuAtStart: number | undefined;
-    let serverCpuUsPerRequest: number | undefined;
-    const service = await measure((i) => post(agent, port, bodies[i % bodies.length]!), CONCURRENCY, async (phase, count) => {
-      const cpu = await cpuSeconds(child.pid!);
-      if (phase === 'start') cpuAtStart = cpu;
-      else if (cpu !== undefined && cpuAtStart !== undefined) serverCpuUsPerRequest = ((cpu - cpuAtStart) / count) * 1e6;
-    });
-    return { precision, bytes: manifest.bytes, inProcess, service, serverCpuUsPerRequest };
+    const rows: Row[] = [];
+    for (const protocol of protocols(requests)) rows.push(await measureService(child, port, protocol));
+    return { precision, bytes: manifest.bytes, inProcess, rows };
   } finally {
-    agent.destroy();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
 }
 
+/** `some avg10` of /proc/pressure/cpu: the share of the last 10 s in which a runnable task waited for a CPU. */
+async function cpuPressureAvg10(): Promise<string> {
+  const text = await readFile('/proc/pressure/cpu', 'utf8').catch(() => '');
+  return /some avg10=([\d.]+)/.exec(text)?.[1] ?? 'n/a';
+}
+
+const ms = (x: number) => x.toFixed(3);
+
+/** The verdict of one protocol against in-process scoring: what it adds at p50, the throughput it keeps, and the goals. */
+function verdict(precision: Precision, inProcess: Figures, row: Row): string {
+  const added = row.figures.p50Ms - inProcess.p50Ms;
+  const share = row.figures.perSecond / inProcess.perSecond;
+  const goal = row.goalAddedMs === undefined ? '' : ` (goal <= ${row.goalAddedMs}: ${added <= row.goalAddedMs ? 'met' : 'MISSED'})`;
+  const throughputGoal = row.goalAddedMs === undefined ? '' : ` (goal >= 50%: ${share >= 0.5 ? 'met' : 'MISSED'})`;
+  const cpu = row.serverCpuUsPerRequest === undefined ? 'n/a' : `${row.serverCpuUsPerRequest.toFixed(0)} µs`;
+  return (
+    `${precision} ${row.label}: adds ${ms(added)} ms at p50${goal}; keeps ${(share * 100).toFixed(0)}% of in-process throughput${throughputGoal}; ` +
+    `service CPU ${cpu} per request against ${((1 / inProcess.perSecond) * 1e6).toFixed(0)} µs per in-process call`
+  );
+}
+
 export async function run(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bench-inference-'));
   const requests = generateRequests({ seed: 1, count: 200, candidates: CANDIDATES });
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-  const loadAtStart = load();
+  const avg10AtStart = await cpuPressureAvg10();
+  const pressureAtStart = readPressure();
   try {
-    const rows = [];
-    for (const precision of ['fp32', 'int8'] as const) rows.push(await benchPrecision(root, precision, requests));
-    const ms = (x: number) => x.toFixed(3);
+    const results = [];
+    for (const precision of ['fp32', 'int8'] as const) results.push(await benchPrecision(root, precision, requests));
+    const pressure = pressureBetween(pressureAtStart, readPressure());
     const lines = [
-      `machine: ${availableParallelism()} cores, load average ${loadAtStart} at start, ${load()} at end (client and service share them)`,
-      `inference: POST /v1/rank, 1 user x ${CANDIDATES} candidates; latency over ${LATENCY_SAMPLES} sequential calls, ` +
-        `throughput over ${THROUGHPUT_MS / 1000} s (service: ${CONCURRENCY} in flight on a keep-alive loopback; in-process: one after another)`,
+      `machine: ${availableParallelism()} cores (client and service share them); CPU pressure (/proc/pressure/cpu some avg10) ` +
+        `${avg10AtStart}% at start, ${await cpuPressureAvg10()}% at end, ${pressure.percent.toFixed(0)}% (${pressure.source}) over the run`,
+      `inference: 1 user x ${CANDIDATES} candidates; latency over ${LATENCY_SAMPLES} sequential calls, throughput over ${THROUGHPUT_MS / 1000} s ` +
+        `(service: ${CONCURRENCY} in flight on a keep-alive loopback; in-process: one after another)`,
       '',
       '| model | path                 | p50 ms | p99 ms | req/s  |',
       '|-------|----------------------|--------|--------|--------|',
     ];
+    const row = (precision: Precision, label: string, f: Figures) =>
+      `| ${precision.padEnd(5)} | ${label.padEnd(20)} | ${ms(f.p50Ms).padStart(6)} | ${ms(f.p99Ms).padStart(6)} | ${f.perSecond.toFixed(0).padStart(6)} |`;
     const verdicts: string[] = [];
-    for (const r of rows) {
-      const row = (path: string, f: Figures) =>
-        `| ${r.precision.padEnd(5)} | ${path.padEnd(20)} | ${ms(f.p50Ms).padStart(6)} | ${ms(f.p99Ms).padStart(6)} | ${f.perSecond.toFixed(0).padStart(6)} |`;
-      lines.push(row('in-process (Ranker)', r.inProcess), row('HTTP over loopback', r.service));
-      const added = r.service.p50Ms - r.inProcess.p50Ms;
-      const share = r.service.perSecond / r.inProcess.perSecond;
-      verdicts.push(
-        `${r.precision}: service adds ${ms(added)} ms at p50 (goal <= 0.5: ${added <= 0.5 ? 'met' : 'MISSED'}); ` +
-          `keeps ${(share * 100).toFixed(0)}% of in-process throughput (goal >= 50%: ${share >= 0.5 ? 'met' : 'MISSED'}); ` +
-          `service CPU ${r.serverCpuUsPerRequest === undefined ? 'n/a' : `${r.serverCpuUsPerRequest.toFixed(0)} µs`} per request ` +
-          `against ${((1 / r.inProcess.perSecond) * 1e6).toFixed(0)} µs per in-process call; model ${r.bytes} bytes`,
-      );
+    for (const r of results) {
+      lines.push(row(r.precision, 'in-process (Ranker)', r.inProcess), ...r.rows.map((s) => row(r.precision, s.label, s.figures)));
+      verdicts.push(...r.rows.map((s) => verdict(r.precision, r.inProcess, s)), `${r.precision}: model ${r.bytes} bytes`);
     }
     console.log([...lines, '', ...verdicts].join('\n'));
   } finally {
