@@ -9,7 +9,7 @@ import type { Journal } from '../../harness/report/journal';
 import type { Scenario } from '../../harness/scenario/load';
 import { readSetupState } from '../../harness/setup/state';
 import { ensureGatewayImage } from '../../harness/topology/gateways/images';
-import { nginxGateway } from '../../harness/topology/gateways/nginx';
+import { NGINX_CONFIG, nginxGateway } from '../../harness/topology/gateways/nginx';
 import { builtInScenario, drill } from './gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'gateways');
@@ -37,17 +37,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** nginx in the long form: the preset's own template and settings, as a user would write them. */
-const nginxLongForm = (changes: Partial<Extract<Scenario['topology']['gateway'], object>> = {}): Extract<Scenario['topology']['gateway'], object> => ({
-  image: nginxImage,
-  config: join(projectRoot, 'harness', 'topology', 'gateways', 'templates', 'nginx.conf'),
-  configPath: '/etc/nginx/drill.conf',
-  command: ['nginx', '-c', '/etc/nginx/drill.conf'],
-  port: 8080,
-  health: '/healthz',
-  servedBy: { header: 'x-upstream', primary: ':{{primaryPort}}', standby: ':{{standbyPort}}' },
-  ...changes,
-});
+type LongForm = Extract<Scenario['topology']['gateway'], object>;
+/** nginx in the long form: the preset's own template and settings, as a scenario would spell them out. */
+const nginxLongForm = (changes: Partial<LongForm> = {}): LongForm => ({ image: nginxImage, ...NGINX_CONFIG, command: [...NGINX_CONFIG.command], ...changes });
 
 // Caddy's first build compiles it from its Go module (~90 s on 2 cores, once).
 test.each(['nginx', 'haproxy', 'caddy'] as const)('the %s preset comes up, holds steady state and fails over to the standby on primary-crash', async (gateway) => {
