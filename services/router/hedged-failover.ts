@@ -3,6 +3,8 @@ import type { Answer, AttemptResult, CancelAttempt, Failure, Upstream } from './
 
 export interface RouteOptions {
   attemptTimeoutMs: number;
+  /** The whole request's budget from its arrival: the last candidate's attempt may use what remains of it. */
+  requestTimeoutMs: number;
   /** Whether to hedge on the next replica when the first has not answered after its hedge delay. */
   hedging: boolean;
   metrics: RouterMetrics;
@@ -43,10 +45,12 @@ export function routeRank(
   payload: Buffer,
   candidateCount: number | undefined,
   opts: RouteOptions,
+  /** performance.now() when the client's request arrived: the request budget counts from here. */
+  arrivedAt: number,
   done: (routed: Routed) => void,
 ): void {
   if (candidates.length === 0) return done({ answer: null, attempts: 0, failures: [] });
-  new RankRoute(candidates, payload, candidateCount, opts, done).start();
+  new RankRoute(candidates, payload, candidateCount, opts, arrivedAt + opts.requestTimeoutMs, done).start();
 }
 
 /** One client request's attempts (a class rather than closures: this runs for every request). */
@@ -61,6 +65,8 @@ class RankRoute {
     private readonly payload: Buffer,
     private readonly candidateCount: number | undefined,
     private readonly opts: RouteOptions,
+    /** performance.now() at which the request's budget ends. */
+    private readonly deadline: number,
     private readonly done: (routed: Routed) => void,
   ) {}
 
@@ -80,6 +86,7 @@ class RankRoute {
 
   private startNext(how: Attempt['how']): void {
     const upstream = this.candidates[this.attempts.length]!;
+    const timeoutMs = this.attemptTimeoutMs();
     const attempt: Attempt = { upstream, how, cancel: null, done: false };
     this.attempts.push(attempt);
     const started = performance.now();
@@ -87,10 +94,22 @@ class RankRoute {
     attempt.cancel = upstream.rank(
       this.payload,
       this.candidateCount,
-      this.opts.attemptTimeoutMs,
+      timeoutMs,
       () => !all.some((u) => u !== upstream && u.state.isUp),
       (result) => this.onResult(attempt, result, started),
     );
+  }
+
+  /**
+   * The next attempt's deadline: the attempt timeout, so that a silent replica hands over to the next one soon;
+   * the last candidate has no one to hand over to, and keeps its attempt open for the rest of the request's
+   * budget, since a late answer within the client's deadline beats a 503. (A replica busy reloading or
+   * verifying a model, on a loaded machine, answers after the attempt timeout and is not failing.)
+   */
+  private attemptTimeoutMs(): number {
+    const { attemptTimeoutMs } = this.opts;
+    if (this.attempts.length < this.candidates.length - 1) return attemptTimeoutMs;
+    return Math.max(attemptTimeoutMs, Math.ceil(this.deadline - performance.now()));
   }
 
   private onResult(attempt: Attempt, result: AttemptResult, started: number): void {

@@ -72,6 +72,8 @@ async function withGateway(seen: RehearsedAnswer[], rehearse: (primary: FakeRepl
     host: '127.0.0.1',
     port: 0,
     attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
+    // The silent last resort is given up after two attempt deadlines, not the default budget.
+    requestTimeoutMs: 2 * ATTEMPT_TIMEOUT_MS,
     // Wrong answers are rehearsed one after the other on a primary that stays in traffic.
     failureThreshold: 100,
     hedgeDelayMs: HEDGE_DELAY_MS,

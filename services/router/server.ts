@@ -45,8 +45,8 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
     port,
     async close() {
       probers.forEach((p) => p.stop());
-      // In-flight requests are bounded by two attempt deadlines; after that, stop waiting for idle clients.
-      await closeServer(server, 2 * config.attemptTimeoutMs + 100);
+      // In-flight requests are bounded by the request budget; after that, stop waiting for idle clients.
+      await closeServer(server, Math.max(config.requestTimeoutMs, 2 * config.attemptTimeoutMs) + 100);
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };
@@ -122,8 +122,9 @@ function handlerFor(routes: Routes, req: IncomingMessage): Handler {
  */
 function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metrics: RouterMetrics): Handler {
   const { failover, panicRouting } = config;
-  const routeOptions: RouteOptions = { attemptTimeoutMs: config.attemptTimeoutMs, hedging: config.hedging, metrics, all: upstreams, panic: false };
-  // One replica after the other, never hedged: a 503 after panic costs at most one attempt deadline per replica.
+  const { attemptTimeoutMs, requestTimeoutMs, hedging } = config;
+  const routeOptions: RouteOptions = { attemptTimeoutMs, requestTimeoutMs, hedging, metrics, all: upstreams, panic: false };
+  // One replica after the other, never hedged; the last one tried may take the rest of the request's budget.
   const panicOptions: RouteOptions = { ...routeOptions, hedging: false, panic: true };
   const primaryOnly = [upstreams[0]!];
 
@@ -133,7 +134,7 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
     // Without failover the primary is always the candidate: the negative control never panics.
     const panic = up.length === 0 && panicRouting;
     const candidates = panic ? upstreams.filter((u) => u.state.panicEligible) : up;
-    routeRank(candidates, payload, candidateCount, panic ? panicOptions : routeOptions, (routed) => {
+    routeRank(candidates, payload, candidateCount, panic ? panicOptions : routeOptions, started, (routed) => {
       try {
         respond(res, routed, panic);
       } catch (e) {
