@@ -15,8 +15,7 @@ export const restart = defineReplicaFault({
   attributes: z.object({ grace: graceAttribute }).strict(),
   async inject({ target }, { grace }) {
     const effect = await target.restartGracefully(grace);
-    const again = await target.awaitAccepting(ACCEPTING_AGAIN_WITHIN_MS);
-    return again ? { ...effect, acceptingAgainAtMs: again.atMs } : effect;
+    return { ...effect, acceptingAgain: target.awaitAccepting(ACCEPTING_AGAIN_WITHIN_MS).then((again) => again?.atMs) };
   },
   revert: ({ target }) => target.startIfStopped(),
 });

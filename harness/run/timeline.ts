@@ -41,7 +41,6 @@ export function journalTiming(requestedMs: number, effect: Effect, t0: number): 
       method: effect.method,
       resolutionMs: micro(effect.resolutionMs),
       ...(effect.exitedAtMs !== undefined ? { exitedAtMs: fromT0(effect.exitedAtMs) } : {}),
-      ...(effect.acceptingAgainAtMs !== undefined ? { acceptingAgainAtMs: fromT0(effect.acceptingAgainAtMs) } : {}),
     },
   };
 }
@@ -57,6 +56,8 @@ export function runTimeline(plan: DrillPlan, topology: Topology, t0: number, eve
   const signal = interrupt ? AbortSignal.any([interrupt, rollback.signal]) : rollback.signal;
   const entries: JournalFault[] = faults.map((f) => ({ fault: f.fault, target: f.target, at: f.at, attributes: f.attributes }));
   const injected = new Set<number>();
+  /** Moments a fault observes after its inject returned (a restarted port accepting again), recorded when seen. */
+  const later: Promise<void>[] = [];
   /** Injected faults without a window: they last until the end of the drill, or a rollback. */
   const lasting = new Set<number>();
   const context = (i: number): FaultContext => faultContext(plan, topology, i);
@@ -89,6 +90,7 @@ export function runTimeline(plan: DrillPlan, topology: Topology, t0: number, eve
       injected.add(i);
       const effect = await faultType(f).inject(context(i), f.attributes);
       Object.assign(entry, journalTiming(requestedMs, effect, t0));
+      later.push(effect.acceptingAgain?.then((atMs) => { if (atMs !== undefined && entry.effect) entry.effect.acceptingAgainAtMs = micro(atMs - t0); }) ?? Promise.resolve());
       report(i, 'injected');
       const ineffective = await faultType(f).verify?.(context(i), f.attributes);
       if (ineffective) throw new Error(`the fault did not take effect: ${ineffective}`);
@@ -111,7 +113,7 @@ export function runTimeline(plan: DrillPlan, topology: Topology, t0: number, eve
     } else {
       lasting.add(i);
     }
-  })).then(() => undefined);
+  })).then(() => Promise.all(later)).then(() => undefined);
 
   let rollingBack = Promise.resolve();
   return {

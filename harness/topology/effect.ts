@@ -11,8 +11,11 @@ export interface Effect {
   method: string;
   /** Docker's record of the ended process's exit (State.FinishedAt) on the same clock: a cross-check of atMs. */
   exitedAtMs?: number;
-  /** After a restart: when the server's port accepted a TCP connection again. */
-  acceptingAgainAtMs?: number;
+  /**
+   * After a restart: settles with when the server's port accepted a TCP connection again (undefined: not seen).
+   * A promise, so the fault's window (and fail-back, from its revert) does not wait for it.
+   */
+  acceptingAgain?: Promise<number | undefined>;
 }
 
 /**
