@@ -29,7 +29,7 @@ describe('latencyWindows and drift', () => {
   for (let t = 2400; t < 2500; t += 1) records.push(record(t + 0.5, 400));
 
   it('splits the load into windows and leaves out requests sent during a fault and its settle time', () => {
-    const windows = latencyWindows(records, [{ injectedAtMs: 2400, revertedAtMs: 2500 }], 1000, 100);
+    const windows = latencyWindows(records, [{ effectiveAtMs: 2400, revertedAtMs: 2500 }], 1000, 100);
     expect(windows.map((w) => w.startMs)).toEqual([0, 1000, 2000]);
     // HDR histogram: 3 significant digits
     expect(windows.map((w) => w.p99Ms)).toEqual([expect.closeTo(2, 1), expect.closeTo(3, 1), expect.closeTo(5, 1)]);
@@ -38,7 +38,7 @@ describe('latencyWindows and drift', () => {
   });
 
   it('reports drift as last window minus first, and the largest memory growth of any container', () => {
-    const windows = latencyWindows(records, [{ injectedAtMs: 2400, revertedAtMs: 2500 }], 1000, 100);
+    const windows = latencyWindows(records, [{ effectiveAtMs: 2400, revertedAtMs: 2500 }], 1000, 100);
     const d = drift({ primary: samples([100, 100, 100, 130, 130, 130]), gateway: samples([50, 50, 50, 52, 52, 52]) }, windows);
     expect(d.p99DriftMs).toBeCloseTo(3, 1);
     expect(d.p50DriftMs).toBeCloseTo(3, 1);

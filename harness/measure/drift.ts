@@ -83,7 +83,7 @@ export function containerDrift(samples: readonly ResourceSample[]): ContainerDri
 /** Latency per window of the load, from good answers sent outside every fault window and its settle time. */
 export function latencyWindows(records: readonly RequestRecord[], faults: readonly FaultWindow[], windowMs: number, settleMs: number): LatencyWindow[] {
   const endMs = records.reduce((m, r) => Math.max(m, r.scheduledMs), 0);
-  const quiet = (atMs: number): boolean => faults.every((f) => atMs < f.injectedAtMs || atMs > (f.revertedAtMs ?? Infinity) + settleMs);
+  const quiet = (atMs: number): boolean => faults.every((f) => atMs < f.effectiveAtMs || atMs > (f.revertedAtMs ?? Infinity) + settleMs);
   const windows: LatencyWindow[] = [];
   for (let start = 0; start <= endMs; start += windowMs) {
     const latencies = records

@@ -2,7 +2,7 @@ import { environmentByPhase, phaseAt, sampleEnvironment, sendLateness, type Envi
 import type { FaultWindow } from './records';
 
 /** A fault from 1000 to 2000 ms into the load. */
-const faults: FaultWindow[] = [{ injectedAtMs: 1000, revertedAtMs: 2000 }];
+const faults: FaultWindow[] = [{ effectiveAtMs: 1000, revertedAtMs: 2000 }];
 const sample = (fromMs: number, toMs: number, cpuPressurePercent: number, harnessCpuPercent = 10): EnvironmentSample =>
   ({ fromMs, toMs, pressureSource: 'psi', cpuPressurePercent, harnessCpuPercent });
 
@@ -12,7 +12,7 @@ describe('phaseAt', () => {
     expect(phaseAt(1000, faults)).toBe('fault');
     expect(phaseAt(1999, faults)).toBe('fault');
     expect(phaseAt(2000, faults)).toBe('recovery');
-    expect(phaseAt(5000, [{ injectedAtMs: 1000 }])).toBe('fault'); // a fault without a revert lasts to the end
+    expect(phaseAt(5000, [{ effectiveAtMs: 1000 }])).toBe('fault'); // a fault without a revert lasts to the end
     expect(phaseAt(5000, [])).toBe('baseline');
   });
 });

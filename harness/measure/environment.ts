@@ -3,7 +3,7 @@
 import type { Phase } from '../scenario/schema';
 import { summarizeLatency } from './latency';
 import { pressureBetween, readPressure, type PressureSource } from './pressure';
-import type { FaultWindow } from './records';
+import { phaseOf, type FaultWindow } from './records';
 
 export interface PhaseEnvironment {
   /** Share of the phase's wall time some task waited for a CPU (psi), or 100 x load per core (loadavg). null: no sample in the phase. */
@@ -84,11 +84,8 @@ export function sampleEnvironment(t0: number, intervalMs = SAMPLE_INTERVAL_MS): 
   };
 }
 
-/** The phase of a stretch of time, by its midpoint: before the first injection, inside a fault window, or after. */
-export function phaseAt(atMs: number, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
-  if (faults.length === 0 || atMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
-  return faults.some((f) => atMs >= f.injectedAtMs && (f.revertedAtMs === undefined || atMs < f.revertedAtMs)) ? 'fault' : 'recovery';
-}
+/** The phase of a moment (a stretch of time, by its midpoint): before the first fault took effect, inside a fault window, or after. */
+export const phaseAt = (atMs: number, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> => phaseOf({ sentMs: atMs, doneMs: atMs }, faults);
 
 /** Time-weighted mean of one field over the samples; null without samples. */
 function weightedMean(samples: readonly EnvironmentSample[], field: 'cpuPressurePercent' | 'harnessCpuPercent'): number | null {

@@ -1,5 +1,6 @@
 import { summarizeLatency } from './latency';
-import { measure, phaseOf } from './measure';
+import { measure } from './measure';
+import { phaseOf } from './records';
 import type { RequestRecord } from './records';
 
 /** 100 req/s: request i sent at 10*i ms, answered `latency` ms later. */
@@ -26,14 +27,14 @@ describe('summarizeLatency', () => {
 });
 
 describe('phaseOf', () => {
-  const faults = [{ injectedAtMs: 100, revertedAtMs: 200 }];
+  const faults = [{ effectiveAtMs: 100, revertedAtMs: 200 }];
   const at = (sentMs: number, doneMs = sentMs + 1) => ({ sentMs, doneMs });
   it('splits the run at injection and revert', () => {
     expect(phaseOf(at(50, 99), faults)).toBe('baseline');
     expect(phaseOf(at(100), faults)).toBe('fault');
     expect(phaseOf(at(199), faults)).toBe('fault');
     expect(phaseOf(at(200), faults)).toBe('recovery');
-    expect(phaseOf(at(5000), [{ injectedAtMs: 100 }])).toBe('fault');
+    expect(phaseOf(at(5000), [{ effectiveAtMs: 100 }])).toBe('fault');
     expect(phaseOf(at(5000), [])).toBe('baseline');
   });
 
@@ -41,7 +42,7 @@ describe('phaseOf', () => {
     expect(phaseOf(at(90, 100), faults)).toBe('fault');
     expect(phaseOf(at(90, 300), faults)).toBe('fault');
     // answered between two fault windows without overlapping either
-    expect(phaseOf(at(250, 260), [...faults, { injectedAtMs: 300, revertedAtMs: 400 }])).toBe('recovery');
+    expect(phaseOf(at(250, 260), [...faults, { effectiveAtMs: 300, revertedAtMs: 400 }])).toBe('recovery');
   });
 });
 
@@ -49,7 +50,7 @@ describe('measure', () => {
   it('reports a clean failover: time to the first standby answer that starts a steady run', () => {
     // Fault at 200 ms; from request 20 on the standby answers, each retry costing 3 ms more.
     const rs = records(60, (i) => (i >= 20 ? { servedBy: 'standby', latency: 8 } : {}));
-    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 200 }], opts);
     expect(m.failoverMs).toBe(8); // request 20 sent at 200, done at 208
     expect(m.errors).toBe(0);
     expect(m.unavailabilityMs).toBe(0);
@@ -61,7 +62,7 @@ describe('measure', () => {
   it('counts failed requests and measures the unavailability window from first to last bad request', () => {
     // Requests 20..24 fail (sent 200..240), then the standby takes over.
     const rs = records(60, (i) => (i >= 20 && i < 25 ? { status: 0, servedBy: undefined, error: 'ECONNRESET', latency: 1 } : i >= 25 ? { servedBy: 'standby' } : {}));
-    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 200 }], opts);
     expect(m.errors).toBe(5);
     expect(m.phases.baseline.errors).toBe(0);
     expect(m.phases.fault.errors).toBe(5);
@@ -75,21 +76,21 @@ describe('measure', () => {
       if (i > 20 && i < 23) return { status: 503, servedBy: undefined };
       return i >= 23 ? { servedBy: 'standby' } : {};
     });
-    expect(measure(rs, [{ injectedAtMs: 200 }], opts).failoverMs).toBe(235 - 200);
+    expect(measure(rs, [{ effectiveAtMs: 200 }], opts).failoverMs).toBe(235 - 200);
   });
 
   it('measures fail-back from the revert to the first primary answer of a steady run', () => {
     // Fault 200..400 ms; the standby serves 20..44, the primary from 45 (sent 450 ms, done 455 ms).
     const rs = records(80, (i) => (i >= 20 && i < 45 ? { servedBy: 'standby' } : {}));
-    const m = measure(rs, [{ injectedAtMs: 200, revertedAtMs: 400 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 200, revertedAtMs: 400 }], opts);
     expect(m.failbackMs).toBe(455 - 400);
     expect(m.phases.recovery.servedBy).toEqual({ standby: 5, primary: 35 });
-    expect(measure(rs, [{ injectedAtMs: 200 }], opts).failbackMs).toBeNull();
+    expect(measure(rs, [{ effectiveAtMs: 200 }], opts).failbackMs).toBeNull();
   });
 
   it('records the moments failover and fail-back are counted from and to, on the load\'s clock', () => {
     const rs = records(80, (i) => (i >= 20 && i < 45 ? { servedBy: 'standby' } : {}));
-    const m = measure(rs, [{ injectedAtMs: 200, revertedAtMs: 400 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 200, revertedAtMs: 400 }], opts);
     expect(m.moments).toEqual({ faultAtMs: 200, failoverEndedAtMs: 205, lastRevertAtMs: 400, failbackAtMs: 455 });
     expect(m.moments.failoverEndedAtMs).toBe(200 + (m.failoverMs as number));
     expect(measure(rs, [], opts).moments).toEqual({ faultAtMs: null, failoverEndedAtMs: null, lastRevertAtMs: null, failbackAtMs: null });
@@ -97,7 +98,7 @@ describe('measure', () => {
 
   it('counts failover from the earliest fault that took effect, whatever the order of the windows', () => {
     const rs = records(80, (i) => (i >= 20 ? { servedBy: 'standby' } : {}));
-    const m = measure(rs, [{ injectedAtMs: 500 }, { injectedAtMs: 200, revertedAtMs: 300 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 500 }, { effectiveAtMs: 200, revertedAtMs: 300 }], opts);
     expect(m.moments.faultAtMs).toBe(200);
     expect(m.failoverMs).toBe(5);
   });
@@ -111,7 +112,7 @@ describe('measure', () => {
 
   it('reports no failover when the standby never serves', () => {
     const rs = records(60, (i) => (i >= 20 ? { status: 0, servedBy: undefined, error: 'ECONNREFUSED' } : {}));
-    const m = measure(rs, [{ injectedAtMs: 200 }], opts);
+    const m = measure(rs, [{ effectiveAtMs: 200 }], opts);
     expect(m.failoverMs).toBeNull();
     expect(m.errors).toBe(40);
   });

@@ -4,7 +4,7 @@ import type { Drift } from './drift';
 import type { EnvironmentMeasurements } from './environment';
 import type { Phase } from '../scenario/schema';
 import { summarizeLatency, type LatencySummary } from './latency';
-import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, type FaultWindow, type RequestRecord } from './records';
+import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, phaseOf, type FaultWindow, type RequestRecord } from './records';
 
 // measure()'s parameter type: callers name it from here.
 export type { FaultWindow };
@@ -39,7 +39,7 @@ export interface Measurements {
   drift?: Drift;
   /** CPU pressure, the harness's own CPU and the load generator's lateness, per phase. */
   environment?: EnvironmentMeasurements;
-  /** Injection of the first fault -> first good standby response after which `steadyCount` in a row are good. null: never. */
+  /** The first fault taking effect -> first good standby response after which `steadyCount` in a row are good. null: never. */
   failoverMs: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */
   unavailabilityMs: number;
@@ -69,18 +69,6 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
     servedBy,
     latency: summarizeLatency(records.filter((r) => !isError(r)).map(latencyOf)),
   };
-}
-
-/**
- * The phase a request belongs to. A request still in flight when a fault took effect belongs to the fault
- * window, not to the baseline: a request sent just before a bad deploy and answered by the new weights is the
- * fault's doing. So: baseline = answered before the first injection; fault = in flight at some moment of a fault
- * window; recovery = the rest (sent after a revert, outside every window).
- */
-export function phaseOf(r: Pick<RequestRecord, 'sentMs' | 'doneMs'>, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
-  if (faults.length === 0 || r.doneMs < Math.min(...faults.map((f) => f.injectedAtMs))) return 'baseline';
-  const inWindow = faults.some((f) => r.doneMs >= f.injectedAtMs && (f.revertedAtMs === undefined || r.sentMs < f.revertedAtMs));
-  return inWindow ? 'fault' : 'recovery';
 }
 
 /**
@@ -133,7 +121,7 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
   };
   if (faults.length === 0) return result;
 
-  const faultAtMs = Math.min(...faults.map((f) => f.injectedAtMs));
+  const faultAtMs = Math.min(...faults.map((f) => f.effectiveAtMs));
   // Requests still in flight at injection are affected by it too, so start from those completing after it.
   const affected = bySend.filter((r) => r.doneMs >= faultAtMs);
   const failover = steadyAnswerFrom(affected, 'standby', opts.steadyCount, good);

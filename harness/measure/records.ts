@@ -1,4 +1,5 @@
 import type { Role } from '../../services/common/contract';
+import type { Phase } from '../scenario/schema';
 
 /** What happened to one request of the load. Times are milliseconds since the load started. */
 export interface RequestRecord {
@@ -23,7 +24,7 @@ export interface RequestRecord {
 
 /** When a fault was in effect, on the same clock as the records. */
 export interface FaultWindow {
-  injectedAtMs: number;
+  effectiveAtMs: number;
   /** Absent when the fault lasted until the end of the load. */
   revertedAtMs?: number;
 }
@@ -50,3 +51,15 @@ export const outcomeOf = (r: Judged, sloMs: number): Outcome =>
   isError(r) ? 'failed' : isWrong(r) ? 'wrong' : isLate(r, sloMs) ? 'late' : 'good';
 /** Served, correct and on time: what a user would call a good response. */
 export const isGood = (r: Judged, sloMs: number): boolean => outcomeOf(r, sloMs) === 'good';
+
+/**
+ * The phase a request belongs to. A request still in flight when a fault took effect belongs to the fault
+ * window, not to the baseline: a request sent just before a bad deploy and answered by the new weights is the
+ * fault's doing. So: baseline = answered before the first fault took effect; fault = in flight at some moment of a fault
+ * window; recovery = the rest (sent after a revert, outside every window).
+ */
+export function phaseOf(r: Pick<RequestRecord, 'sentMs' | 'doneMs'>, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
+  if (faults.length === 0 || r.doneMs < Math.min(...faults.map((f) => f.effectiveAtMs))) return 'baseline';
+  const inWindow = faults.some((f) => r.doneMs >= f.effectiveAtMs && (f.revertedAtMs === undefined || r.sentMs < f.revertedAtMs));
+  return inWindow ? 'fault' : 'recovery';
+}

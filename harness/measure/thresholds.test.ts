@@ -5,7 +5,7 @@ import { evaluate } from './thresholds';
 const rs: RequestRecord[] = Array.from({ length: 40 }, (_, i) => ({
   seq: i, request: 0, scheduledMs: 10 * i, sentMs: 10 * i, doneMs: 10 * i + 4, status: i === 22 ? 502 : 200, servedBy: i >= 20 ? 'standby' : 'primary',
 }));
-const m = measure(rs, [{ injectedAtMs: 200 }], { sloMs: 100, steadyCount: 5 });
+const m = measure(rs, [{ effectiveAtMs: 200 }], { sloMs: 100, steadyCount: 5 });
 
 it('passes a limit that holds and fails one that does not, per phase', () => {
   const [errorsRun, errorsBaseline, failover] = evaluate(m, [
@@ -20,7 +20,7 @@ it('passes a limit that holds and fails one that does not, per phase', () => {
 });
 
 it('fails a limit on an event that never happened', () => {
-  const none = measure(rs.map((r) => ({ ...r, servedBy: 'primary' as const })), [{ injectedAtMs: 200 }], { sloMs: 100, steadyCount: 5 });
+  const none = measure(rs.map((r) => ({ ...r, servedBy: 'primary' as const })), [{ effectiveAtMs: 200 }], { sloMs: 100, steadyCount: 5 });
   expect(evaluate(none, [{ metric: 'failoverMs', max: 1e9, phase: 'run' }])[0]).toMatchObject({ observed: null, pass: false });
 });
 

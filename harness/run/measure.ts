@@ -3,7 +3,8 @@
 import type { Consistency } from '../measure/consistency';
 import { drift, latencyWindows } from '../measure/drift';
 import { environmentByPhase, sendLateness } from '../measure/environment';
-import { measure, phaseOf, type FaultWindow, type Measurements } from '../measure/measure';
+import { measure, type FaultWindow, type Measurements } from '../measure/measure';
+import { phaseOf } from '../measure/records';
 import { evaluate, type ThresholdResult } from '../measure/thresholds';
 import type { JournalFault } from '../report/journal';
 import type { Scenario } from '../scenario/load';
@@ -11,7 +12,7 @@ import type { LoadOutcome } from './load';
 
 /** The windows of the faults that took effect, each from its effective moment: failover counts from there, fail-back from the revert. */
 const faultWindows = (faults: readonly JournalFault[]): FaultWindow[] =>
-  faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [{ injectedAtMs: f.effectiveAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]));
+  faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [{ effectiveAtMs: f.effectiveAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]));
 
 export function measureDrill(scenario: Scenario, outcome: LoadOutcome, consistency: Consistency): { measurements: Measurements; thresholds: ThresholdResult[] } {
   const windows = faultWindows(outcome.faults);

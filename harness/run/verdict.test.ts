@@ -11,7 +11,7 @@ const broken = (detail: string) => ({ ok: false, detail, elapsedMs: 5000 });
 /** A drill where everything held; each test breaks one thing. */
 const healthy: VerdictFacts = {
   steadyBefore: held,
-  faults: [{ fault: 'crash', target: 'primary', at: 500, attributes: {}, injectedAtMs: 501, revertedAtMs: 2500 }],
+  faults: [{ fault: 'crash', target: 'primary', at: 500, attributes: {}, effectiveAtMs: 501, revertedAtMs: 2500 }],
   thresholds: [threshold('errors[run] <= 0', true, 0)],
   steadyAfter: held,
 };
