@@ -34,7 +34,17 @@ describe('HedgeDelay', () => {
   it('uses a fixed delay when one is given, whatever the samples', () => {
     const delay = new HedgeDelay({ ...adaptive, fixedMs: 7 });
     for (let i = 0; i < 50; i += 1) delay.record(100);
+    delay.overtaken();
     expect(delay.delayMs()).toBe(7);
+  });
+
+  it('hedges at the floor from an attempt overtaken by its hedge until the replica answers again', () => {
+    const delay = new HedgeDelay(adaptive);
+    for (let i = 0; i < 20; i += 1) delay.record(40);
+    delay.overtaken();
+    expect(delay.delayMs()).toBe(2);
+    delay.record(40);
+    expect(delay.delayMs()).toBe(40);
   });
 });
 

@@ -617,6 +617,16 @@ describe('router, hedging against a slow primary', () => {
     expect((await routing()).replicas.standby).toMatchObject({ state: 'up', lastError: null });
   });
 
+  it('hedges at the floor once the primary lost a race, not after the percentile it no longer meets', async () => {
+    // The primary's recent latency (here: its initial delay, 150 ms) is long; the floor short.
+    await start({ hedgeInitialDelayMs: 150, hedgeMinDelayMs: 2, slowThreshold: 100, attemptTimeoutMs: 1000 });
+    primary.behaviour = delayed(400, primary.answersCorrectly);
+    expect((await rank()).failover).toBe('hedge');
+    // 60 ms is well within the 150 ms it was given before it lost that race: the standby's answer now comes first.
+    primary.behaviour = delayed(60, primary.answersCorrectly);
+    expect(await rank()).toMatchObject({ servedBy: 'standby', failover: 'hedge' });
+  });
+
   it('adapts the hedge delay to a high percentile of the primary latency', async () => {
     primary.behaviour = delayed(10, primary.answersCorrectly);
     // p90 of 40 samples ignores the three slowest, so a stray slow timer on a busy test machine does not count.

@@ -192,6 +192,7 @@ export class Upstream {
         onResult(result);
       } finally {
         if (result.outcome === 'answer') this.hedgeDelay.record(performance.now() - started);
+        else if (result.kind === 'slow') this.hedgeDelay.overtaken();
         this.state.record(result, isLastResort);
       }
     });
