@@ -30,6 +30,13 @@ const config: Config = {
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
     },
+    {
+      // The packed tarball installed in a scratch project, whose own jest runs a drill: what a user gets.
+      displayName: 'package',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/package/**/*.test.ts'],
+    },
   ],
 };
 
