@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { RankRequest, Role } from '../../services/common/contract';
 import type { BuiltModel } from '../../services/model/build';
 import { readModelDir } from '../../services/model/manifest';
-import { Ranker } from '../../services/model/ranker';
+import { cachedReferenceScores } from '../../services/model/reference-cache';
 import { generateRequests } from '../../services/model/requests';
 import { InvalidInputError } from '../errors';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from '../load/k6-driver';
@@ -47,18 +47,14 @@ export interface DrillPlan {
   startLeadMs: number;
 }
 
-/** Reference scores of every model a replica may serve, so each answer is judged against the model it claims. */
+/**
+ * Reference scores of every model a replica may serve, so each answer is judged against the model it claims.
+ * One model at a time (a large model's session is big), and each computed once per run for a request set.
+ */
 async function referenceScores(models: readonly BuiltModel[], requests: readonly RankRequest[]): Promise<ReferenceModel[]> {
-  return Promise.all(models.map(async (model): Promise<ReferenceModel> => {
-    const ranker = await Ranker.load(model.onnx, model.manifest.io);
-    try {
-      const scores: Float32Array[] = [];
-      for (const r of requests) scores.push(Float32Array.from(await ranker.score(r)));
-      return { sha256: model.manifest.sha256, precision: model.manifest.precision, scores };
-    } finally {
-      await ranker.release();
-    }
-  }));
+  const references: ReferenceModel[] = [];
+  for (const model of models) references.push(await cachedReferenceScores(model.onnx, model.manifest, requests));
+  return references;
 }
 
 /** The model directory a scenario names as its own (topology.model), read and validated; undefined without one. */
