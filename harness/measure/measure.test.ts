@@ -70,6 +70,17 @@ describe('measure', () => {
     expect(m.failoverMs).toBe(255 - 200);
   });
 
+  it('counts a failure before a late-seen effective moment in the fault phase, not the baseline', () => {
+    // The crash was seen at 230 with 40 ms resolution: requests 20..22 (done 201..221) failed before that moment.
+    const rs = records(60, (i) => (i >= 20 && i < 23 ? { status: 0, servedBy: undefined, error: 'ECONNRESET', latency: 1 } : i >= 23 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ effectiveAtMs: 230, earliestAtMs: 190 }], opts);
+    expect(m.phases.baseline.errors).toBe(0);
+    expect(m.phases.fault.errors).toBe(3);
+    expect(m.unavailabilityMs).toBeGreaterThan(0);
+    // Failover still counts from the best estimate of the moment, not from its earliest bound.
+    expect(m.failoverMs).toBe(235 - 230);
+  });
+
   it('does not end a failover on a standby answer that is followed by failures', () => {
     const rs = records(60, (i) => {
       if (i === 20) return { servedBy: 'standby' };

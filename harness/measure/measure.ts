@@ -122,8 +122,10 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
   if (faults.length === 0) return result;
 
   const faultAtMs = Math.min(...faults.map((f) => f.effectiveAtMs));
-  // Requests still in flight at injection are affected by it too, so start from those completing after it.
-  const affected = bySend.filter((r) => r.doneMs >= faultAtMs);
+  // Requests still in flight when the fault may first have taken effect are affected by it too, so start from
+  // those completing after that.
+  const earliestAtMs = Math.min(...faults.map((f) => f.earliestAtMs ?? f.effectiveAtMs));
+  const affected = bySend.filter((r) => r.doneMs >= earliestAtMs);
   const failover = steadyAnswerFrom(affected, 'standby', opts.steadyCount, good);
   result.moments.faultAtMs = faultAtMs;
   result.moments.failoverEndedAtMs = failover?.doneMs ?? null;

@@ -24,7 +24,13 @@ export interface RequestRecord {
 
 /** When a fault was in effect, on the same clock as the records. */
 export interface FaultWindow {
+  /** When the fault took effect, as best seen: failover counts from here. */
   effectiveAtMs: number;
+  /**
+   * The earliest it may have taken effect (effectiveAtMs less the observation's resolution); default
+   * effectiveAtMs. The phases start here, so a request the fault broke is never counted in the baseline.
+   */
+  earliestAtMs?: number;
   /** Absent when the fault lasted until the end of the load. */
   revertedAtMs?: number;
 }
@@ -55,11 +61,12 @@ export const isGood = (r: Judged, sloMs: number): boolean => outcomeOf(r, sloMs)
 /**
  * The phase a request belongs to. A request still in flight when a fault took effect belongs to the fault
  * window, not to the baseline: a request sent just before a bad deploy and answered by the new weights is the
- * fault's doing. So: baseline = answered before the first fault took effect; fault = in flight at some moment of a fault
+ * fault's doing. So: baseline = answered before the first fault may have taken effect; fault = in flight at some moment of a fault
  * window; recovery = the rest (sent after a revert, outside every window).
  */
 export function phaseOf(r: Pick<RequestRecord, 'sentMs' | 'doneMs'>, faults: readonly FaultWindow[]): Exclude<Phase, 'run'> {
-  if (faults.length === 0 || r.doneMs < Math.min(...faults.map((f) => f.effectiveAtMs))) return 'baseline';
-  const inWindow = faults.some((f) => r.doneMs >= f.effectiveAtMs && (f.revertedAtMs === undefined || r.sentMs < f.revertedAtMs));
+  const startOf = (f: FaultWindow): number => f.earliestAtMs ?? f.effectiveAtMs;
+  if (faults.length === 0 || r.doneMs < Math.min(...faults.map(startOf))) return 'baseline';
+  const inWindow = faults.some((f) => r.doneMs >= startOf(f) && (f.revertedAtMs === undefined || r.sentMs < f.revertedAtMs));
   return inWindow ? 'fault' : 'recovery';
 }

@@ -10,9 +10,17 @@ import type { JournalFault } from '../report/journal';
 import type { Scenario } from '../scenario/load';
 import type { LoadOutcome } from './load';
 
-/** The windows of the faults that took effect, each from its effective moment: failover counts from there, fail-back from the revert. */
+/**
+ * The windows of the faults that took effect: failover counts from the effective moment, the phases from the
+ * earliest moment the observation allows (a crash seen late is placed at Docker's exit time, an upper bound), and
+ * fail-back from the revert.
+ */
 const faultWindows = (faults: readonly JournalFault[]): FaultWindow[] =>
-  faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [{ effectiveAtMs: f.effectiveAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }]));
+  faults.flatMap((f) => {
+    if (f.effectiveAtMs === undefined) return [];
+    const earliestAtMs = Math.max(f.requestedAtMs ?? -Infinity, f.effectiveAtMs - (f.effect?.resolutionMs ?? 0));
+    return [{ effectiveAtMs: f.effectiveAtMs, earliestAtMs, ...(f.revertedAtMs !== undefined ? { revertedAtMs: f.revertedAtMs } : {}) }];
+  });
 
 export function measureDrill(scenario: Scenario, outcome: LoadOutcome, consistency: Consistency): { measurements: Measurements; thresholds: ThresholdResult[] } {
   const windows = faultWindows(outcome.faults);
