@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { Precision } from '../services/common/contract';
 import { readModelDir } from '../services/model/manifest';
 import { buildModel, DEFAULT_SEED, writeModelDir, type BuiltModel } from '../services/model/build';
-import { projectRoot } from './paths';
-import { applyTestcontainersEnv, readSetupState } from './setup/state';
+import { applyTestcontainersEnv, buildDir, readSetupState } from './setup/state';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from './errors';
 import { ensureServiceImages, type ServiceImages } from './topology/images';
@@ -55,7 +54,7 @@ export function prepare(): Promise<Prepared> {
     await checkDocker([state.toxiproxyImage, state.baseImage]);
     // Leftovers of runs whose process died (SIGKILL, crash) are removed before anything new starts.
     await sweep({ onlyDead: true });
-    const modelsDir = join(projectRoot, '.build', 'models');
+    const modelsDir = buildDir('models');
     const fp32 = await ensureModel(join(modelsDir, 'fp32'), 'fp32');
     const models = {
       fp32,

@@ -1,4 +1,8 @@
-import { remoteDockerHost, testcontainersEnvFor } from './state';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../paths';
+import { buildDir, cacheDir, remoteDockerHost, testcontainersEnvFor } from './state';
 
 const offline = { testcontainersEnv: { TESTCONTAINERS_RYUK_DISABLED: 'true', TESTCONTAINERS_HOST_OVERRIDE: 'localhost' } };
 
@@ -29,4 +33,31 @@ describe('remoteDockerHost', () => {
     ['tcp://10.99.0.2:2375', true],
     ['https://build-host:2376', true],
   ])('%s -> %s', (host, remote) => expect(remoteDockerHost(host)).toBe(remote));
+});
+
+describe('cacheDir and buildDir', () => {
+  const saved = { FAILOVER_DRILL_CACHE: process.env.FAILOVER_DRILL_CACHE, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME };
+  let scratch: string;
+  beforeEach(() => { scratch = mkdtempSync(join(tmpdir(), 'drill-cache-')); });
+  afterEach(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('takes FAILOVER_DRILL_CACHE, else XDG_CACHE_HOME/failover-drill, else ~/.cache/failover-drill; builds go under build/', () => {
+    process.env.FAILOVER_DRILL_CACHE = join(scratch, 'mine');
+    process.env.XDG_CACHE_HOME = join(scratch, 'xdg');
+    expect(buildDir('models')).toBe(join(scratch, 'mine', 'build', 'models'));
+    delete process.env.FAILOVER_DRILL_CACHE;
+    expect(cacheDir()).toBe(join(scratch, 'xdg', 'failover-drill'));
+    delete process.env.XDG_CACHE_HOME;
+    expect(buildDir('images', 'inference')).toBe(join(homedir(), '.cache', 'failover-drill', 'build', 'images', 'inference'));
+  });
+
+  it('never puts builds inside the package, where an installed copy lives in node_modules', () => {
+    expect(buildDir('models').startsWith(projectRoot)).toBe(false);
+  });
 });

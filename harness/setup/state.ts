@@ -25,11 +25,19 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const JUNIT_SCHEMA_SOURCE = { pypi: 'pytest==8.3.5', path: 'testing/example_scripts/junit-10.xsd' } as const;
 export const junitSchemaPath = (): string => join(cacheDir(), 'junit-10.xsd');
 
+/** Where setup's state and tools live: $FAILOVER_DRILL_CACHE, else $XDG_CACHE_HOME/failover-drill, else ~/.cache/failover-drill. */
 export function cacheDir(): string {
   const dir = process.env.FAILOVER_DRILL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'failover-drill');
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/**
+ * What the harness builds from the package's own inputs (the reference models, service images' build contexts).
+ * In the user's cache, not in the package: an installed package's directory belongs to npm (`npm ci` deletes it,
+ * it may be read-only), and the contents depend only on the package, so projects on one machine share them.
+ */
+export const buildDir = (...parts: string[]): string => join(cacheDir(), 'build', ...parts);
 
 const stateFile = (): string => join(cacheDir(), 'setup.json');
 

@@ -1,6 +1,6 @@
 // Builds the service images from services/*/Dockerfile. The image tag is a hash of the build inputs (bundled
 // code, Dockerfile, onnxruntime version, model, base image), so an image is rebuilt only when one changes,
-// and the build context is staged under .build/ only when a build is needed.
+// and the build context is staged in the user's cache (buildDir) only when a build is needed.
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
 import { InfrastructureError } from '../errors';
 import { dependencyDir, projectRoot } from '../paths';
+import { buildDir } from '../setup/state';
 
 export type ServiceName = 'inference' | 'router';
 
@@ -58,7 +59,7 @@ function imageTag(service: ServiceName, code: Uint8Array, opts: ImageOptions): s
 }
 
 function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): string {
-  const context = join(projectRoot, '.build', 'images', service);
+  const context = buildDir('images', service);
   rmSync(context, { recursive: true, force: true });
   const appDir = join(context, 'app');
   mkdirSync(appDir, { recursive: true });
