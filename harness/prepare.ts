@@ -36,13 +36,13 @@ async function checkDocker(images: readonly string[]): Promise<void> {
     docker = (await getContainerRuntimeClient()).container.dockerode;
     await docker.ping();
   } catch (cause) {
-    throw new InfrastructureError(`the Docker engine is not reachable (${(cause as Error).message.split('\n')[0]}); start it, or run \`npm run setup\` which starts it`, { cause });
+    throw new InfrastructureError(`the Docker engine is not reachable (${(cause as Error).message.split('\n')[0]}); start it, or run \`npx drill setup\`, which starts it`, { cause });
   }
   for (const image of images) {
     try {
       await docker.getImage(image).inspect();
     } catch (cause) {
-      throw new InfrastructureError(`image ${image} is missing; run \`npm run setup\` to pull or build it`, { cause });
+      throw new InfrastructureError(`image ${image} is missing; run \`npx drill setup\` to pull or build it`, { cause });
     }
   }
 }

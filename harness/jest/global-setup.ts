@@ -1,7 +1,21 @@
-// jest `globalSetup: 'failover-drill/jest/global-setup'`: `drill setup` once per jest run, before any test file.
-// Setup is idempotent; on a prepared machine it takes a couple of seconds.
+// jest `globalSetup: 'failover-drill/jest/global-setup'`: `drill setup` once per jest run, before any test file,
+// for the scenarios in <rootDir>/scenarios (k6 is built only when one of them uses it). Setup is idempotent; on a
+// prepared machine it takes a couple of seconds.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isInvalidInputError } from '../errors';
 import { setup } from '../setup/main';
+import { scenariosUsingK6 } from '../setup/needs';
 
-export default async function globalSetup(): Promise<void> {
-  await setup();
+/** jest passes its global and project configuration; only the project's rootDir is read. */
+export default async function globalSetup(_globalConfig?: unknown, projectConfig?: { rootDir?: string }): Promise<void> {
+  const scenarios = join(projectConfig?.rootDir ?? process.cwd(), 'scenarios');
+  let k6 = false;
+  try {
+    k6 = existsSync(scenarios) && scenariosUsingK6([scenarios]).length > 0;
+  } catch (e) {
+    // The test that runs a broken scenario reports it, with its file:line:col; the rest of the suite still runs.
+    if (!isInvalidInputError(e)) throw e;
+  }
+  await setup({ k6, testTools: false });
 }

@@ -59,5 +59,5 @@ it('a missing k6 is an infrastructure error that says to run setup', async () =>
   const plan = { url: 'http://127.0.0.1:9', rate: 10, durationMs: 1000, timeoutMs: 100, bodies: ['{}'], t0: 0 };
   const run = runK6Load(plan, judge, '/nonexistent/k6');
   await expect(run).rejects.toThrow(InfrastructureError);
-  await expect(run).rejects.toThrow(/k6 is not executable at \/nonexistent\/k6: run `npm run setup`/);
+  await expect(run).rejects.toThrow(/k6 is not executable at \/nonexistent\/k6: run `npx drill setup --k6`/);
 });

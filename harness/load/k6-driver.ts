@@ -44,7 +44,7 @@ export interface K6RunOptions {
 /** The k6 binary setup installed, or a sentence saying how to get it. */
 export function installedK6(): string {
   const k6 = readSetupState().k6;
-  if (!k6) throw new InfrastructureError('`load.driver: k6` needs the k6 binary, but setup recorded none: run `npm run setup` (it builds k6 from its Go module)');
+  if (!k6) throw new InfrastructureError('`load.driver: k6` needs the k6 binary, but setup recorded none: run `npx drill setup --k6` (it builds k6 from its Go module; `drill setup` builds it by itself when a scenario in scenarios/ uses k6)');
   return k6;
 }
 
@@ -93,7 +93,7 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
   try {
     accessSync(k6Path, constants.X_OK);
   } catch (cause) {
-    throw new InfrastructureError(`k6 is not executable at ${k6Path}: run \`npm run setup\` to (re)install it`, { cause });
+    throw new InfrastructureError(`k6 is not executable at ${k6Path}: run \`npx drill setup --k6\` to (re)install it`, { cause });
   }
   const maxVUs = opts.maxVUs ?? vusFor(plan);
   const preAllocatedVUs = Math.min(opts.preAllocatedVUs ?? MAX_PRE_ALLOCATED_VUS, maxVUs);
@@ -220,7 +220,7 @@ function runK6(command: string, args: string[], limitMs: number, signal?: AbortS
     };
     child.once('error', (e) => {
       done();
-      reject(new InfrastructureError(`could not start k6 (${command}): ${e.message}; run \`npm run setup\` to install it`, { cause: e }));
+      reject(new InfrastructureError(`could not start k6 (${command}): ${e.message}; run \`npx drill setup --k6\` to install it`, { cause: e }));
     });
     child.once('exit', (code, sig) => {
       done();

@@ -1,6 +1,7 @@
-// `npm run setup`: makes this machine able to run drills. Idempotent: each step checks before it acts, and a
-// warm machine finishes in a couple of seconds. Registries are preferred; the offline paths are fallbacks for
-// machines that reach only npm, the Go module proxy and Debian's apt (no container registry).
+// Makes this machine able to run drills: `drill setup` in a project that installed failover-drill installs what
+// its drills need; `npm run setup` in this repository adds what this repository's own tests need. Idempotent:
+// each step checks before it acts, and a warm machine finishes in a couple of seconds. Registries are preferred;
+// the offline paths are fallbacks for machines that reach only npm, the Go module proxy and Debian's apt.
 import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
@@ -125,13 +126,21 @@ interface K6Binary {
   how: string;
 }
 
-/** k6 for `load.driver: k6`: the pinned build in the cache, else a k6 v1 on PATH, else built from its Go module. */
-async function ensureK6(): Promise<K6Binary> {
+/** k6 for `load.driver: k6` without building it: the pinned build in the cache, else a k6 v1 on PATH. */
+async function findK6(): Promise<K6Binary | undefined> {
   const version = K6_MODULE.split('@')[1] as string;
   const built = join(cacheDir(), 'bin', 'k6');
   if (existsSync(built) && (await $`${built} version`.nothrow()).stdout.includes(`k6 ${version} `)) return { path: built, how: 'present' };
   const onPath = await which('k6', { nothrow: true });
   if (onPath && /^k6 v1\./.test((await $`${onPath} version`.nothrow()).stdout)) return { path: onPath, how: 'found on PATH' };
+  return undefined;
+}
+
+/** k6 found, else built from its Go module. */
+async function ensureK6(): Promise<K6Binary> {
+  const built = join(cacheDir(), 'bin', 'k6');
+  const found = await findK6();
+  if (found) return found;
   if (!(await which('go', { nothrow: true }))) {
     throw new SetupError(`k6 is not installed and \`go\` is not there to build it from ${K6_MODULE}: install Go, or k6 v1 (https://grafana.com/docs/k6/latest/set-up/install-k6/) on PATH`);
   }
@@ -181,7 +190,23 @@ async function testcontainersEnv(): Promise<Record<string, string>> {
   return env;
 }
 
-export async function setup(): Promise<SetupState> {
+export interface SetupOptions {
+  /** Build k6 when it is missing (scenarios with `load.driver: k6` need it); otherwise one already there is recorded. */
+  k6: boolean;
+  /** Also the tools this repository's own tests use: Chromium (HTML report test), the JUnit schema, actionlint. */
+  testTools: boolean;
+}
+
+/** `npm run setup` in this repository: everything its tests need. */
+export const REPOSITORY_SETUP: SetupOptions = { k6: true, testTools: true };
+
+async function k6Step(build: boolean): Promise<string | undefined> {
+  if (build) return (await step('k6 load driver', ensureK6, (k) => `${k.path} (${k.how})`)).path;
+  const found = await step('k6 load driver', findK6, (k) => (k ? `${k.path} (${k.how})` : 'not built: no scenario uses load.driver: k6 (`drill setup --k6` builds it)'));
+  return found?.path;
+}
+
+export async function setup(opts: SetupOptions): Promise<SetupState> {
   const started = Date.now();
   await step('Docker engine', ensureDockerEngine);
   await step(`Toxiproxy image ${TOXIPROXY_IMAGE}`, ensureToxiproxyImage);
@@ -192,18 +217,20 @@ export async function setup(): Promise<SetupState> {
     const entries = Object.entries(env);
     return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults (registry reachable)';
   });
-  const k6 = await step('k6 load driver', ensureK6, (k) => `${k.path} (${k.how})`);
-  await step('Chromium for the HTML report test', ensureChromium);
-  await step('JUnit XML schema for the report test', ensureJunitSchema);
-  await step('actionlint for the workflow drill init writes', ensureActionlint);
-  const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, k6: k6.path, writtenAt: new Date().toISOString() };
+  const k6 = await k6Step(opts.k6);
+  if (opts.testTools) {
+    await step('Chromium for the HTML report test', ensureChromium);
+    await step('JUnit XML schema for the report test', ensureJunitSchema);
+    await step('actionlint for the workflow drill init writes', ensureActionlint);
+  }
+  const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, ...(k6 ? { k6 } : {}), writtenAt: new Date().toISOString() };
   const file = writeSetupState(state);
   console.log(`setup: done in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${file}`);
   return state;
 }
 
 if (require.main === module) {
-  setup().catch((e: unknown) => {
+  setup(REPOSITORY_SETUP).catch((e: unknown) => {
     console.error(`setup: ${e instanceof SetupError ? e.message : (e as Error).stack ?? String(e)}`);
     process.exitCode = 3;
   });

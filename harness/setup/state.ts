@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InfrastructureError } from '../errors';
 
-/** What `npm run setup` found or built on this machine; read by the CLI and the test suite. */
+/** What `drill setup` (`npm run setup` in this repository) found or built on this machine; read by the CLI and the test suite. */
 export interface SetupState {
   /** Image our service Dockerfiles build FROM (the official Node image, or the offline-built one). */
   baseImage: string;
@@ -52,7 +52,7 @@ export function readSetupState(): SetupState {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as SetupState;
   } catch (cause) {
-    throw new InfrastructureError(`no setup state at ${file}: run \`npm run setup\` first (it starts Docker and prepares the images)`, { cause });
+    throw new InfrastructureError(`no setup state at ${file}: run \`npx drill setup\` first (it starts Docker and prepares the images)`, { cause });
   }
 }
 
