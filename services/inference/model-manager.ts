@@ -1,13 +1,16 @@
 // The replica's model over time: loaded at startup, replaced by a reload (SIGHUP, POST /admin/reload) or a
 // hot-backup sync. Changes run one at a time; a new model is served only after it is verified, and bad new
 // weights never replace good ones: keep-last-good keeps serving them, fail-closed stops serving.
+import { performance } from 'node:perf_hooks';
 import type { Log } from '../common/cli';
 import type { ModelIdentity, Precision } from '../common/contract';
 import type { Manifest } from '../model/manifest';
+import { type LoadSteps, timed } from './load-steps';
 import type { InferenceMetrics, ModelChangeSource } from './metrics';
 import { ModelSlot } from './model-slot';
 import {
   loadVerifiedModel,
+  type NotReadyCode,
   type NotReadyReason,
   persistModel,
   type Verification,
@@ -30,6 +33,24 @@ export interface Rejection {
   reason: NotReadyReason;
 }
 
+/** One attempt to load a model and how long each of its steps took, as /v1/model shows it (`loads`). */
+export interface ModelLoad {
+  /** When the load finished. */
+  at: string;
+  source: ModelChangeSource;
+  /** 'loaded', or the reason code it was refused with. */
+  outcome: 'loaded' | NotReadyCode;
+  version?: string;
+  sha256?: string;
+  /** Size of the model file the load was given (for an int8 replica syncing fp32: the fp32 file). */
+  bytes?: number;
+  totalMs: number;
+  steps: LoadSteps;
+}
+
+/** Loads /v1/model keeps: enough for a drill's restarts, reloads and syncs. */
+const LOADS_KEPT = 16;
+
 export type ModelChange = { outcome: 'loaded'; model: ModelIdentity } | { outcome: 'rejected'; rejection: Rejection; serving?: ModelIdentity };
 
 export interface ModelManagerOptions {
@@ -46,16 +67,19 @@ export class ModelManager {
   /** Why nothing is served; set exactly when the slot is empty. */
   private notReady: { reason: NotReadyReason; manifest?: Manifest } | undefined;
   private lastRejected: Rejection | undefined;
+  private readonly loads: ModelLoad[] = [];
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly opts: ModelManagerOptions) {}
 
   static async start(opts: ModelManagerOptions): Promise<ModelManager> {
     const manager = new ModelManager(opts);
-    const verification = await loadVerifiedModel(opts.dir, opts.verify ?? true);
-    if (verification.ok) {
-      manager.serve('startup', verification);
-    } else {
+    const steps: LoadSteps = {};
+    const started = performance.now();
+    const verification = await loadVerifiedModel(opts.dir, opts.verify ?? true, steps);
+    if (verification.ok) manager.serve('startup', verification, steps);
+    manager.recordLoad('startup', verification, steps, started);
+    if (!verification.ok) {
       manager.notReady = { reason: verification.reason, ...(verification.manifest ? { manifest: verification.manifest } : {}) };
       opts.log(`model not verified (${verification.reason.code}); /readyz and /v1/rank answer 503 until a verified model is loaded`, {
         level: 'error',
@@ -85,8 +109,15 @@ export class ModelManager {
   /** Re-reads the model directory. */
   reload(): Promise<ModelChange> {
     return this.serialized(async () => {
-      const verification = await loadVerifiedModel(this.opts.dir, this.opts.verify ?? true);
-      if (verification.ok) return this.serve('reload', verification);
+      const steps: LoadSteps = {};
+      const started = performance.now();
+      const verification = await loadVerifiedModel(this.opts.dir, this.opts.verify ?? true, steps);
+      if (verification.ok) {
+        const change = this.serve('reload', verification, steps);
+        this.recordLoad('reload', verification, steps, started);
+        return change;
+      }
+      this.recordLoad('reload', verification, steps, started);
       if (this.opts.policy === 'fail-closed' || !this.slot.current) {
         this.slot.replace(undefined);
         this.opts.metrics.setModel(undefined);
@@ -99,22 +130,27 @@ export class ModelManager {
   /**
    * Verifies a model fetched from elsewhere (the primary) and serves it, then writes it into the model directory
    * so a restart or reload keeps it. Refused bytes change nothing: what was served is still served. A replica
-   * that serves int8 serves the int8 variant of an fp32 model.
+   * that serves int8 serves the int8 variant of an fp32 model. `steps` holds what the caller timed already
+   * (the download); `startedAt` (performance.now()) is when the load began, the download included.
    */
-  adopt(manifest: Manifest, bytes: Uint8Array, source: string): Promise<ModelChange> {
+  adopt(manifest: Manifest, bytes: Uint8Array, source: string, steps: LoadSteps = {}, startedAt = performance.now()): Promise<ModelChange> {
     return this.serialized(async () => {
       const quantize = this.precision() === 'int8' && manifest.precision === 'fp32';
-      const verification = await (quantize ? verifyQuantized : verifyModel)(manifest, bytes, source);
-      if (!verification.ok) return this.reject('sync', verification);
-      const change = this.serve('sync', verification);
+      const verification = quantize ? await verifyQuantized(manifest, bytes, source, steps) : await verifyModel(manifest, bytes, source, true, steps);
+      if (!verification.ok) {
+        this.recordLoad('sync', verification, steps, startedAt, manifest.bytes);
+        return this.reject('sync', verification);
+      }
       const { model } = verification;
-      await persistModel(this.opts.dir, model.manifest, model.bytes).catch((e: unknown) =>
+      const change = this.serve('sync', verification, steps);
+      await timed(steps, 'persist', () => persistModel(this.opts.dir, model.manifest, model.bytes)).catch((e: unknown) =>
         this.opts.log('synced model is served but could not be written to the model directory; a restart reverts it', {
           level: 'warn',
           dir: this.opts.dir,
           error: String(e),
         }),
       );
+      this.recordLoad('sync', verification, steps, startedAt, manifest.bytes);
       return change;
     });
   }
@@ -130,6 +166,7 @@ export class ModelManager {
       manifest: manifest ?? null,
       onBadReload: this.opts.policy,
       rejected: this.lastRejected ?? null,
+      loads: this.loads,
     };
   }
 
@@ -149,9 +186,27 @@ export class ModelManager {
     return next;
   }
 
-  private serve(source: ModelChangeSource, verification: Verification & { ok: true }): ModelChange {
+  /** `bytes`: the size of the file the load was given, when it is not the loaded model's (an fp32 file quantized). */
+  private recordLoad(source: ModelChangeSource, verification: Verification, steps: LoadSteps, startedAt: number, bytes?: number): void {
+    const manifest = verification.ok ? verification.model.manifest : verification.manifest;
+    this.loads.push({
+      at: new Date().toISOString(),
+      source,
+      outcome: verification.ok ? 'loaded' : verification.reason.code,
+      ...(manifest ? { version: manifest.version, sha256: manifest.sha256 } : {}),
+      ...((bytes ?? manifest?.bytes) !== undefined ? { bytes: bytes ?? manifest?.bytes } : {}),
+      totalMs: Math.round(performance.now() - startedAt),
+      steps: { ...steps },
+    });
+    if (this.loads.length > LOADS_KEPT) this.loads.shift();
+  }
+
+  private serve(source: ModelChangeSource, verification: Verification & { ok: true }, steps: LoadSteps): ModelChange {
     const { model } = verification;
+    // The swap: requests in flight finish on the model they leased.
+    const swapStarted = performance.now();
     this.slot.replace(model);
+    steps.swap = Math.round((performance.now() - swapStarted) * 10) / 10;
     this.notReady = undefined;
     this.opts.metrics.setModel(model.identity);
     if (source !== 'startup') this.opts.metrics.countModelChange(source, 'loaded');
@@ -159,6 +214,7 @@ export class ModelManager {
       version: model.identity.version,
       sha256: model.identity.sha256,
       precision: model.identity.precision,
+      steps,
     });
     return { outcome: 'loaded', model: model.identity };
   }

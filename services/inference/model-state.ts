@@ -10,6 +10,7 @@ import { NOT_BUILT_HERE, quantizeWeights, readWeights } from '../model/build';
 import { checkProbes } from '../model/probes';
 import { type ModelWeights, referenceScores } from '../model/reference';
 import { Ranker } from '../model/ranker';
+import { type LoadSteps, timed } from './load-steps';
 
 export type NotReadyCode =
   | 'manifest_invalid'
@@ -49,17 +50,18 @@ function checksumMismatch(manifest: Manifest, bytes: Uint8Array, source: string)
  * `checks: false` skips the checksum and the probe set: a server that trusts whatever is on disk. It exists
  * only as the negative control that shows drills catch such a server (`--no-verify`).
  */
-export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source: string, checks = true): Promise<Verification> {
+export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source: string, checks = true, steps: LoadSteps = {}): Promise<Verification> {
   const refuse = (code: NotReadyCode, message: string): Verification => ({ ok: false, manifest, reason: { code, message } });
-  const mismatch = checks && checksumMismatch(manifest, bytes, source);
+  const mismatch = checks && (await timed(steps, 'sha256', () => checksumMismatch(manifest, bytes, source)));
   if (mismatch) return mismatch;
   let ranker: Ranker;
   try {
-    ranker = await Ranker.load(bytes, manifest.io);
+    ranker = await timed(steps, 'session', () => Ranker.load(bytes, manifest.io));
   } catch (e) {
     return refuse('model_unparseable', `cannot load ${source} as its manifest describes it: ${(e as Error).message}`);
   }
-  const problem = checks && manifest.probes && (await checkProbes((req) => ranker.score(req), manifest.probes, manifest.precision).catch((e: Error) => `a probe failed to run: ${e.message}`));
+  const probes = manifest.probes;
+  const problem = checks && probes && (await timed(steps, 'probes', () => checkProbes((req) => ranker.score(req), probes, manifest.precision).catch((e: Error) => `a probe failed to run: ${e.message}`)));
   if (problem) {
     await ranker.release();
     return refuse('model_probe_failed', `${source} fails its probe set: ${problem}`);
@@ -73,25 +75,27 @@ export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source:
  * reference forward pass, so no session is created for a model that will not be served), quantizes it, and
  * verifies the int8 model like any other.
  */
-export async function verifyQuantized(fp32: Manifest, bytes: Uint8Array, source: string): Promise<Verification> {
+export async function verifyQuantized(fp32: Manifest, bytes: Uint8Array, source: string, steps: LoadSteps = {}): Promise<Verification> {
   const refuse = (code: NotReadyCode, message: string): Verification => ({ ok: false, manifest: fp32, reason: { code, message } });
-  const mismatch = checksumMismatch(fp32, bytes, source);
+  const mismatch = await timed(steps, 'sha256', () => checksumMismatch(fp32, bytes, source));
   if (mismatch) return mismatch;
-  if (fp32.seed === undefined) return refuse('model_unparseable', `cannot quantize ${source}: ${NOT_BUILT_HERE}`);
+  const seed = fp32.seed;
+  if (seed === undefined) return refuse('model_unparseable', `cannot quantize ${source}: ${NOT_BUILT_HERE}`);
   let weights: ModelWeights;
   try {
-    weights = readWeights(bytes);
+    weights = await timed(steps, 'quantize', () => readWeights(bytes));
   } catch (e) {
     return refuse('model_unparseable', `cannot quantize ${source}: ${(e as Error).message}`);
   }
-  const problem = fp32.probes && (await checkProbes(async (req) => referenceScores(weights, req), fp32.probes, 'fp32'));
+  const probes = fp32.probes;
+  const problem = probes && (await timed(steps, 'probes', () => checkProbes(async (req) => referenceScores(weights, req), probes, 'fp32')));
   if (problem) return refuse('model_probe_failed', `${source} fails its probe set: ${problem}`);
-  const int8 = quantizeWeights(weights, fp32.seed, fp32.sha256);
-  return verifyModel(int8.manifest, int8.onnx, `${source} quantized to int8`);
+  const int8 = await timed(steps, 'quantize', () => quantizeWeights(weights, seed, fp32.sha256));
+  return verifyModel(int8.manifest, int8.onnx, `${source} quantized to int8`, true, steps);
 }
 
 /** Reads `dir/manifest.json` and `dir/model.onnx` and verifies them. */
-export async function loadVerifiedModel(dir: string, checks = true): Promise<Verification> {
+export async function loadVerifiedModel(dir: string, checks = true, steps: LoadSteps = {}): Promise<Verification> {
   let manifest: Manifest;
   let modelPath: string;
   try {
@@ -102,11 +106,11 @@ export async function loadVerifiedModel(dir: string, checks = true): Promise<Ver
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(modelPath);
+    bytes = await timed(steps, 'read', () => readFile(modelPath));
   } catch (e) {
     return { ok: false, manifest, reason: { code: 'model_unreadable', message: `cannot read ${modelPath}: ${(e as Error).message}` } };
   }
-  return verifyModel(manifest, bytes, modelPath, checks);
+  return verifyModel(manifest, bytes, modelPath, checks, steps);
 }
 
 /**

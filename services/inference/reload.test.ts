@@ -70,6 +70,15 @@ describe('POST /admin/reload', () => {
       const ok = await reload(server);
       expect(ok).toMatchObject({ status: 200, json: { outcome: 'loaded', model: { version: next.version, sha256: next.sha256 } } });
       expect((await call(server, 'POST', '/v1/rank', { body: rankRequest })).json.model.sha256).toBe(next.sha256);
+
+      // Each load with the time of its steps: the startup's and the reload's, in order.
+      const { loads } = (await call(server, 'GET', '/v1/model')).json as { loads: { source: string; outcome: string; sha256: string; totalMs: number; steps: Record<string, number> }[] };
+      expect(loads.map((l) => [l.source, l.outcome, l.sha256])).toEqual([['startup', 'loaded', expect.any(String)], ['reload', 'loaded', next.sha256]]);
+      for (const l of loads) {
+        expect(Object.keys(l.steps)).toEqual(['read', 'sha256', 'session', 'probes', 'swap']);
+        const sum = Object.values(l.steps).reduce((a, b) => a + b, 0);
+        expect(l.totalMs).toBeGreaterThanOrEqual(Math.floor(sum) - 1);
+      }
     } finally {
       await server.close();
     }
@@ -91,6 +100,9 @@ describe.each([
       const refused = await reload(server);
       expect(refused).toMatchObject({ status: 422, json: { error: { code } } });
       expect(refused.json.error.message).toContain(`still serving ${manifest.version} (on bad reload: keep-last-good)`);
+      const refusedLoad = (await call(server, 'GET', '/v1/model')).json.loads.at(-1);
+      expect(refusedLoad).toMatchObject({ source: 'reload', outcome: code, version: bad.manifest.version });
+      expect(Object.keys(refusedLoad.steps)).toEqual(code === 'weights_checksum_mismatch' ? ['read', 'sha256'] : ['read', 'sha256', 'session', 'probes']);
 
       expect(await call(server, 'GET', '/readyz')).toMatchObject({ status: 200, json: { model: { sha256: manifest.sha256 } } });
       expect(await call(server, 'POST', '/v1/rank', { body: rankRequest })).toMatchObject({ status: 200, json: { model: { sha256: manifest.sha256 } } });

@@ -162,6 +162,10 @@ describe('hot-backup sync', () => {
         sync: { lagMs: 0, primary: { sha256: primary.manifest.sha256 } },
       });
       expect(await rank(standby.server)).toMatchObject({ status: 200, json: { model: { sha256: expected.sha256, precision: 'int8' } } });
+      // The sync's load, step by step: the fp32 download, its checks, the quantization, the int8 session, the swap.
+      const load = synced.loads.find((l: { source: string }) => l.source === 'sync');
+      expect(load).toMatchObject({ outcome: 'loaded', sha256: expected.sha256, bytes: primary.manifest.bytes });
+      expect(Object.keys(load.steps).sort()).toEqual(['download', 'persist', 'probes', 'quantize', 'session', 'sha256', 'swap']);
     } finally {
       await standby.server.close();
       await primary.server.close();

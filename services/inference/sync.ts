@@ -2,16 +2,19 @@
 // /v1/model/weights and hands the bytes to the model manager, which serves them only if they verify against the
 // primary's manifest (checksum, parse, probes). Anything else is refused and retried at the next poll while the
 // standby keeps serving what it has. A standby that serves int8 quantizes the primary's fp32 model itself.
+import { performance } from 'node:perf_hooks';
 import type { Log } from '../common/cli';
 import { parseManifest, type Manifest } from '../model/manifest';
+import { type LoadSteps, timed } from './load-steps';
 import type { InferenceMetrics } from './metrics';
 import type { ModelManager } from './model-manager';
 import type { NotReadyCode } from './model-state';
 
 export const MODEL_SHA256_HEADER = 'x-model-sha256';
 const POLL_TIMEOUT_MS = 2000;
-// 7.7 MB through a throttled proxy in a drill can take a while; a stuck download must still end.
-const DOWNLOAD_TIMEOUT_MS = 30_000;
+// A 1 GB model through a throttled sync link takes minutes, so a download has no deadline as a whole; a stuck
+// one (no byte for this long) must still end.
+export const DOWNLOAD_IDLE_MS = 30_000;
 
 /** Transport and primary problems, or the reason verification refused the downloaded model. */
 export type SyncErrorCode =
@@ -150,14 +153,17 @@ class HotBackupPoller implements HotBackupSync {
     }
     this.behindSince ??= Date.now();
     if (this.knownBad?.sha256 === manifest.sha256) throw this.knownBad.failure;
-    await this.adopt(manifest, await this.download(manifest));
+    const steps: LoadSteps = {};
+    const startedAt = performance.now();
+    const bytes = await timed(steps, 'download', () => this.download(manifest));
+    await this.adopt(manifest, bytes, steps, startedAt);
     this.behindSince = undefined;
     this.lastSyncedAt = new Date().toISOString();
   }
 
   /** The manifest of the model the primary serves, from GET /v1/model. */
   private async primaryManifest(): Promise<Manifest> {
-    const res = await this.fetchOk('/v1/model', POLL_TIMEOUT_MS, 'primary_unreachable');
+    const res = await this.fetchOk('/v1/model', AbortSignal.timeout(POLL_TIMEOUT_MS), 'primary_unreachable');
     let body: { ready?: unknown; manifest?: unknown };
     try {
       body = (await res.json()) as typeof body;
@@ -174,18 +180,28 @@ class HotBackupPoller implements HotBackupSync {
   }
 
   private async download(manifest: Manifest): Promise<Uint8Array> {
-    const weights = await this.fetchOk('/v1/model/weights', DOWNLOAD_TIMEOUT_MS, 'download_failed');
-    const announced = weights.headers.get(MODEL_SHA256_HEADER);
-    if (announced !== null && announced !== manifest.sha256) {
-      await weights.body?.cancel();
-      throw new SyncFailure('primary_changed', `the primary changed model between polling and download (${announced} is not ${manifest.sha256})`);
+    const stalled = new AbortController();
+    const stall = () => setTimeout(() => stalled.abort(new Error(`no bytes arrived for ${DOWNLOAD_IDLE_MS} ms`)), DOWNLOAD_IDLE_MS);
+    let timer = stall();
+    try {
+      const weights = await this.fetchOk('/v1/model/weights', stalled.signal, 'download_failed');
+      const announced = weights.headers.get(MODEL_SHA256_HEADER);
+      if (announced !== null && announced !== manifest.sha256) {
+        await weights.body?.cancel();
+        throw new SyncFailure('primary_changed', `the primary changed model between polling and download (${announced} is not ${manifest.sha256})`);
+      }
+      return await readAtMost(weights, manifest.bytes, () => {
+        clearTimeout(timer);
+        timer = stall();
+      });
+    } finally {
+      clearTimeout(timer);
     }
-    return readAtMost(weights, manifest.bytes);
   }
 
   /** Hands the bytes to the model manager, which serves them only if they verify. */
-  private async adopt(manifest: Manifest, bytes: Uint8Array): Promise<void> {
-    const change = await this.opts.manager.adopt(manifest, bytes, `${this.base}/v1/model/weights`);
+  private async adopt(manifest: Manifest, bytes: Uint8Array, steps: LoadSteps, startedAt: number): Promise<void> {
+    const change = await this.opts.manager.adopt(manifest, bytes, `${this.base}/v1/model/weights`, steps, startedAt);
     if (change.outcome === 'loaded') return;
     const { code, message } = change.rejection.reason;
     const failure = new SyncFailure(code, message, true);
@@ -193,11 +209,12 @@ class HotBackupPoller implements HotBackupSync {
     throw failure;
   }
 
-  private async fetchOk(path: string, timeoutMs: number, code: SyncErrorCode): Promise<Response> {
+  /** GET `path` from the primary; `deadline` aborts it (body included) when the caller's limit is reached. */
+  private async fetchOk(path: string, deadline: AbortSignal, code: SyncErrorCode): Promise<Response> {
     const url = `${this.base}${path}`;
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.any([this.stopping.signal, AbortSignal.timeout(timeoutMs)]) });
+      res = await fetch(url, { signal: AbortSignal.any([this.stopping.signal, deadline]) });
     } catch (e) {
       throw new SyncFailure(code, `GET ${url} failed: ${describeError(e)}`);
     }
@@ -212,23 +229,25 @@ class HotBackupPoller implements HotBackupSync {
  * The response body, refused as soon as it exceeds the size the manifest announces: a primary that streams
  * without end must not exhaust the standby's memory. A shorter body is returned; the checksum refuses it.
  */
-async function readAtMost(res: Response, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
+async function readAtMost(res: Response, limit: number, onProgress: () => void): Promise<Uint8Array> {
+  // Written in place as it arrives: collecting chunks and concatenating them held a large model twice.
+  const bytes = Buffer.allocUnsafe(limit);
   let size = 0;
   try {
     for await (const chunk of res.body ?? []) {
-      size += chunk.byteLength;
+      onProgress();
       // Throwing out of the loop cancels the stream.
-      if (size > limit) {
+      if (size + chunk.byteLength > limit) {
         throw new SyncFailure('download_failed', `${res.url} sent more than the ${limit} bytes its manifest announces`);
       }
-      chunks.push(chunk);
+      bytes.set(chunk, size);
+      size += chunk.byteLength;
     }
   } catch (e) {
     if (e instanceof SyncFailure) throw e;
     throw new SyncFailure('download_failed', `download of ${res.url} broke off after ${size} bytes: ${describeError(e)}`);
   }
-  return Buffer.concat(chunks);
+  return bytes.subarray(0, size);
 }
 
 function describeError(e: unknown): string {
