@@ -82,14 +82,33 @@ export interface StartedGatewayContainer extends StartedTestContainer {
   readonly servedBy: ServedBy | undefined;
 }
 
-/** What a model server can do besides serving, which some drills need. */
+/**
+ * What a model server can do besides serving, which some drills need: a reload through an admin API (a deploy
+ * without a restart), and hot-backup sync from the primary.
+ */
 export type ReplicaCapability = 'admin-reload' | 'hot-backup-sync';
+
+/** How a replica kind's own image is built, when it is not the reference server's image. */
+export interface ReplicaImage {
+  /** Names the image: failover-drill/replica-<name>:<hash of the inputs>. */
+  name: string;
+  /** The build context: a directory of the package (its Dockerfile takes the Debian base as BASE_IMAGE). */
+  context: string;
+  /** A pip requirements file in the context: its wheels are downloaded on the host into wheels/ beside it. */
+  pipRequirements?: string;
+}
 
 export interface ReplicaKind {
   readonly description: string;
   readonly capabilities: readonly ReplicaCapability[];
   /** The port the server listens on inside the network: the proxies forward to it. */
   readonly port: number;
+  /** The path that answers 200 once the server serves its model, for gateways that health-check. */
+  readonly readinessPath: string;
+  /** Its own image, built on first use; without it the kind runs the reference server's image. */
+  readonly image?: ReplicaImage;
+  /** The image has no model of its own: the topology copies each replica's model in before it starts. */
+  readonly modelFromHarness?: boolean;
   container(image: string, plan: ReplicaPlan): ReplicaContainer;
 }
 
@@ -139,6 +158,8 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
   directUrl(): Promise<string>;
   /** Asks the server whether it is ready and which model it serves; throws an InfrastructureError when unreachable. */
   readiness(timeoutMs?: number): Promise<Readiness>;
+  /** Its readiness names the model it serves (Readiness.sha256); an OIP v2 server's says only ready or not. */
+  readonly readinessNamesModel: boolean;
   /** The last `lines` lines of the server's output. */
   logTail(lines: number): Promise<string[]>;
 

@@ -28,10 +28,15 @@ const RESTART_GRACE_MS = 1000;
 const replicaKey = (spec: TopologySpec): string =>
   JSON.stringify([spec.gatewayKind ?? null, spec.replicaKind ?? null, spec.images.inference, spec.toxiproxyImage, spec.standbyPrecision, spec.syncIntervalMs ?? null, spec.replicaArgs ?? {}, spec.model?.manifest.sha256 ?? null]);
 
-async function awaitServing(replica: StartedReplicaContainer, sha256: string): Promise<boolean> {
+/**
+ * Whether the replica serves the model `sha256` within the timeout. A server whose readiness names no model
+ * (an OIP v2 server) counts when it is ready: it is asked only after a restart with the verified file on disk.
+ */
+async function awaitServing(replica: StartedReplicaContainer, sha256: string, namesModel: boolean): Promise<boolean> {
   const deadline = performance.now() + READY_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    if ((await replica.readiness().catch(() => undefined))?.sha256 === sha256) return true;
+    const readiness = await replica.readiness().catch(() => undefined);
+    if (namesModel ? readiness?.sha256 === sha256 : readiness?.ready) return true;
     await sleep(100);
   }
   return false;
@@ -41,14 +46,16 @@ async function awaitServing(replica: StartedReplicaContainer, sha256: string): P
 async function resetReplica(replica: StartedReplicaContainer, model: BuiltModel): Promise<string | undefined> {
   await replica.unpause();
   await replica.startIfStopped();
-  if (await replica.modelFileProblem(model.onnx)) {
-    await replica.replaceModel(model);
-    await replica.restartGracefully(RESTART_GRACE_MS);
-  }
-  if (await awaitServing(replica, model.manifest.sha256)) return undefined;
+  // What a server that does not say which model it serves has in memory is known only after it starts again.
+  const namesModel = replica.readinessNamesModel;
+  const fileProblem = await replica.modelFileProblem(model.onnx);
+  if (fileProblem) await replica.replaceModel(model);
+  if (fileProblem || !namesModel) await replica.restartGracefully(RESTART_GRACE_MS);
+  if (!namesModel) return (await awaitServing(replica, model.manifest.sha256, false)) ? undefined : `${replica.role} is not ready within ${READY_TIMEOUT_MS} ms of a restart`;
+  if (await awaitServing(replica, model.manifest.sha256, true)) return undefined;
   // Serving something else from a good file (a reload that did not take): a new process loads the file.
   await replica.restartGracefully(RESTART_GRACE_MS);
-  if (await awaitServing(replica, model.manifest.sha256)) return undefined;
+  if (await awaitServing(replica, model.manifest.sha256, true)) return undefined;
   return `${replica.role} does not serve model ${model.manifest.sha256.slice(0, 12)} within ${READY_TIMEOUT_MS} ms of a restart`;
 }
 

@@ -15,13 +15,12 @@ import type { ServiceImages } from './images';
 import { runLabels } from './labels';
 import type { GatewayKind, GatewayOptions, Link, ReplicaKind, ReplicaPlan, StartedGatewayContainer, StartedReplicaContainer, TargetName } from './parts';
 import { REPLICA_KINDS, type ReplicaKindName } from './replicas';
+import { oipV2Replica, type OipV2ReplicaSpec } from './replicas/oip-v2';
 import { TOXIPROXY_API_PORT, ToxiproxyContainer, type CreatedProxy, type StartedToxiproxyContainer } from './toxiproxy';
 
 export type { GatewayOptions, Link, TargetName } from './parts';
 
 const PROXIES = ['primary', 'standby', 'sync'] as const;
-/** The replicas' readiness endpoint (the inference contract's GET /readyz), for gateways that check it. */
-const READINESS_PATH = '/readyz';
 
 export interface TopologyOptions {
   runId: string;
@@ -33,8 +32,13 @@ export interface TopologyOptions {
    * gateway configured by the scenario's own template (the long form of topology.gateway).
    */
   gatewayKind?: GatewayKindName | ConfiguredGatewaySpec;
-  /** Which model server part runs `images.inference`; default: the reference model server. */
-  replicaKind?: ReplicaKindName;
+  /**
+   * Which model server part runs `images.inference`: a kind from the table (default: the reference model server),
+   * or any OIP v2 server (the long form of topology.replicas).
+   */
+  replicaKind?: ReplicaKindName | OipV2ReplicaSpec;
+  /** Each precision's model, copied into replicas whose image has none (OIP v2 servers). */
+  models?: Record<Precision, BuiltModel>;
   /** The primary always serves fp32; the standby may run the int8 variant. */
   standbyPrecision: Precision;
   /** Interval of the standby's hot-backup sync from the primary (through the sync proxy); absent: no sync. */
@@ -61,6 +65,8 @@ export class Topology implements AsyncDisposable {
     private readonly gatewayKind: GatewayKind,
     /** Labels of everything this topology started; a replaced gateway gets them too. */
     private readonly labels: Record<string, string>,
+    /** The replicas' readiness path, for gateways that health-check. */
+    private readonly readinessPath: string,
   ) {}
 
   get gateway(): StartedGatewayContainer {
@@ -92,7 +98,7 @@ export class Topology implements AsyncDisposable {
    */
   async replaceGateway(image: string, options: GatewayOptions): Promise<void> {
     await this.currentGateway.stop({ timeout: 0, remove: true });
-    this.currentGateway = await startGateway(this.gatewayKind, image, options, this.networkName, this.labels, this.replicas);
+    this.currentGateway = await startGateway(this.gatewayKind, image, options, this.networkName, this.labels, this.replicas, this.readinessPath);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -108,9 +114,9 @@ const inNetwork = (proxy: CreatedProxy): string => `http://toxiproxy:${proxy.ins
 const placed = <C extends GenericContainer>(container: C, alias: string, networkName: string, labels: Record<string, string>): C =>
   container.withNetworkMode(networkName).withNetworkAliases(alias).withLabels({ ...labels, 'failover-drill.role': alias });
 
-function startGateway(kind: GatewayKind, image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, Link>): Promise<StartedGatewayContainer> {
+function startGateway(kind: GatewayKind, image: string, options: GatewayOptions, networkName: string, labels: Record<string, string>, replicas: Record<Role, Link>, readinessPath: string): Promise<StartedGatewayContainer> {
   const upstreams = { primary: inNetwork(replicas.primary.proxy), standby: inNetwork(replicas.standby.proxy) };
-  return placed(kind.container(image, { upstreams, readinessPath: READINESS_PATH }, options), 'gateway', networkName, labels).start();
+  return placed(kind.container(image, { upstreams, readinessPath }, options), 'gateway', networkName, labels).start();
 }
 
 const gatewayKindFor = (kind: TopologyOptions['gatewayKind']): GatewayKind =>
@@ -118,8 +124,9 @@ const gatewayKindFor = (kind: TopologyOptions['gatewayKind']): GatewayKind =>
 
 /** The replica kind to run, refused when the topology asks for something it cannot do. */
 function replicaKindFor(opts: TopologyOptions): ReplicaKind {
-  const name = opts.replicaKind ?? 'reference';
-  const kind: ReplicaKind = REPLICA_KINDS[name];
+  const chosen = opts.replicaKind ?? 'reference';
+  const name = typeof chosen === 'string' ? chosen : `your OIP v2 server (${chosen.image ?? 'no image'})`;
+  const kind: ReplicaKind = typeof chosen === 'string' ? REPLICA_KINDS[chosen] : oipV2Replica(name, chosen);
   if (opts.syncIntervalMs !== undefined && !kind.capabilities.includes('hot-backup-sync')) {
     throw new InvalidInputError(`topology: the replica kind "${name}" has no hot-backup sync, so syncIntervalMs cannot be set`);
   }
@@ -141,23 +148,26 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const primaryProxy = await toxiproxy.createProxy({ name: 'primary', upstream: `primary:${replicaKind.port}` });
     const standbyProxy = await toxiproxy.createProxy({ name: 'standby', upstream: `standby:${replicaKind.port}` });
     const syncProxy = await toxiproxy.createProxy({ name: 'sync', upstream: `primary:${replicaKind.port}` });
-    const model = opts.model ? { model: opts.model } : {};
+    const model = (precision: Precision): Pick<ReplicaPlan, 'model'> => {
+      const files = opts.model ?? (replicaKind.modelFromHarness ? opts.models?.[precision] : undefined);
+      return files ? { model: files } : {};
+    };
     const startReplica = (plan: ReplicaPlan): Promise<StartedReplicaContainer> =>
       placed(replicaKind.container(opts.images.inference, plan), plan.role, networkName, labels).start();
     const [primary, standby] = await Promise.all([
-      startReplica({ role: 'primary', precision: 'fp32', proxy: primaryProxy, args: opts.replicaArgs?.primary ?? [], ...model }),
+      startReplica({ role: 'primary', precision: 'fp32', proxy: primaryProxy, args: opts.replicaArgs?.primary ?? [], ...model('fp32') }),
       startReplica({
         role: 'standby',
         precision: opts.standbyPrecision,
         proxy: standbyProxy,
         args: opts.replicaArgs?.standby ?? [],
-        ...model,
+        ...model(opts.standbyPrecision),
         ...(opts.syncIntervalMs !== undefined ? { sync: { from: inNetwork(syncProxy), intervalMs: opts.syncIntervalMs } } : {}),
       }),
     ]);
     const replicas = { primary, standby };
-    const gateway = await startGateway(gatewayKind, opts.images.router, opts.gateway, networkName, labels, replicas);
-    return new Topology(opts.runId, networkName, toxiproxy, replicas, { name: 'sync', proxy: syncProxy }, gateway, gatewayKind, labels);
+    const gateway = await startGateway(gatewayKind, opts.images.router, opts.gateway, networkName, labels, replicas, replicaKind.readinessPath);
+    return new Topology(opts.runId, networkName, toxiproxy, replicas, { name: 'sync', proxy: syncProxy }, gateway, gatewayKind, labels, replicaKind.readinessPath);
   } catch (cause) {
     await sweep({ onlyDead: false, runId: opts.runId }).catch(() => undefined);
     activeTopologies.delete(opts.runId);

@@ -65,6 +65,7 @@ export class ReferenceReplicaContainer extends GenericContainer {
 }
 
 export class StartedReferenceReplicaContainer extends StartedReplicaBase {
+  readonly readinessNamesModel = true;
   private readonly modelDir: string;
 
   constructor(started: StartedTestContainer, plan: ReplicaPlan, private readonly adminToken: string) {
@@ -121,5 +122,6 @@ export const referenceReplica = {
   description: 'services/inference: onnxruntime-node over HTTP, readiness with reasons, admin reload, hot-backup sync',
   capabilities: ['admin-reload', 'hot-backup-sync'],
   port: PORT,
+  readinessPath: '/readyz',
   container: (image: string, plan: ReplicaPlan) => new ReferenceReplicaContainer(image, plan),
 } satisfies ReplicaKind;

@@ -42,6 +42,7 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
   }
 
   abstract readiness(timeoutMs?: number): Promise<Readiness>;
+  abstract readonly readinessNamesModel: boolean;
   abstract stageModel(key: string, files: ModelFiles): Promise<void>;
   abstract installStagedModel(key: string): Promise<void>;
   abstract modelFileProblem(expected: Uint8Array): Promise<string | undefined>;
