@@ -15,6 +15,7 @@ import type { RequestRecord } from '../measure/records';
 import { prepare, type Prepared } from '../prepare';
 import type { Scenario } from '../scenario/load';
 import { readSetupState } from '../setup/state';
+import { withReplicaPart } from './replica-part';
 import { GATEWAY_KINDS, type GatewayKindName } from '../topology/gateways';
 import type { GatewayKind } from '../topology/parts';
 import { ensureGatewayImage } from '../topology/gateways/images';
@@ -115,7 +116,7 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
     ...(own ? { own } : {}),
     bodies: requests.map((r) => JSON.stringify(r)),
     judge,
-    spec: topologySpec(scenario, prepared, allowed, own, opts, await gatewayPart(scenario)),
+    spec: await withReplicaPart(topologySpec(scenario, prepared, allowed, own, opts, await gatewayPart(scenario)), scenario, models, allowed),
     runLoad: (plan) => (k6 ? runK6Load(plan, judge, k6) : runOpenLoad(plan, judge)),
     // The built-in generator needs only a moment to schedule its first request.
     startLeadMs: k6 ? K6_START_LEAD_MS : 20,

@@ -10,6 +10,7 @@ import { FAULTS, FAULT_NAMES, type FaultName } from '../faults';
 import { MANIFEST_FILE, MODEL_FILE } from '../../services/model/manifest';
 import { checkThresholds, missingPath, type Report } from './checks';
 import { checkGateway } from './gateway';
+import { checkReplicas } from './replicas';
 import { scenarioSchema, type FaultEnvelope, type ScenarioEnvelope } from './schema';
 import { aliasProblem } from './yaml-aliases';
 
@@ -164,6 +165,7 @@ export function parseScenario(text: string, file: string): Scenario {
   checkOwnModel(envelope.data, faults, file, report);
   checkThresholds(envelope.data, report);
   checkGateway(envelope.data, file, report);
+  checkReplicas(envelope.data, report);
   if (problems.length > 0) throw new ScenarioError(problems);
   return { ...envelope.data, faults: faults.filter((f) => f !== undefined), file };
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { METRICS } from '../measure/metrics';
 import { GATEWAY_KIND_NAMES } from '../topology/gateways';
+import { REPLICA_KIND_NAMES } from '../topology/replicas';
 import { duration, positiveDuration } from './duration';
 
 export const PHASES = ['run', 'baseline', 'fault', 'recovery'] as const;
@@ -32,6 +33,17 @@ const ownGateway = z.object({
   servedBy: servedBy.optional().describe('the response header that names the replica that answered; without it failover and fail-back are not measured'),
 }).strict();
 
+/** Your own model server: any image that speaks the Open Inference Protocol v2 (Triton, KServe, MLServer, ...). */
+const ownReplicas = z.object({
+  image: z.string().min(1),
+  command: z.array(z.string()).optional().describe('the container\'s command; default: the image\'s. {{model}} is the model\'s name, {{role}} primary or standby'),
+  port: z.number().int().min(1).max(65535).describe('the port its v2 REST endpoint listens on'),
+  modelName: z.string().min(1).optional().describe('the model\'s name in v2 paths; default: the name in the model\'s manifest'),
+  modelPath: z.string().regex(/^\//, 'an absolute path in the container').describe('where the replica\'s model file (ONNX) is written before the server starts, and where corrupt-weights writes'),
+  manifestPath: z.string().regex(/^\//, 'an absolute path in the container').optional().describe('where the model\'s manifest.json is written too, for a server that reads it'),
+  readiness: z.string().regex(/^\//, 'a path starting with /').describe('answers 200 once the model is served, e.g. /v2/models/{{model}}/ready'),
+}).strict();
+
 export const scenarioSchema = z.object({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
@@ -48,6 +60,8 @@ export const scenarioSchema = z.object({
     allowNextModel: z.boolean().default(false).describe('the next model version is a legitimate rollout: the gateway allows it and answers from it are judged against it'),
     gateway: z.union([z.enum(GATEWAY_KIND_NAMES as [string, ...string[]]), ownGateway]).default('reference')
       .describe(`the gateway in front of the replicas: ${GATEWAY_KIND_NAMES.join(', ')}, or your own (image, config template, servedBy)`),
+    replicas: z.union([z.enum(REPLICA_KIND_NAMES as [string, ...string[]]), ownReplicas]).optional()
+      .describe(`the model server both replicas run: ${REPLICA_KIND_NAMES.join(', ')} (default reference), or your own OIP v2 server (image, command, port, modelPath, readiness)`),
     model: z.string().min(1).optional().describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
   }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false, gateway: 'reference' }),
   gateway: z.object({
