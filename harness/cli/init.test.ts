@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadScenarios } from '../scenario/load';
 import { actionlintPath } from '../setup/actionlint';
+import { gitlabCiLintPath } from '../setup/gitlab-ci-lint';
 import { INIT_FILES, init } from './init';
 
 describe('drill init', () => {
@@ -47,10 +48,23 @@ describe('drill init', () => {
     expect(() => execFileSync(linter, ['-no-color', workflow], { encoding: 'utf8' })).toThrow();
   });
 
-  it('writes a GitLab job that publishes the JUnit report (checked as YAML: GitLab\'s schema is not installed here)', () => {
+  it('writes a GitLab job that GitLab\'s CI schema accepts, publishing the JUnit report', () => {
     init(dir);
-    const job = (parse(readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; artifacts: { when: string; reports: { junit: string } } }>).resilience;
+    const file = join(dir, '.gitlab-ci.yml');
+    const linter = gitlabCiLintPath();
+    if (!existsSync(linter)) throw new Error(`${linter} is missing: run \`npm run setup\` (it installs GitLab's CI schema with its validator)`);
+    // It prints each problem (path and schema message, in colour) and exits 1.
+    const lint = (): { status: number | null; output: string } => {
+      const ran = spawnSync(linter, [file], { encoding: 'utf8' });
+      return { status: ran.status, output: `${ran.stdout}${ran.stderr}`.replace(/\x1b\[[0-9;]*m/g, '') };
+    };
+    expect(lint()).toEqual({ status: 0, output: 'ok -- validation done\n' });
+    const job = (parse(readFileSync(file, 'utf8')) as Record<string, { script: string[]; artifacts: { when: string; reports: { junit: string } } }>).resilience;
     expect(job?.script).toContain('npx drill run scenarios --report-dir reports');
     expect(job?.artifacts).toMatchObject({ when: 'always', reports: { junit: 'reports/junit.xml' } });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('when: always', 'when: sometimes'));
+    const refused = lint();
+    expect(refused.status).toBe(1);
+    expect(refused.output).toContain(`${file}::resilience.artifacts.when: 'sometimes' is not valid under any of the given schemas`);
   });
 });

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync, copyFileSync, rmSync } from 'node
 import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
 import { ensureActionlint } from './actionlint';
+import { ensureGitlabCiLint } from './gitlab-ci-lint';
 import {
   CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, remoteDockerHost, writeSetupState, type SetupState,
 } from './state';
@@ -193,7 +194,7 @@ async function testcontainersEnv(): Promise<Record<string, string>> {
 export interface SetupOptions {
   /** Build k6 when it is missing (scenarios with `load.driver: k6` need it); otherwise one already there is recorded. */
   k6: boolean;
-  /** Also the tools this repository's own tests use: Chromium (HTML report test), the JUnit schema, actionlint. */
+  /** Also the tools this repository's own tests use: Chromium (HTML report test), the JUnit schema, actionlint, GitLab's CI schema. */
   testTools: boolean;
 }
 
@@ -222,6 +223,7 @@ export async function setup(opts: SetupOptions): Promise<SetupState> {
     await step('Chromium for the HTML report test', ensureChromium);
     await step('JUnit XML schema for the report test', ensureJunitSchema);
     await step('actionlint for the workflow drill init writes', ensureActionlint);
+    await step('GitLab CI schema for the job drill init writes', ensureGitlabCiLint);
   }
   const state: SetupState = { baseImage, toxiproxyImage: TOXIPROXY_IMAGE, testcontainersEnv: env, ...(k6 ? { k6 } : {}), writtenAt: new Date().toISOString() };
   const file = writeSetupState(state);
