@@ -13,6 +13,7 @@ import { finishJournal, startJournal } from './run/journal';
 import { runLoadAndFaults } from './run/load';
 import { measureDrill } from './run/measure';
 import { planDrill, type DrillPlan, type PlanOptions } from './run/plan';
+import { modelLoadsOf, recoverySteps } from './run/recovery';
 import { awaitSteadyState } from './run/steady-state';
 import { decideVerdict, type VerdictFacts } from './run/verdict';
 import type { Scenario } from './scenario/load';
@@ -45,6 +46,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   }
   facts.interrupted = opts.signal?.aborted === true;
   const replicas = deployment && !facts.interrupted ? await diagnoseReplicas(deployment.topology).catch(() => []) : [];
+  const loads = deployment && !facts.interrupted ? await modelLoadsOf(deployment.topology) : {};
+  const recovery = recoverySteps(journal.faults, loads);
+  if (recovery.length) journal.recovery = recovery;
   const decision = decideVerdict(facts);
   finishJournal(journal, decision, replicas, started, facts.interrupted);
   // Only a drill that passed leaves a topology known to be sound; the next drill still resets and checks it.

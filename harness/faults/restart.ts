@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { defineReplicaFault } from './fault';
+import { modelLoadBudgetMs } from '../topology/model-budget';
 import { graceAttribute } from './grace';
 
-/** The new process listens within a second here (start-to-ready ~0.5 s); later than this, the moment is left out. */
+/**
+ * The new process listens within a second here with the drills' 8 MB model (start-to-ready ~0.5 s), later with a
+ * larger one (it listens once its model is verified); later than this, the moment is left out.
+ */
 const ACCEPTING_AGAIN_WITHIN_MS = 5000;
 
 /**
@@ -13,9 +17,10 @@ const ACCEPTING_AGAIN_WITHIN_MS = 5000;
 export const restart = defineReplicaFault({
   description: 'restart the target container: SIGTERM, SIGKILL after a grace period, start (revert: nothing left to undo)',
   attributes: z.object({ grace: graceAttribute }).strict(),
-  async inject({ target }, { grace }) {
+  async inject({ target, models }, { grace }) {
     const effect = await target.restartGracefully(grace);
-    return { ...effect, acceptingAgain: target.awaitAccepting(ACCEPTING_AGAIN_WITHIN_MS).then((again) => again?.atMs) };
+    const withinMs = modelLoadBudgetMs(ACCEPTING_AGAIN_WITHIN_MS, models[target.precision].manifest.bytes);
+    return { ...effect, acceptingAgain: target.awaitAccepting(withinMs).then((again) => again?.atMs) };
   },
   revert: ({ target }) => target.startIfStopped(),
 });

@@ -11,3 +11,10 @@ export const seconds = (v: number | null | undefined, absent = ABSENT): string =
 
 /** "63.4%" */
 export const percent = (v: number | null | undefined, absent = ABSENT): string => (v === null || v === undefined ? absent : `${v.toFixed(1)}%`);
+
+/** "1024.0 MB" from bytes (MiB, as model sizes are given) */
+export const megabytes = (bytes: number | null | undefined, absent = ABSENT): string => (bytes === null || bytes === undefined ? absent : `${(bytes / 2 ** 20).toFixed(1)} MB`);
+
+/** "sha256 5400.0 ms, session 16500.0 ms" from a recovery step's times, in the order they are taken */
+export const stepTimes = (steps: Partial<Record<string, number>>): string =>
+  Object.entries(steps).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${ms(v)}`).join(', ');

@@ -127,6 +127,20 @@ describe('renderDrillHtml', () => {
     expect(table).toContain('State.FinishedAt): 2025.1 ms');
   });
 
+  it('shows the model size and each recovery step with its steps\' times, a refused load marked failed', () => {
+    const recovery: Journal['recovery'] = [
+      { replica: 'primary', event: 'restart: stopped -> accepting again', outcome: 'accepting', atMs: 1530.4, totalMs: 23_101, steps: {} },
+      { replica: 'standby', event: `sync load ${HOSTILE}`, outcome: 'weights_checksum_mismatch', at: '2026-11-29T21:40:00.000Z', totalMs: 900, steps: { download: 800, sha256: 99.5 }, bytes: 2 ** 30 },
+    ];
+    const models = { fp32: { version: 'v1', sha256: 'ab', bytes: 2 ** 30 }, int8: { version: 'v1', sha256: 'cd', bytes: 272 * 2 ** 20 } };
+    const rendered = renderDrillHtml({ ...hostileJournal(), environment: { ...hostileJournal().environment, models }, recovery });
+    expect(rendered).toContain('Model served: 1024.0 MB (fp32), int8 variant 272.0 MB.');
+    const table = tableIn(rendered, 'recovery');
+    expect(table).toContain('<td>primary</td><td>restart: stopped -&gt; accepting again</td><td>accepting</td><td>1530.4 ms</td><td class="num">23101.0 ms</td><td></td>');
+    expect(table).toContain(`<tr class="failed"><td>standby</td><td>sync load ${escapeHtml(HOSTILE)} (1024.0 MB)</td><td>weights_checksum_mismatch</td>`);
+    expect(table).toContain('<td>download 800.0 ms, sha256 99.5 ms</td>');
+  });
+
   it('shows an older journal\'s injection time as the moment its fault took effect', () => {
     const table = tableIn(page, 'faults');
     expect(table).toContain('<td class="num">1000.0 ms</td><td>the start of inject (a journal from before effects were observed)</td>');

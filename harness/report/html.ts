@@ -6,7 +6,7 @@ import { timelineData } from './chart/timeline-data';
 import { isFlaky, verdictLabel } from './attempts';
 import { ms, seconds } from './format';
 import type { Journal } from './journal';
-import { consistencyTable, diagnosis, driftSection, environment, faultTable, keyFigures, phaseTable, steadyStateTable, thresholdTable, timelineLegend } from './page/sections';
+import { consistencyTable, diagnosis, driftSection, environment, faultTable, keyFigures, phaseTable, recoveryTable, steadyStateTable, thresholdTable, timelineLegend } from './page/sections';
 import { STYLE } from './page/style';
 import { html, inlineScript, SafeHtml, scriptJson } from './page/template';
 
@@ -56,6 +56,8 @@ ${consistencyTable(j)}
 ${driftSection(j)}
 <h2>Faults</h2>
 ${faultTable(j)}
+<h2>Recovery steps</h2>
+${recoveryTable(j)}
 <h2>Steady state</h2>
 ${steadyStateTable(j)}
 <h2>Diagnosis</h2>

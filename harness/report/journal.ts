@@ -53,6 +53,27 @@ export interface ReplicaDiagnosis {
   logTail: string[];
 }
 
+/**
+ * One step of a drill's recovery: a restart (old process stopped -> new one accepting connections, which the
+ * reference server does once its model is verified), or a model load a replica made, with the time of each of its
+ * steps (read, download, sha256, quantize, session, probes, swap, persist: ms, as the replica measured them).
+ */
+export interface RecoveryStep {
+  replica: string;
+  event: string;
+  /** 'loaded', a refusal's reason code, or 'accepting' for a restart. */
+  outcome: string;
+  /** A restart: when the old process stopped, in ms from the load's start. */
+  atMs?: number;
+  /** A load: when it finished, as the replica's clock says. */
+  at?: string;
+  totalMs: number;
+  steps: Partial<Record<string, number>>;
+  /** Size of the model file the load was given. */
+  bytes?: number;
+  version?: string;
+}
+
 export interface Diagnosis {
   /** The first threshold that failed (in file order) or the step that errored, with why. */
   firstFailure?: string;
@@ -117,6 +138,8 @@ export interface Journal {
   measurements?: Omit<Measurements, 'moments'> & { moments?: Moments };
   thresholds: ThresholdResult[];
   diagnosis: Diagnosis;
+  /** Each restart and model load of the drill with its steps' times; absent from journals written before it. */
+  recovery?: RecoveryStep[];
   records?: JournalRecords;
   /** The runs before this one, each failed or errored, when the drill was run again; this journal is the last run. */
   earlierAttempts?: EarlierAttempt[];

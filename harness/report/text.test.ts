@@ -23,3 +23,17 @@ it('gives the machine one line: CPU pressure by phase, the harness CPU and the s
   journal.measurements = { ...journal.measurements!, environment: { pressureSource: 'psi', sampleIntervalMs: 100, phases: { run: phase(30), baseline: phase(15.24), fault: phase(63.4), recovery: phase(null) } } };
   expect(drillSummaryText(journal).split('\n')).toContain('  machine: CPU pressure (psi) baseline 15.2%, fault 63.4%, recovery –; harness CPU 31.0%; send lateness p99 0.9 ms, max 8.1 ms');
 });
+
+it('lists the recovery steps under the model size: each restart and model load with its steps\' times', () => {
+  const journal = recordedJournal();
+  expect(drillSummaryText(journal)).not.toContain('recovery steps');
+  journal.environment.models = { fp32: { version: 'v1', sha256: 'ab', bytes: 1024 * 2 ** 20 } };
+  journal.recovery = [
+    { replica: 'primary', event: 'restart: stopped -> accepting again', outcome: 'accepting', atMs: 1530.4, totalMs: 23_101, steps: {} },
+    { replica: 'standby', event: 'sync load', outcome: 'loaded', at: '2026-11-29T21:40:00.000Z', totalMs: 9000, steps: { download: 2100, sha256: 5400.5 } },
+  ];
+  const lines = drillSummaryText(journal).split('\n');
+  expect(lines).toContain('  recovery steps (model 1024.0 MB):');
+  expect(lines).toContain('    primary restart: stopped -> accepting again: accepting in 23101.0 ms');
+  expect(lines).toContain('    standby sync load: loaded in 9000.0 ms (download 2100.0 ms, sha256 5400.5 ms)');
+});

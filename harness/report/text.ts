@@ -1,5 +1,5 @@
 // The console's account of one drill: what `drill run` prints and what a failing gate test shows.
-import { ms, percent, seconds } from './format';
+import { megabytes, ms, percent, seconds, stepTimes } from './format';
 import type { Journal } from './journal';
 
 export function drillSummaryText(j: Journal): string {
@@ -20,6 +20,11 @@ export function drillSummaryText(j: Journal): string {
       const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);
       lines.push(`  memory ${memory.join(', ')}; p99 drift ${ms(m.drift.p99DriftMs, 'not measured')}`);
     }
+  }
+  const fp32 = j.environment.models['fp32'];
+  if (j.recovery?.length) {
+    lines.push(`  recovery steps (model ${megabytes(fp32?.bytes)}):`);
+    for (const r of j.recovery) lines.push(`    ${r.replica} ${r.event}: ${r.outcome} in ${ms(r.totalMs)}${Object.keys(r.steps).length ? ` (${stepTimes(r.steps)})` : ''}`);
   }
   for (const t of j.thresholds) lines.push(`  ${t.pass ? 'ok  ' : 'FAIL'} ${t.name} (observed ${t.observed ?? 'never'})`);
   const after = j.steadyState.after;

@@ -5,6 +5,7 @@
 import type { CreatedProxy } from './toxiproxy';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../services/common/contract';
+import type { ModelLoad } from '../../services/inference/model-manager';
 import type { Manifest } from '../../services/model/manifest';
 import type { Effect } from './effect';
 
@@ -162,6 +163,8 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
   readonly readinessNamesModel: boolean;
   /** The last `lines` lines of the server's output. */
   logTail(lines: number): Promise<string[]>;
+  /** Each model load the server made (startup, reload, sync) with the time of each step, for servers that say. */
+  modelLoads?(): Promise<ModelLoad[]>;
 
   /**
    * Uploads model files to a staging place in the container under `key`, ahead of the load: the upload costs

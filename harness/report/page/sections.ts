@@ -2,7 +2,7 @@
 import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
 import type { PhaseMeasurements } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
-import { ms, percent as percentOf, seconds } from '../format';
+import { megabytes, ms, percent as percentOf, seconds, stepTimes } from '../format';
 import { faultEffectiveAtMs, type Journal, type JournalFault, type SteadyStateCheck } from '../journal';
 import { html, type SafeHtml } from './template';
 
@@ -146,6 +146,20 @@ ${d.windows.map((w) => html`<tr><td>${ms(w.startMs)}</td><td class="num">${w.cou
 `)}</tbody>
 </table>
 <p class="caption">Latency counts good answers sent away from every fault window and its settle time. Drift, last window minus first: p50 ${ms(d.p50DriftMs, 'not measured')}, p99 ${ms(d.p99DriftMs, 'not measured')}.</p>`;
+}
+
+/** The model's size and each restart and model load of the drill, with the time of its steps. */
+export function recoveryTable(j: Journal): SafeHtml {
+  const size = html`<p>Model served: ${megabytes(j.environment.models['fp32']?.bytes)} (fp32)${j.environment.models['int8'] ? html`, int8 variant ${megabytes(j.environment.models['int8'].bytes)}` : ''}.</p>`;
+  const steps = j.recovery ?? [];
+  if (steps.length === 0) return html`${size}<p>No restart or model load was recorded.</p>`;
+  return html`${size}<table id="recovery">
+<thead><tr><th>replica</th><th>what</th><th>outcome</th><th>when</th><th class="num">took</th><th>steps</th></tr></thead>
+<tbody>
+${steps.map((r) => html`<tr class="${r.outcome === 'loaded' || r.outcome === 'accepting' ? '' : 'failed'}"><td>${r.replica}</td><td>${r.event}${r.bytes === undefined ? '' : html` (${megabytes(r.bytes)})`}</td><td>${r.outcome}</td><td>${r.atMs === undefined ? (r.at ?? '') : ms(r.atMs)}</td><td class="num">${ms(r.totalMs)}</td><td>${stepTimes(r.steps)}</td></tr>
+`)}</tbody>
+</table>
+<p class="caption">A restart runs from the moment the old process stopped accepting connections to the moment the new one accepted again; the reference server listens only once its model is read, checksummed, loaded into an onnxruntime session and its probe set passed. Each model load is the replica's own account (startup, reload, hot-backup sync), its steps timed by the replica: a load's total includes waiting in line behind another change.</p>`;
 }
 
 export function steadyStateTable(j: Journal): SafeHtml {

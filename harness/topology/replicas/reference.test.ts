@@ -1,4 +1,4 @@
-import { parseReadiness } from './reference';
+import { parseModelLoads, parseReadiness } from './reference';
 
 describe('parseReadiness (the reference server\'s GET /readyz, read in one place)', () => {
   it('reads the served model\'s sha256 from a ready answer', () => {
@@ -17,5 +17,14 @@ describe('parseReadiness (the reference server\'s GET /readyz, read in one place
 
   it('is ready without a sha256 when a 200 names no model', () => {
     expect(parseReadiness(200, '{}')).toEqual({ status: 200, ready: true, body: '{}' });
+  });
+});
+
+describe('parseModelLoads', () => {
+  it('reads the loads of a GET /v1/model answer, and none from a server that does not list them', () => {
+    const load = { at: '2026-11-29T21:40:00.000Z', source: 'sync', outcome: 'loaded', totalMs: 9000, steps: { download: 2100 } };
+    expect(parseModelLoads(JSON.stringify({ ready: true, loads: [load] }))).toEqual([load]);
+    expect(parseModelLoads(JSON.stringify({ ready: true }))).toEqual([]);
+    expect(() => parseModelLoads('<html>')).toThrow(SyntaxError);
   });
 });

@@ -5,13 +5,17 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { request } from 'undici';
 import type { Precision } from '../../../services/common/contract';
 import { ADMIN_TOKEN_ENV } from '../../../services/inference/admin';
+import type { ModelLoad } from '../../../services/inference/model-manager';
 import { MANIFEST_FILE, MODEL_FILE } from '../../../services/model/manifest';
 import { InfrastructureError } from '../../errors';
 import type { ModelFiles, Readiness, ReplicaKind, ReplicaPlan } from '../parts';
+import { modelLoadBudgetMs } from '../model-budget';
 import { StartedReplicaBase } from './started-replica';
 
 const PORT = 8080;
 const READINESS_TIMEOUT_MS = 1000;
+/** Start to listening (the model verified) for the image's own model; a larger model given to it adds its load time. */
+const STARTUP_TIMEOUT_MS = 30_000;
 /** A reload verifies the whole model file before it answers. */
 const RELOAD_TIMEOUT_MS = 10_000;
 
@@ -44,6 +48,12 @@ export function parseReadiness(status: number, body: string): Readiness {
   return { status, ready: false, body, reason };
 }
 
+/** The `loads` of a GET /v1/model answer (absent from servers older than it: none). */
+export function parseModelLoads(body: string): ModelLoad[] {
+  const loads = (JSON.parse(body) as { loads?: unknown }).loads;
+  return Array.isArray(loads) ? (loads as ModelLoad[]) : [];
+}
+
 export class ReferenceReplicaContainer extends GenericContainer {
   /** Bearer token of the server's admin API (reload), random per container. */
   private readonly adminToken = randomBytes(16).toString('hex');
@@ -55,7 +65,7 @@ export class ReferenceReplicaContainer extends GenericContainer {
       .withCommand(['--model', modelDir(plan.precision), '--port', String(PORT), '--role', plan.role, '--name', plan.role, ...sync, ...(plan.args ?? [])])
       .withExposedPorts(PORT)
       .withWaitStrategy(Wait.forHttp('/healthz', PORT).withReadTimeout(200))
-      .withStartupTimeout(30_000);
+      .withStartupTimeout(modelLoadBudgetMs(STARTUP_TIMEOUT_MS, plan.model?.onnx.byteLength ?? 0));
     if (plan.model) this.withCopyContentToContainer(modelDirContents(modelDir(plan.precision), plan.model));
   }
 
@@ -67,10 +77,20 @@ export class ReferenceReplicaContainer extends GenericContainer {
 export class StartedReferenceReplicaContainer extends StartedReplicaBase {
   readonly readinessNamesModel = true;
   private readonly modelDir: string;
+  private readonly reloadTimeoutMs: number;
 
   constructor(started: StartedTestContainer, plan: ReplicaPlan, private readonly adminToken: string) {
     super(started, plan.role, plan.precision, plan.proxy, PORT);
     this.modelDir = modelDir(plan.precision);
+    this.reloadTimeoutMs = modelLoadBudgetMs(RELOAD_TIMEOUT_MS, plan.model?.onnx.byteLength ?? 0);
+  }
+
+  /** GET /v1/model's `loads`: each model load the server made, with the time of each step. */
+  async modelLoads(): Promise<ModelLoad[]> {
+    const res = await request(`${await this.directUrl()}/v1/model`, { headersTimeout: READINESS_TIMEOUT_MS, bodyTimeout: READINESS_TIMEOUT_MS });
+    const body = await res.body.text();
+    if (res.statusCode !== 200) throw new InfrastructureError(`GET /v1/model on ${this.role} answered ${res.statusCode}: ${body.slice(0, 200)}`);
+    return parseModelLoads(body);
   }
 
   async readiness(timeoutMs = READINESS_TIMEOUT_MS): Promise<Readiness> {
@@ -108,7 +128,7 @@ export class StartedReferenceReplicaContainer extends StartedReplicaBase {
     const res = await request(`${await this.directUrl()}/admin/reload`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.adminToken}` },
-      headersTimeout: RELOAD_TIMEOUT_MS,
+      headersTimeout: this.reloadTimeoutMs,
     });
     const body = await res.body.text();
     if (res.statusCode !== 200 && res.statusCode !== 422) {
