@@ -108,12 +108,14 @@ async function ensureBaseImage(): Promise<BaseImage> {
     await $`tar -C ${rootfs} -c . | docker import - ${OFFLINE_DEBIAN_IMAGE}`;
     rmSync(rootfs, { recursive: true, force: true });
   }
-  // Same shape as the official image: node on PATH and a non-root `node` user with uid 1000.
+  // Same shape as the official image: node on PATH and a non-root `node` user with uid 1000. Node >= 22 links
+  // libatomic, which a minimal Debian lacks (node 26 in it: "libatomic.so.1: cannot open shared object file").
   const context = join(cacheDir(), 'node-base-image');
   mkdirSync(context, { recursive: true });
   copyFileSync(process.execPath, join(context, 'node'));
   writeFileSync(join(context, 'Dockerfile'), [
     `FROM ${OFFLINE_DEBIAN_IMAGE}`,
+    'RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libatomic1 && rm -rf /var/lib/apt/lists/*',
     'COPY node /usr/local/bin/node',
     'RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home node && node --version',
     '',
