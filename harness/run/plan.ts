@@ -11,6 +11,7 @@ import { InvalidInputError } from '../errors';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from '../load/k6-driver';
 import { runOpenLoad, type Judge, type LoadPlan } from '../load/open-load';
 import { makeJudge, type ReferenceModel } from '../load/reference';
+import { sizedModels } from './sized-models';
 import type { RequestRecord } from '../measure/records';
 import { prepare, type Prepared } from '../prepare';
 import type { Scenario } from '../scenario/load';
@@ -34,7 +35,10 @@ export interface DrillPlan {
   /** Unique per drill, not per topology: a reused topology sees the faults of several drills. */
   runId: string;
   prepared: Prepared;
-  /** What the replicas serve, by precision; the scenario's own model (topology.model) takes fp32's place. */
+  /**
+   * What the replicas serve, by precision; the scenario's own model (topology.model) takes fp32's place, and a
+   * size preset (topology.model.size) gives all three at that size.
+   */
   models: Prepared['models'];
   /** The scenario's own model, when it names one. */
   own?: BuiltModel;
@@ -61,7 +65,7 @@ async function referenceScores(models: readonly BuiltModel[], requests: readonly
 /** The model directory a scenario names as its own (topology.model), read and validated; undefined without one. */
 async function ownModel(scenario: Scenario): Promise<BuiltModel | undefined> {
   const dir = scenario.topology.model;
-  if (dir === undefined) return undefined;
+  if (typeof dir !== 'string') return undefined;
   try {
     const { manifest, modelPath } = await readModelDir(dir);
     return { manifest, onnx: await readFile(modelPath) };
@@ -81,7 +85,8 @@ async function gatewayPart(scenario: Scenario): Promise<Pick<TopologySpec, 'gate
   return { gatewayKind: gateway as GatewayKindName, ...(recipe ? { image: await ensureGatewayImage(recipe, readSetupState().baseImage) } : {}) };
 }
 
-function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly BuiltModel[], own: BuiltModel | undefined, opts: PlanOptions, part: Awaited<ReturnType<typeof gatewayPart>>): TopologySpec {
+/** `copiedIn`: the model both replicas are given before they start, in place of the image's. */
+function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly BuiltModel[], copiedIn: BuiltModel | undefined, opts: PlanOptions, part: Awaited<ReturnType<typeof gatewayPart>>): TopologySpec {
   const gateway: GatewayOptions = {
     ...scenario.gateway,
     ...(scenario.topology.allowNextModel ? { allowedSha256: allowed.map((m) => m.manifest.sha256) } : {}),
@@ -95,14 +100,16 @@ function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly 
     standbyPrecision: scenario.topology.standbyPrecision,
     ...(scenario.topology.sync ? { syncIntervalMs: scenario.topology.sync.interval } : {}),
     ...(opts.replicaArgs ? { replicaArgs: opts.replicaArgs } : {}),
-    ...(own ? { model: own } : {}),
+    ...(copiedIn ? { model: copiedIn } : {}),
   };
 }
 
 export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Promise<DrillPlan> {
   const prepared = await prepare();
   const own = await ownModel(scenario);
-  const models: Prepared['models'] = own ? { ...prepared.models, fp32: own } : prepared.models;
+  const size = scenario.topology.model;
+  const sized = typeof size === 'object' ? await sizedModels(size.size) : undefined;
+  const models: Prepared['models'] = own ? { ...prepared.models, fp32: own } : (sized ?? prepared.models);
   const requests = generateRequests({ ...scenario.load.requests, vocab: models.fp32.manifest.io.vocab });
   // The models this deployment may serve: the gateway allows these and the judge accepts these, nothing else.
   const allowed = own ? [own] : [models.fp32, models.int8, ...(scenario.topology.allowNextModel ? [models.next] : [])];
@@ -116,7 +123,7 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
     ...(own ? { own } : {}),
     bodies: requests.map((r) => JSON.stringify(r)),
     judge,
-    spec: await withReplicaPart(topologySpec(scenario, prepared, allowed, own, opts, await gatewayPart(scenario)), scenario, models, allowed),
+    spec: await withReplicaPart(topologySpec(scenario, prepared, allowed, own ?? sized?.fp32, opts, await gatewayPart(scenario)), scenario, models, allowed),
     runLoad: (plan) => (k6 ? runK6Load(plan, judge, k6) : runOpenLoad(plan, judge)),
     // The built-in generator needs only a moment to schedule its first request.
     startLeadMs: k6 ? K6_START_LEAD_MS : 20,

@@ -119,6 +119,15 @@ describe('topology.model (your own model)', () => {
     expect(refused(withModel().replace('fault: crash', 'fault: deploy'))).toMatch(/faults\[0\]\.fault: "deploy" rolls out the reference model's next version/);
     expect(refused(withModel().replace('fault: crash', 'fault: corrupt-weights\n    mode: other-model'))).toMatch(/with mode other-model rolls out/);
   });
+
+  it('takes a size preset, with a deploy of its next version, and refuses an unknown size or an int8 standby', () => {
+    const file = join(dir, 'drill.yaml');
+    const sized = (model: string, extra = ''): string => valid.replace('load:', `topology: { model: ${model}${extra} }\nload:`);
+    const deploy = parseScenario(sized('{ size: 512mb }', ', sync: { interval: 1s }, allowNextModel: true').replace('fault: crash', 'fault: deploy'), file);
+    expect(deploy.topology.model).toEqual({ size: '512mb' });
+    expect(() => parseScenario(sized('{ size: 3gb }'), file)).toThrow(/topology\.model\.size.*"3gb"/s);
+    expect(() => parseScenario(sized('{ size: 1gb }', ', standbyPrecision: int8'), file)).toThrow(/topology\.standbyPrecision: must be fp32 with topology\.model\.size \(1gb\)/);
+  });
 });
 
 describe('input built to exhaust memory', () => {

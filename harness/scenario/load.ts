@@ -118,6 +118,11 @@ function scheduleFault(scenario: ScenarioEnvelope, index: number, report: Report
 function checkOwnModel(scenario: ScenarioEnvelope, faults: readonly (ScheduledFault | undefined)[], file: string, report: Report): void {
   const ownModel = scenario.topology.model;
   if (ownModel === undefined) return;
+  if (typeof ownModel === 'object') {
+    // A size preset has its int8 variant and next version, but the replicas are given only the fp32 file.
+    if (scenario.topology.standbyPrecision !== 'fp32') report(['topology', 'standbyPrecision'], `must be fp32 with topology.model.size (${ownModel.size}): both replicas are given the fp32 model at that size`);
+    return;
+  }
   const dir = resolve(dirname(file), ownModel);
   scenario.topology.model = dir;
   const missing = [MANIFEST_FILE, MODEL_FILE].filter((f) => !existsSync(join(dir, f)));

@@ -1,6 +1,7 @@
 // The scenario file format. Parsed in two steps (STYLE.md): the envelope here, then each fault's own attributes
 // by its type (harness/faults). The same source generates scenarios/schema.json for editors.
 import { z } from 'zod';
+import { SIZE_PRESETS } from '../../services/model/shape';
 import { METRICS } from '../measure/metrics';
 import { GATEWAY_KIND_NAMES } from '../topology/gateways';
 import { REPLICA_KIND_NAMES } from '../topology/replicas';
@@ -62,7 +63,11 @@ export const scenarioSchema = z.object({
       .describe(`the gateway in front of the replicas: ${GATEWAY_KIND_NAMES.join(', ')}, or your own (image, config template, servedBy)`),
     replicas: z.union([z.enum(REPLICA_KIND_NAMES as [string, ...string[]]), ownReplicas]).optional()
       .describe(`the model server both replicas run: ${REPLICA_KIND_NAMES.join(', ')} (default reference), or your own OIP v2 server (image, command, port, modelPath, readiness)`),
-    model: z.string().min(1).optional().describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
+    model: z.union([
+      z.string().min(1).describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
+      z.object({ size: z.enum(Object.keys(SIZE_PRESETS) as [string, ...string[]]) }).strict()
+        .describe('the reference model at another size (`drill model build --size`): built once and cached, with its int8 variant and next version, and copied into both replicas at start'),
+    ]).optional(),
   }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false, gateway: 'reference' }),
   gateway: z.object({
     failover: z.boolean().default(true),
