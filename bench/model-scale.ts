@@ -7,13 +7,15 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { BuildOptions } from '../services/model/build';
+import { buildDir } from '../harness/setup/state';
 import { cachedModelDir } from '../services/model/cache';
 import { readModelDir } from '../services/model/manifest';
 import { checkProbes } from '../services/model/probes';
 import { Ranker } from '../services/model/ranker';
 import { generateRequests } from '../services/model/requests';
 import { presetShape } from '../services/model/shape';
-import { percentile } from './stats';
+import { type ContainerRow, containerTable, measureContainerRow } from './model-scale-containers';
+import { percentile, slope } from './stats';
 
 const SIZES = ['8mb', '128mb', '512mb', '1gb'];
 const VARIANTS: readonly [string, BuildOptions][] = [
@@ -71,16 +73,6 @@ async function measureInChild(dir: string): Promise<Measured> {
   return JSON.parse(stdout) as Measured;
 }
 
-/** Least-squares slope of y over x. */
-function slope(points: readonly [number, number][]): number {
-  const n = points.length;
-  const mx = points.reduce((s, [x]) => s + x, 0) / n;
-  const my = points.reduce((s, [, y]) => s + y, 0) / n;
-  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
-  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-  return sxy / sxx;
-}
-
 async function cpuPressure(): Promise<string> {
   const text = await readFile('/proc/pressure/cpu', 'utf8').catch(() => '');
   return /some avg10=([\d.]+)/.exec(text)?.[1] ?? 'n/a';
@@ -92,14 +84,19 @@ const COLUMNS = ['sha256 s', 'session s', 'probes s', 'resident MB', 'p50 ms', '
 const cells = (m: Measured) => [m.sha256Seconds.toFixed(3), m.sessionSeconds.toFixed(3), m.probeSeconds.toFixed(3), (m.residentBytes / MB).toFixed(0), m.p50Ms.toFixed(3), m.p99Ms.toFixed(3)];
 const slopeOf = (rows: readonly Measured[], pick: (m: Measured) => number) => slope(rows.map((m) => [m.bytes / GB, pick(m)]));
 
-export async function run(): Promise<void> {
+function printTable(rows: readonly string[][]): void {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+async function inProcessTable(sizes: readonly string[]): Promise<void> {
   const pressureBefore = await cpuPressure();
   const table: string[][] = [];
   const slopes: string[][] = [];
   for (const [variant, options] of VARIANTS) {
     const rows: Measured[] = [];
-    for (const size of SIZES) {
-      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) });
+    for (const size of sizes) {
+      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) }, buildDir('models'));
       const m = await measureInChild(dir);
       rows.push(m);
       table.push([size, variant, (m.bytes / MB).toFixed(1), ...cells(m), built ? 'built now' : 'cached']);
@@ -114,11 +111,34 @@ export async function run(): Promise<void> {
     ];
     slopes.push(['per GB of file', variant, '', ...perGb, '']);
   }
-  const header = ['size', 'variant', 'file MB', ...COLUMNS, 'model'];
-  const all = [header, ...table, ...slopes];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  for (const r of all) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  printTable([['size', 'variant', 'file MB', ...COLUMNS, 'model'], ...table, ...slopes]);
   console.log(`in process, one onnxruntime thread, 1 user x ${CANDIDATES} candidates, ${SAMPLES} requests per model; CPU pressure (PSI some avg10) ${pressureBefore}% before, ${await cpuPressure()}% after`);
+}
+
+async function containersTable(sizes: readonly string[]): Promise<void> {
+  const pressureBefore = await cpuPressure();
+  const rows: ContainerRow[] = [];
+  for (const precision of ['fp32', 'int8'] as const) {
+    for (const size of sizes) {
+      rows.push(await measureContainerRow(size, precision));
+      console.log(`  measured ${size} ${precision} standby (CPU pressure ${await cpuPressure()}%)`);
+    }
+  }
+  printTable(containerTable(rows));
+  console.log(`replica containers of the drills' topology (reference server, sync through Toxiproxy every 200 ms), one topology at a time; slopes per GB of the fp32 model; CPU pressure (PSI some avg10) ${pressureBefore}% before, ${await cpuPressure()}% after`);
+}
+
+/**
+ * BENCH_MODEL_SIZES (e.g. 8mb,128mb) picks the sizes; BENCH_MODEL_SCALE=in-process or containers runs one table
+ * of the two.
+ */
+export async function run(): Promise<void> {
+  const sizes = process.env.BENCH_MODEL_SIZES?.split(',').map((s) => s.trim()) ?? SIZES;
+  for (const size of sizes) presetShape(size);
+  const only = process.env.BENCH_MODEL_SCALE;
+  if (only !== undefined && only !== 'in-process' && only !== 'containers') throw new Error(`BENCH_MODEL_SCALE must be in-process or containers, got "${only}"`);
+  if (only !== 'containers') await inProcessTable(sizes);
+  if (only !== 'in-process') await containersTable(sizes);
 }
 
 if (require.main === module) {

@@ -14,3 +14,13 @@ export function spread(xs: readonly number[], digits = 1): string {
   const text = measured.length ? `${Math.min(...measured).toFixed(digits)} / ${median(measured).toFixed(digits)} / ${Math.max(...measured).toFixed(digits)}` : '-';
   return missing ? `${text} (${missing} n/a)` : text;
 }
+
+/** Least-squares slope of y over x (NaN for fewer than two distinct x). */
+export function slope(points: readonly [number, number][]): number {
+  const n = points.length;
+  const mx = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const my = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const sxy = points.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
