@@ -17,7 +17,7 @@ export function setupCommand(): Command {
     .description('make this machine able to run drills: Docker engine, Toxiproxy, base image, and k6 when a scenario uses it (idempotent; seconds when done before)')
     .argument('[scenarios...]', 'scenario files or directories to read for what they need (default: ./scenarios when it exists)')
     .option('--k6', 'build k6 even when no scenario uses load.driver: k6')
-    .option('--test-tools', "also the tools failover-drill's own tests use (Chromium, the JUnit schema, actionlint)")
+    .option('--test-tools', "also the tools failover-drill's own tests use (Chromium, the JUnit schema, actionlint, GitLab's CI schema)")
     .action(async (paths: string[], flags: SetupFlags) => {
       // A scenario that does not validate stops here with its file:line:col, as `drill run` would (exit 2).
       const read = paths.length > 0 ? paths : ['scenarios'].filter((dir) => existsSync(dir));
