@@ -5,6 +5,8 @@ import type { RankRequest, Role } from '../common/contract';
 import { rankingOf } from '../common/contract';
 
 export type RankBehaviour = (req: RankRequest, res: ServerResponse) => void;
+/** How the fake answers a v2 infer request with `candidates` candidates (the leading dimension of its inputs). */
+export type InferBehaviour = (candidates: number, res: ServerResponse) => void;
 
 export interface FakeReplica {
   url: string;
@@ -19,6 +21,10 @@ export interface FakeReplica {
   behaviour: RankBehaviour;
   /** The behaviour a replica starts with: a valid answer for the request. */
   readonly answersCorrectly: RankBehaviour;
+  /** POST /v2/models/{name}/infer: by default a valid answer with binary outputs. */
+  inferBehaviour: InferBehaviour;
+  /** Requests to a v2 path received (GET metadata, POST infer), with the Inference-Header-Content-Length they came with. */
+  v2Requests: { method: string; path: string; headerLength: string | undefined }[];
   ready: boolean;
   /** Delay before GET /readyz answers, with the readiness the replica had when it was asked. */
   readyzDelayMs: number;
@@ -43,6 +49,8 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
     lastAnswer: null,
     behaviour: correct,
     answersCorrectly: correct,
+    inferBehaviour: (candidates, res) => inferAnswer(res, { scores: scoresForCount(candidates), sha256: replica.sha256 }),
+    v2Requests: [],
     ready: true,
     readyzDelayMs: 0,
     sha256: FAKE_MODEL_SHA256,
@@ -58,6 +66,19 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
       const answer = () => res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (replica.readyzDelayMs > 0) setTimeout(answer, replica.readyzDelayMs).unref();
       else answer();
+      return;
+    }
+    if (req.url?.startsWith('/v2/')) {
+      const headerLength = req.headers['inference-header-content-length'] as string | undefined;
+      replica.v2Requests.push({ method: req.method ?? '', path: req.url, headerLength });
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: FAKE_MODEL_NAME }));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const json = JSON.parse(body.subarray(0, headerLength === undefined ? body.length : Number(headerLength)).toString()) as { inputs: { shape: number[] }[] };
+        replica.inferBehaviour(Math.max(...json.inputs.map((i) => i.shape[0]!)), res);
+      });
       return;
     }
     replica.rankRequests += 1;
@@ -93,6 +114,27 @@ export async function startFakeReplica(role: Role): Promise<FakeReplica> {
   }
   return replica;
 }
+
+export const scoresForCount = (candidates: number): number[] => Array.from({ length: candidates }, (_, i) => (i + 1) / 1000);
+
+/** A v2 infer answer with binary outputs (scores and ranking) as the reference server writes it; `model` names another model. */
+export function inferAnswer(res: ServerResponse, answer: { scores: number[]; sha256: string; model?: string }): void {
+  const scores = Float32Array.from(answer.scores);
+  const ranking = Int32Array.from(rankingOf(scores));
+  const json = JSON.stringify({
+    model_name: answer.model ?? FAKE_MODEL_NAME,
+    model_version: 'v1',
+    parameters: { model_sha256: answer.sha256, model_precision: 'fp32' },
+    outputs: [
+      { name: 'scores', datatype: 'FP32', shape: [scores.length], parameters: { binary_data_size: scores.byteLength } },
+      { name: 'ranking', datatype: 'INT32', shape: [ranking.length], parameters: { binary_data_size: ranking.byteLength } },
+    ],
+  });
+  const body = Buffer.concat([Buffer.from(json), Buffer.from(scores.buffer), Buffer.from(ranking.buffer)]);
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, 'inference-header-content-length': Buffer.byteLength(json) }).end(body);
+}
+
+export const FAKE_MODEL_NAME = 'two-tower-ranker';
 
 /** Answers with a fixed status and raw body text. */
 export function answers(status: number, body: string): RankBehaviour {

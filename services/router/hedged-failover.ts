@@ -1,4 +1,5 @@
 import type { FailoverMode, RouterMetrics } from './metrics';
+import type { RankCall } from './rank-request';
 import type { Answer, AttemptResult, CancelAttempt, Failure, Upstream } from './upstream';
 
 export interface RouteOptions {
@@ -31,7 +32,7 @@ interface Attempt {
 }
 
 /**
- * Sends one rank request to the candidates in preference order and settles on the first valid answer.
+ * Sends one rank call (/v1/rank or v2 infer) to the candidates in preference order and settles on the first valid answer.
  * The next candidate is tried at once when an attempt fails (retry), or, while the first is still
  * outstanding, after the first replica's hedge delay (hedge). The attempt that loses the race is cancelled
  * (see cancelOthers): an original overtaken by its hedge counts against its replica as `slow`, a losing hedge
@@ -42,15 +43,14 @@ interface Attempt {
  */
 export function routeRank(
   candidates: readonly Upstream[],
-  payload: Buffer,
-  candidateCount: number | undefined,
+  call: RankCall,
   opts: RouteOptions,
   /** performance.now() when the client's request arrived: the request budget counts from here. */
   arrivedAt: number,
   done: (routed: Routed) => void,
 ): void {
   if (candidates.length === 0) return done({ answer: null, attempts: 0, failures: [] });
-  new RankRoute(candidates, payload, candidateCount, opts, arrivedAt + opts.requestTimeoutMs, done).start();
+  new RankRoute(candidates, call, opts, arrivedAt + opts.requestTimeoutMs, done).start();
 }
 
 /** One client request's attempts (a class rather than closures: this runs for every request). */
@@ -62,8 +62,7 @@ class RankRoute {
 
   constructor(
     private readonly candidates: readonly Upstream[],
-    private readonly payload: Buffer,
-    private readonly candidateCount: number | undefined,
+    private readonly call: RankCall,
     private readonly opts: RouteOptions,
     /** performance.now() at which the request's budget ends. */
     private readonly deadline: number,
@@ -92,8 +91,7 @@ class RankRoute {
     const started = performance.now();
     const { all } = this.opts;
     attempt.cancel = upstream.rank(
-      this.payload,
-      this.candidateCount,
+      this.call,
       timeoutMs,
       () => !all.some((u) => u !== upstream && u.state.isUp),
       (result) => this.onResult(attempt, result, started),

@@ -1,3 +1,5 @@
+import { V2_SHA256_PARAMETER } from '../common/contract';
+import { decodeInferResponse } from '../inference/oip-v2-response';
 import { JSON_OK, scanJson } from './json-scan';
 import type { FailureKind } from './replica-state';
 
@@ -64,6 +66,45 @@ function problemWithFacts(
   if (sha256 === undefined) return { kind: 'wrong_model', message: 'the 2xx answer names no model sha256' };
   const problem = problemWithModel(sha256);
   return problem ? { kind: 'wrong_model', message: `the 2xx answer claims ${problem}` } : null;
+}
+
+/**
+ * Why a 2xx v2 infer answer must not be passed on, or null: it must decode (JSON part, binary outputs that add
+ * up to the body), come from the model the path named, give every output one finite value per candidate, and
+ * name an allowed model sha256 in its `model_sha256` parameter. Read with the harness's own decoder.
+ */
+export function problemWithInferAnswer(
+  body: Buffer,
+  headerLength: string | undefined,
+  expected: { model: string; candidateCount: number | undefined },
+  problemWithModel: (sha256: string) => string | null,
+): AnswerProblem | null {
+  let decoded: ReturnType<typeof decodeInferResponse>;
+  try {
+    decoded = decodeInferResponse(body, headerLength);
+  } catch (e) {
+    return invalid(`the 2xx infer answer cannot be read: ${(e as Error).message}`);
+  }
+  const { response, outputs } = decoded;
+  if (response.model_name !== expected.model) {
+    return { kind: 'wrong_model', message: `the 2xx infer answer comes from model ${JSON.stringify(response.model_name)}, not ${JSON.stringify(expected.model)}` };
+  }
+  const names = Object.keys(outputs);
+  if (names.length === 0) return invalid('the 2xx infer answer has no outputs');
+  for (const name of names) {
+    const values = outputs[name]!;
+    if (expected.candidateCount !== undefined && values.length !== expected.candidateCount) {
+      return invalid(`the 2xx infer answer's output "${name}" has ${values.length} values for ${expected.candidateCount} candidates`);
+    }
+    for (let i = 0; i < values.length; i += 1) {
+      const value: unknown = values[i];
+      if (typeof value !== 'number' || !Number.isFinite(value)) return invalid(`the 2xx infer answer's output "${name}" has a value that is not a finite number at index ${i}`);
+    }
+  }
+  const sha256 = response.parameters?.[V2_SHA256_PARAMETER];
+  if (typeof sha256 !== 'string') return { kind: 'wrong_model', message: `the 2xx infer answer names no model sha256 (parameters.${V2_SHA256_PARAMETER})` };
+  const problem = problemWithModel(sha256);
+  return problem ? { kind: 'wrong_model', message: `the 2xx infer answer claims ${problem}` } : null;
 }
 
 function invalid(message: string): AnswerProblem {

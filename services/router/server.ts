@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MAX_BODY_BYTES } from '../common/contract';
+import { INFERENCE_HEADER_CONTENT_LENGTH, MAX_BODY_BYTES } from '../common/contract';
 import { closeServer, HttpError, isHttpError, listen, localUrl, sendError, sendJson, sendMetrics } from '../common/http';
 import { withDefaults } from '../common/settings';
 import { HedgeDelay } from './hedge-delay';
@@ -9,7 +9,7 @@ import { RouterMetrics } from './metrics';
 import { ModelAllowList } from './model-allow-list';
 import { type RouterConfig, type RouterOptions, ROUTER_SETTINGS } from './options';
 import { startProber } from './prober';
-import { candidateCountOfRequest } from './rank-request';
+import { type RankCall, V2_INFER_PATH, v1RankCall, v2InferCall } from './rank-request';
 import { ReplicaState, type ReplicaStateChange } from './replica-state';
 import { Upstream } from './upstream';
 
@@ -23,6 +23,11 @@ export interface StartedRouter {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 type Routes = Record<string, Partial<Record<string, Handler>>>;
+/** The error shape of a path: /v1's `{error: {code, message}}`, or the v2 protocol's `{error: "<code>: <message>"}`. */
+type ErrorShape = 'v1' | 'v2';
+
+/** Model metadata and readiness, passed through to a replica: /v2/models/{name}[/versions/{version}][/ready]. */
+const V2_MODEL_PATH = /^\/v2\/models\/[^/]+(?:\/versions\/[^/]+)?(?:\/ready)?$/;
 
 export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
   const config: RouterConfig = withDefaults(ROUTER_SETTINGS, opts);
@@ -87,28 +92,47 @@ async function learnStartingModels(upstreams: readonly Upstream[], allowList: Mo
 }
 
 function routerRoutes(config: RouterConfig, upstreams: readonly Upstream[], allowList: ModelAllowList, metrics: RouterMetrics): Routes {
+  const infer = rankHandler(config, upstreams, metrics, 'v2', (req, payload) => v2InferCall(pathOf(req), payload, {
+    ...(req.headers['content-type'] === undefined ? {} : { contentType: req.headers['content-type'] }),
+    ...(typeof req.headers[INFERENCE_HEADER_CONTENT_LENGTH] === 'string' ? { headerLength: req.headers[INFERENCE_HEADER_CONTENT_LENGTH] } : {}),
+  }));
+  const model = passThrough(config, upstreams);
   return {
-    '/v1/rank': { POST: rankHandler(config, upstreams, metrics) },
+    '/v1/rank': { POST: rankHandler(config, upstreams, metrics, 'v1', (_req, payload) => v1RankCall(payload)) },
+    // Open Inference Protocol v2: infer with the same failover, hedging, breakers and panic routing as /v1/rank.
+    [V2_INFER_PATH.source]: { POST: infer },
+    [V2_MODEL_PATH.source]: { GET: model },
+    '/v2/health/live': { GET: (_req, res) => sendJson(res, 200, { live: true }) },
+    '/v2/health/ready': {
+      GET: (_req, res) => {
+        if (!upstreams.some((u) => u.state.isUp)) throw new HttpError(503, 'no_healthy_replica', 'every replica is marked down; readiness probes will bring one back');
+        sendJson(res, 200, { ready: true });
+      },
+    },
     '/healthz': { GET: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
     '/v1/routing': { GET: (_req, res) => sendJson(res, 200, routingOf(config, upstreams, allowList)) },
     '/metrics': { GET: (_req, res) => sendMetrics(res, metrics.registry) },
   };
 }
 
-/** The request listener: a handler's error, thrown or rejected, becomes the response. */
+/** The request listener: a handler's error, thrown or rejected, becomes the response, in the path's error shape. */
 function dispatch(routes: Routes): (req: IncomingMessage, res: ServerResponse) => void {
+  const patterns = Object.keys(routes).filter((key) => key.startsWith('^')).map((key) => [new RegExp(key), key] as const);
   return (req, res) => {
+    const shape: ErrorShape = pathOf(req).startsWith('/v2/') ? 'v2' : 'v1';
     try {
-      handlerFor(routes, req)(req, res)?.catch((e: unknown) => sendFailure(res, e));
+      handlerFor(routes, patterns, req)(req, res)?.catch((e: unknown) => sendFailure(res, e, shape));
     } catch (e) {
-      sendFailure(res, e);
+      sendFailure(res, e, shape);
     }
   };
 }
 
-function handlerFor(routes: Routes, req: IncomingMessage): Handler {
-  const path = (req.url ?? '/').split('?', 1)[0]!;
-  const methods = routes[path];
+const pathOf = (req: IncomingMessage): string => (req.url ?? '/').split('?', 1)[0]!;
+
+function handlerFor(routes: Routes, patterns: readonly (readonly [RegExp, string])[], req: IncomingMessage): Handler {
+  const path = pathOf(req);
+  const methods = routes[path] ?? routes[patterns.find(([pattern]) => pattern.test(path))?.[1] ?? ''];
   if (!methods) throw new HttpError(404, 'not_found', `no route for ${req.method} ${path}`);
   const handler = methods[req.method ?? ''];
   if (!handler) throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}`);
@@ -116,11 +140,11 @@ function handlerFor(routes: Routes, req: IncomingMessage): Handler {
 }
 
 /**
- * POST /v1/rank, written with callbacks rather than promises: from the last byte of the client's body to
- * the upstream write, and from the replica's last byte to the client write, the gateway runs straight
+ * POST /v1/rank and v2 infer, written with callbacks rather than promises: from the last byte of the client's body
+ * to the upstream write, and from the replica's last byte to the client write, the gateway runs straight
  * through in one socket event, and counts metrics, breaker and hedge state after the answer is written.
  */
-function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metrics: RouterMetrics): Handler {
+function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metrics: RouterMetrics, shape: ErrorShape, callOf: (req: IncomingMessage, payload: Buffer) => RankCall): Handler {
   const { failover, panicRouting } = config;
   const { attemptTimeoutMs, requestTimeoutMs, hedging } = config;
   const routeOptions: RouteOptions = { attemptTimeoutMs, requestTimeoutMs, hedging, metrics, all: upstreams, panic: false };
@@ -128,15 +152,14 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
   const panicOptions: RouteOptions = { ...routeOptions, hedging: false, panic: true };
   const primaryOnly = [upstreams[0]!];
 
-  function route(res: ServerResponse, payload: Buffer, started: number): void {
-    const candidateCount = candidateCountOfRequest(payload);
+  function route(res: ServerResponse, call: RankCall, started: number): void {
     const up = failover ? upstreams.filter((u) => u.state.isUp) : primaryOnly;
     // Without failover the primary is always the candidate: the negative control never panics.
     const panic = up.length === 0 && panicRouting;
     const candidates = panic ? upstreams.filter((u) => u.state.panicEligible) : up;
-    routeRank(candidates, payload, candidateCount, panic ? panicOptions : routeOptions, started, (routed) => {
+    routeRank(candidates, call, panic ? panicOptions : routeOptions, started, (routed) => {
       try {
-        respond(res, routed, panic);
+        respond(res, routed, panic, shape);
       } catch (e) {
         res.destroy(e as Error);
       }
@@ -148,22 +171,23 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
   return (req, res) => {
     const started = performance.now();
     readRankBody(req, (error, payload) => {
-      if (error) return sendFailure(res, error);
+      if (error) return sendFailure(res, error, shape);
       try {
-        route(res, payload!, started);
+        route(res, callOf(req, payload!), started);
       } catch (e) {
-        sendFailure(res, e);
+        sendFailure(res, e, shape);
       }
     });
   };
 }
 
-function respond(res: ServerResponse, routed: Routed, panic: boolean): void {
+function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: ErrorShape): void {
   if (routed.answer) {
     const { upstream, result, mode } = routed.answer;
     res.writeHead(result.status, [
       'content-type', result.contentType,
       'content-length', String(result.body.length),
+      ...(result.headerLength === undefined ? [] : [INFERENCE_HEADER_CONTENT_LENGTH, result.headerLength]),
       'x-served-by', upstream.role,
       'x-failover', mode,
       'x-attempts', String(routed.attempts),
@@ -171,7 +195,22 @@ function respond(res: ServerResponse, routed: Routed, panic: boolean): void {
     res.end(result.body);
     return;
   }
-  sendError(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), { 'x-attempts': String(routed.attempts) });
+  sendShaped(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), shape, { 'x-attempts': String(routed.attempts) });
+}
+
+/**
+ * GET of a v2 model's metadata or readiness: the first replica up answers it as is (its 404 for an unknown model
+ * included), under one attempt's deadline. It carries no scores, so it is neither judged nor counted.
+ */
+function passThrough(config: RouterConfig, upstreams: readonly Upstream[]): Handler {
+  return async (req, res) => {
+    const upstream = upstreams.find((u) => u.state.isUp);
+    if (!upstream) throw new HttpError(503, 'no_healthy_replica', 'every replica is marked down; readiness probes will bring one back');
+    const reply = await upstream.get(pathOf(req), config.attemptTimeoutMs);
+    if ('outcome' in reply) throw new HttpError(502, 'upstream_failed', `the ${upstream.role} did not answer GET ${pathOf(req)}: ${reply.message}`);
+    res.writeHead(reply.status, ['content-type', reply.contentType, 'content-length', String(reply.body.length), 'x-served-by', upstream.role]);
+    res.end(reply.body);
+  };
 }
 
 /** GET /v1/routing: the settings that shape routing and each replica's state. */
@@ -196,10 +235,16 @@ function noAnswerMessage(failures: readonly string[], panic: boolean): string {
 }
 
 /** Answers an error thrown while handling a request: an HttpError as itself, anything else as a 500. */
-function sendFailure(res: ServerResponse, e: unknown): void {
+function sendFailure(res: ServerResponse, e: unknown, shape: ErrorShape): void {
   if (res.headersSent) return void res.destroy();
   const error = isHttpError(e) ? e : new HttpError(500, 'internal', `the router failed: ${(e as Error).message}`);
-  sendError(res, error);
+  sendShaped(res, error, shape);
+}
+
+/** An error in the path's protocol: v2's sentence starts with our code, as the model server writes it. */
+function sendShaped(res: ServerResponse, error: HttpError, shape: ErrorShape, headers: Record<string, string> = {}): void {
+  if (shape === 'v1') return sendError(res, error, headers);
+  sendJson(res, error.status, { error: `${error.code}: ${error.message}` }, headers);
 }
 
 /**

@@ -1,7 +1,9 @@
 import { Pool, type Dispatcher } from 'undici';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from '../common/contract';
 import type { HedgeDelay } from './hedge-delay';
 import type { ModelAllowList } from './model-allow-list';
-import { problemWithRankAnswer, readySha256Of } from './rank-answer';
+import { readySha256Of } from './rank-answer';
+import type { RankCall } from './rank-request';
 import type { FailureKind, ProbeResult, ReplicaState } from './replica-state';
 
 /** A replica's answer the gateway hands to the client as is: a valid 2xx, or a 4xx (the client's fault). */
@@ -10,6 +12,8 @@ export interface Answer {
   status: number;
   contentType: string;
   body: Buffer;
+  /** Inference-Header-Content-Length of a v2 answer with binary outputs: passed on with the body. */
+  headerLength?: string;
 }
 
 export interface Failure {
@@ -36,13 +40,12 @@ export interface Readiness {
 }
 
 /** What came back over the wire, before it is judged. */
-interface Reply {
+export interface Reply {
   status: number;
   contentType: string;
   body: Buffer;
+  headerLength?: string;
 }
-
-const RANK_HEADERS = ['content-type', 'application/json'];
 const ABORTED = new Error('the gateway ended the attempt');
 
 /**
@@ -64,6 +67,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private timer: NodeJS.Timeout | undefined;
   private status = 0;
   private contentType = 'application/json';
+  private headerLength: string | undefined;
   private chunks: Buffer[] = [];
 
   constructor(
@@ -103,6 +107,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       const name = rawHeaders[i]!;
       if (name.length === 12 && name.toString('latin1').toLowerCase() === 'content-type') {
         this.contentType = rawHeaders[i + 1]!.toString('latin1');
+      } else if (name.length === 31 && name.toString('latin1').toLowerCase() === INFERENCE_HEADER_CONTENT_LENGTH) {
+        this.headerLength = rawHeaders[i + 1]!.toString('latin1');
       }
     }
     return true;
@@ -116,7 +122,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.detached) return this.release();
     const { chunks } = this;
-    this.finish({ status: this.status, contentType: this.contentType, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    this.finish({ status: this.status, contentType: this.contentType, body, ...(this.headerLength === undefined ? {} : { headerLength: this.headerLength }) });
   }
 
   onError(err: Error): void {
@@ -173,21 +180,20 @@ export class Upstream {
   }
 
   /**
-   * Sends one rank request under a deadline that covers connect, headers and body. `onResult` gets the judged
+   * Sends one rank call (/v1/rank or a v2 infer) under a deadline that covers connect, headers and body. `onResult` gets the judged
    * outcome first, synchronously from the socket event that completed it, so an answer reaches the client
    * before any book-keeping; the replica's breaker and hedge delay learn from it right after. The returned
    * function ends the attempt early (e.g. it lost a hedge race). `isLastResort`: see ReplicaState.record.
    */
   rank(
-    payload: Buffer,
-    candidateCount: number | undefined,
+    call: RankCall,
     timeoutMs: number,
     isLastResort: () => boolean,
     onResult: (result: AttemptResult) => void,
   ): CancelAttempt {
     const started = performance.now();
-    const exchange = new Exchange(this.pool, { path: '/v1/rank', method: 'POST', headers: RANK_HEADERS, body: payload }, timeoutMs, (reply) => {
-      const result = this.judge(reply, candidateCount);
+    const exchange = new Exchange(this.pool, { path: call.path, method: 'POST', headers: call.headers, body: call.payload }, timeoutMs, (reply) => {
+      const result = this.judge(reply, call);
       try {
         onResult(result);
       } finally {
@@ -201,7 +207,7 @@ export class Upstream {
 
   /** Asks GET /readyz: ready only on 200 within the deadline; reports the model sha256 the replica serves. */
   async readiness(timeoutMs: number): Promise<Readiness> {
-    const reply = await new Promise<Reply | Failure>((resolve) => new Exchange(this.pool, { path: '/readyz', method: 'GET' }, timeoutMs, resolve));
+    const reply = await this.get('/readyz', timeoutMs);
     if ('outcome' in reply) return { ready: false, message: `GET /readyz failed: ${reply.message}`, answered: false };
     if (reply.status !== 200) return { ready: false, message: `GET /readyz answered ${reply.status}`, answered: true };
     return { ready: true, message: 'GET /readyz answered 200', answered: true, sha256: readySha256Of(reply.body.toString('utf8')) };
@@ -222,16 +228,21 @@ export class Upstream {
     return this.pool.destroy();
   }
 
-  private judge(reply: Reply | Failure, candidateCount: number | undefined): AttemptResult {
+  private judge(reply: Reply | Failure, call: RankCall): AttemptResult {
     if ('outcome' in reply) return reply;
-    const { status, contentType, body } = reply;
-    if (status >= 400 && status < 500) return { outcome: 'answer', status, contentType, body };
+    const { status, body, headerLength } = reply;
+    if (status >= 400 && status < 500) return { outcome: 'answer', ...reply };
     if (status < 200 || status >= 300) {
-      return { outcome: 'failure', kind: 'server_error', message: `POST /v1/rank answered ${status}` };
+      return { outcome: 'failure', kind: 'server_error', message: `POST ${call.path} answered ${status}` };
     }
-    const problem = this.validateAnswers ? problemWithRankAnswer(body, candidateCount, this.modelProblem) : null;
+    const problem = this.validateAnswers ? call.problemWith(body, headerLength, this.modelProblem) : null;
     if (problem) return { outcome: 'failure', ...problem };
-    return { outcome: 'answer', status, contentType, body };
+    return { outcome: 'answer', ...reply };
+  }
+
+  /** One GET passed through as is (v2 model metadata and readiness), under a deadline; not judged, not counted. */
+  get(path: string, timeoutMs: number): Promise<Reply | Failure> {
+    return new Promise((resolve) => new Exchange(this.pool, { path, method: 'GET' }, timeoutMs, resolve));
   }
 }
 
