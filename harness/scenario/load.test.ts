@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../paths';
 import { InvalidInputError } from '../errors';
 import { MAX_SCENARIO_BYTES, ScenarioError, loadScenario, loadScenarios, parseScenario } from './load';
+import { protocolOf } from './schema';
 
 const valid = `name: crash-test
 description: a drill
@@ -87,7 +88,16 @@ it('takes exactly one of max and min on a threshold', () => {
 
 it('takes topology overrides: int8 standby, hot backup, your own images', () => {
   const s = parseScenario(`${valid}topology:\n  standbyPrecision: int8\n  sync: { interval: 500ms }\n  images: { router: my/gateway:1.2 }\n`, 'drill.yaml');
-  expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false, gateway: 'reference' });
+  expect(s.topology).toEqual({ standbyPrecision: 'int8', sync: { interval: 500 }, images: { router: 'my/gateway:1.2' }, allowNextModel: false, gateway: 'reference', protocol: 'v1' });
+});
+
+it('takes topology.protocol: v1 by default, oip-v2 with binary tensors, or its long form with JSON tensors', () => {
+  const protocol = (value?: string) => protocolOf(parseScenario(value === undefined ? valid : `${valid}topology: { protocol: ${value} }\n`, 'drill.yaml').topology.protocol);
+  expect(protocol()).toEqual({ name: 'v1' });
+  expect(protocol('oip-v2')).toEqual({ name: 'oip-v2', encoding: 'binary' });
+  expect(protocol('{ name: oip-v2 }')).toEqual({ name: 'oip-v2', encoding: 'binary' });
+  expect(protocol('{ name: oip-v2, encoding: json }')).toEqual({ name: 'oip-v2', encoding: 'json' });
+  expect(problemsOf(`${valid}topology: { protocol: { name: v1, encoding: json } }\n`)).toEqual([expect.stringMatching(/topology\.protocol\.name: .*allowed: oip-v2 \(got "v1"\)/)]);
 });
 
 describe('topology.model (your own model)', () => {

@@ -45,6 +45,16 @@ const ownReplicas = z.object({
   readiness: z.string().regex(/^\//, 'a path starting with /').describe('answers 200 once the model is served, e.g. /v2/models/{{model}}/ready'),
 }).strict();
 
+/** The protocol the load speaks to the gateway; the replicas behind it are asked the same. */
+export const PROTOCOLS = ['v1', 'oip-v2'] as const;
+const protocol = z.union([
+  z.enum(PROTOCOLS),
+  z.object({
+    name: z.literal('oip-v2'),
+    encoding: z.enum(['binary', 'json']).default('binary').describe('tensors as raw bytes after the JSON part (the binary tensor data extension), or as JSON numbers'),
+  }).strict(),
+]);
+
 export const scenarioSchema = z.object({
   $schema: z.string().optional(),
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes'),
@@ -63,12 +73,14 @@ export const scenarioSchema = z.object({
       .describe(`the gateway in front of the replicas: ${GATEWAY_KIND_NAMES.join(', ')}, or your own (image, config template, servedBy)`),
     replicas: z.union([z.enum(REPLICA_KIND_NAMES as [string, ...string[]]), ownReplicas]).optional()
       .describe(`the model server both replicas run: ${REPLICA_KIND_NAMES.join(', ')} (default reference), or your own OIP v2 server (image, command, port, modelPath, readiness)`),
+    protocol: protocol.default('v1')
+      .describe('what the load sends: v1 (POST /v1/rank, JSON), oip-v2 (Open Inference Protocol v2, POST /v2/models/{name}/infer with binary tensors), or {name: oip-v2, encoding: json} for JSON tensors'),
     model: z.union([
       z.string().min(1).describe('your model: a directory from `drill model manifest` (or `drill model build`), relative to this file. Both replicas serve it (copied in at start) and answers are judged against it'),
       z.object({ size: z.enum(Object.keys(SIZE_PRESETS) as [string, ...string[]]) }).strict()
         .describe('the reference model at another size (`drill model build --size`): built once and cached, with its int8 variant and next version, and copied into both replicas at start'),
     ]).optional(),
-  }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false, gateway: 'reference' }),
+  }).strict().default({ standbyPrecision: 'fp32', allowNextModel: false, gateway: 'reference', protocol: 'v1' }),
   gateway: z.object({
     failover: z.boolean().default(true),
     attemptTimeoutMs: z.number().int().positive().optional(),
@@ -115,5 +127,12 @@ export const scenarioSchema = z.object({
 }).strict();
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ProtocolChoice = z.output<typeof protocol>;
+
+/** topology.protocol in its long form: oip-v2 alone means binary tensors. */
+export function protocolOf(choice: ProtocolChoice): { name: 'v1' } | { name: 'oip-v2'; encoding: 'binary' | 'json' } {
+  if (typeof choice === 'object') return choice;
+  return choice === 'v1' ? { name: 'v1' } : { name: 'oip-v2', encoding: 'binary' };
+}
 export type ScenarioEnvelope = z.output<typeof scenarioSchema>;
 export type FaultEnvelope = z.output<typeof faultEnvelope>;
