@@ -11,6 +11,7 @@ import type { RankRequest, RankResponse } from '../services/common/contract';
 import { generateRequests } from '../services/model/requests';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from '../harness/load/k6-driver';
 import { LATE_START_MS, loadShortfall, runOpenLoad, type Judge, type LoadPlan } from '../harness/load/open-load';
+import { v1Requests } from '../harness/load/protocol';
 import { makeJudge } from '../harness/load/reference';
 import type { RequestRecord } from '../harness/measure/records';
 import { percentile } from './stats';
@@ -109,6 +110,7 @@ export async function run(): Promise<void> {
   const k6 = installedK6();
   const requests = generateRequests(REQUEST_SET);
   const bodies = requests.map((r) => JSON.stringify(r));
+  const wire = v1Requests(bodies);
   const judge: Judge = makeJudge([{ sha256: SHA256, precision: 'fp32', scores: requests.map((r) => Float32Array.from(scoresOf(r))) }]);
   const drivers: [string, (plan: LoadPlan) => Promise<RequestRecord[]>, number][] = [
     ['built-in', (plan) => runOpenLoad(plan, judge), 20],
@@ -121,11 +123,11 @@ export async function run(): Promise<void> {
   const steps: Step[] = [];
   try {
     // Warm the stand-in and the connection path once, unrecorded.
-    await runOpenLoad({ url, rate: 500, durationMs: 1000, timeoutMs: TIMEOUT_MS, bodies, t0: performance.now() }, judge);
+    await runOpenLoad({ url, rate: 500, durationMs: 1000, timeoutMs: TIMEOUT_MS, requests: wire, t0: performance.now() }, judge);
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       for (const rate of RATES) {
         for (const [driver, load, leadMs] of repeat % 2 ? [...drivers].reverse() : drivers) {
-          const records = await load({ url, rate, durationMs: STEP_MS, timeoutMs: TIMEOUT_MS, bodies, t0: performance.now() + leadMs });
+          const records = await load({ url, rate, durationMs: STEP_MS, timeoutMs: TIMEOUT_MS, requests: wire, t0: performance.now() + leadMs });
           steps.push({ driver, rate, scheduled: Math.round((rate * STEP_MS) / 1000), records });
         }
       }

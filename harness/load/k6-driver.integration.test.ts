@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import type { RequestRecord } from '../measure/records';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from './k6-driver';
 import { loadShortfall } from './open-load';
+import { TWO_TOWER_IO } from '../../services/model/manifest';
+import { v1Requests, type WireProtocol, type WireRequest } from './protocol';
 import { makeJudge } from './reference';
 
 const RATE = 100;
@@ -45,7 +47,7 @@ it(`k6 sends ${RATE} req/s for ${DURATION_MS} ms on schedule and every request b
   try {
     const live: RequestRecord[] = [];
     const t0 = performance.now() + K6_START_LEAD_MS;
-    const records = await runK6Load({ url: gateway.url, rate: RATE, durationMs: DURATION_MS, timeoutMs: 1000, bodies: BODIES, t0, onRecord: (r) => live.push(r) }, judge, k6);
+    const records = await runK6Load({ url: gateway.url, rate: RATE, durationMs: DURATION_MS, timeoutMs: 1000, requests: v1Requests(BODIES), t0, onRecord: (r) => live.push(r) }, judge, k6);
 
     expect(records).toHaveLength((RATE * DURATION_MS) / 1000);
     expect(gateway.received()).toBe(records.length);
@@ -70,5 +72,44 @@ it(`k6 sends ${RATE} req/s for ${DURATION_MS} ms on schedule and every request b
     expect(answered.filter((r) => !r.wrong).every((r) => (r.maxAbsDelta ?? Infinity) < 1e-6)).toBe(true);
   } finally {
     gateway.server.close();
+  }
+}, 30_000);
+
+it('k6 sends OIP v2 binary requests to their path with their headers, and binary answers are judged', async () => {
+  const k6 = installedK6();
+  const sha256 = 'c'.repeat(64);
+  const protocol: WireProtocol = { name: 'oip-v2', encoding: 'binary', model: 'ranker', io: TWO_TOWER_IO };
+  // Request u is {"userId":u} followed by 4 binary bytes; user 3's answer has a NaN score.
+  const requests: WireRequest[] = BODIES.map((_, userId) => {
+    const json = Buffer.from(JSON.stringify({ userId }));
+    return { path: '/v2/models/ranker/infer', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) }, body: Buffer.concat([json, Buffer.from([1, 2, 3, 4])]) };
+  });
+  const v2Judge = makeJudge([{ sha256, precision: 'fp32', scores: BODIES.map((_, u) => Float32Array.from(scoresFor(u))) }], protocol);
+  const seen = new Set<string>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headerLength = Number(req.headers['inference-header-content-length']);
+      seen.add(`${req.url} ${body.length - headerLength}`);
+      const { userId } = JSON.parse(body.subarray(0, headerLength).toString()) as { userId: number };
+      const scores = Float32Array.from(userId === 3 ? [Number.NaN, 0] : scoresFor(userId));
+      const json = JSON.stringify({ model_name: 'ranker', model_version: '1', parameters: { model_sha256: sha256 }, outputs: [{ name: 'scores', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }] });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': Buffer.byteLength(json), 'x-served-by': 'primary' });
+      res.end(Buffer.concat([Buffer.from(json), Buffer.from(scores.buffer)]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const records = await runK6Load({ url, rate: 50, durationMs: 1000, timeoutMs: 1000, requests, t0: performance.now() + K6_START_LEAD_MS }, v2Judge, k6);
+    expect(records).toHaveLength(50);
+    expect([...seen]).toEqual(['/v2/models/ranker/infer 4']);
+    expect(records.every((r) => r.status === 200 && r.servedBy === 'primary')).toBe(true);
+    expect(records.filter((r) => r.wrong).map((r) => r.request)).toEqual(records.filter((r) => r.request === 3).map(() => 3));
+    expect(records.filter((r) => !r.wrong)).toHaveLength(50 - records.filter((r) => r.request === 3).length);
+  } finally {
+    server.close();
   }
 }, 30_000);

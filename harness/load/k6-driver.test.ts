@@ -1,11 +1,12 @@
 import { InfrastructureError } from '../errors';
 import type { K6RequestLine } from './k6/rank-load';
 import { parseK6Lines, runK6Load } from './k6-driver';
+import { V1_PROTOCOL, v1Requests } from './protocol';
 import type { Judge } from './reference';
 
 const T0_WALL_MS = 1_700_000_000_000.25;
 /** Judges by the body it is given, so the test sees which body reached it. */
-const judge: Judge = Object.assign((request: number, body: string) => (body === `ok-${request}` ? { maxAbsDelta: 0, wrong: false } : { maxAbsDelta: Infinity, wrong: true }), { references: [] });
+const judge: Judge = Object.assign((request: number, body: string | Uint8Array) => (body === `ok-${request}` ? { maxAbsDelta: 0, wrong: false } : { maxAbsDelta: Infinity, wrong: true }), { references: [], protocol: V1_PROTOCOL });
 const line = (l: Partial<K6RequestLine> & Pick<K6RequestLine, 'seq'>): string =>
   JSON.stringify({ request: l.seq % 4, sentWallMs: T0_WALL_MS - 0.25 + 5 * l.seq, elapsedMs: 1.5, status: 200, ...l });
 
@@ -56,7 +57,7 @@ describe('parseK6Lines', () => {
 });
 
 it('a missing k6 is an infrastructure error that says to run setup', async () => {
-  const plan = { url: 'http://127.0.0.1:9', rate: 10, durationMs: 1000, timeoutMs: 100, bodies: ['{}'], t0: 0 };
+  const plan = { url: 'http://127.0.0.1:9', rate: 10, durationMs: 1000, timeoutMs: 100, requests: v1Requests(['{}']), t0: 0 };
   const run = runK6Load(plan, judge, '/nonexistent/k6');
   await expect(run).rejects.toThrow(InfrastructureError);
   await expect(run).rejects.toThrow(/k6 is not executable at \/nonexistent\/k6: run `npx drill setup --k6`/);

@@ -12,7 +12,7 @@ import { InfrastructureError } from '../errors';
 import type { RequestRecord } from '../measure/records';
 import { projectRoot } from '../paths';
 import { readSetupState } from '../setup/state';
-import type { K6RequestLine } from './k6/rank-load';
+import type { K6RequestEntry, K6RequestLine } from './k6/rank-load';
 import type { LoadPlan } from './open-load';
 import { errorCode } from './open-load-sender';
 import type { Judge } from './reference';
@@ -74,13 +74,13 @@ function toRecord(line: K6RequestLine, rate: number, t0WallMs: number, judge: Ju
     ...(line.servedBy ? { servedBy: line.servedBy as Role } : {}),
     ...(line.failover ? { failover: line.failover } : {}),
   };
-  const body = line.body ?? '';
+  const body = line.bodyBase64 !== undefined ? Buffer.from(line.bodyBase64, 'base64') : (line.body ?? '');
   if (line.status === 0) {
     const code = line.k6ErrorCode ?? 0;
     return { ...base, error: K6_TRANSPORT_ERRORS[code] ?? `k6 ${code}: ${line.k6Error ?? 'no response'}` };
   }
-  if (line.status >= 200 && line.status < 300) return { ...base, ...judge(line.request, body) };
-  return { ...base, error: errorCode(body) ?? `http_${line.status}` };
+  if (line.status >= 200 && line.status < 300) return { ...base, ...judge(line.request, body, line.headerLength) };
+  return { ...base, error: errorCode(body.toString()) ?? `http_${line.status}` };
 }
 
 const vusFor = (plan: LoadPlan): number => Math.ceil((plan.rate * plan.timeoutMs) / 1000) + 1;
@@ -105,10 +105,9 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
     const bodyIndexFile = join(dir, 'bodies-index.json');
     const linesFile = join(dir, 'requests.jsonl');
     // The script reads body i as bytes [offset, offset + length) of one shared file (see rank-load.ts).
-    const encoded = plan.bodies.map((b) => Buffer.from(b));
     let offset = 0;
-    const index = encoded.map((b): [offset: number, length: number] => [(offset += b.length) - b.length, b.length]);
-    await writeFile(bodiesFile, Buffer.concat(encoded));
+    const index = plan.requests.map(({ path, headers, body }): K6RequestEntry => ({ offset: (offset += body.byteLength) - body.byteLength, length: body.byteLength, path, headers }));
+    await writeFile(bodiesFile, Buffer.concat(plan.requests.map((r) => r.body)));
     await writeFile(bodyIndexFile, JSON.stringify(index));
     await writeFile(linesFile, '');
     const env: Record<string, string | number> = {
@@ -122,6 +121,8 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
       DRILL_BODIES_FILE: bodiesFile,
       DRILL_BODY_INDEX_FILE: bodyIndexFile,
       DRILL_T0_WALL_MS: Math.round(t0WallMs),
+      // Binary v2 answers come back as bytes (base64 in the script's output line), anything else as text.
+      DRILL_BINARY_ANSWERS: judge.protocol.name === 'oip-v2' && judge.protocol.encoding === 'binary' ? 1 : 0,
     };
     const args = [
       // raw: console lines are written as they are, one JSON object each.

@@ -4,14 +4,18 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { INFERENCE_HEADER_CONTENT_LENGTH } from '../../services/common/contract';
 import type { RequestRecord } from '../measure/records';
 import { REFERENCE_SERVED_BY, servedByRole } from '../topology/served-by';
 import type { LoadPlan } from './open-load';
 import type { Judge } from './reference';
 
+/** The error code of an error answer: /v1's `{error: {code}}`, or v2's `{error: "<code>: <sentence>"}`. */
 export const errorCode = (body: string): string | undefined => {
   try {
-    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+    const error = (JSON.parse(body) as { error?: { code?: string } | string }).error;
+    if (typeof error === 'string') return /^([a-z0-9_]+):/.exec(error)?.[1];
+    return error?.code;
   } catch {
     return undefined;
   }
@@ -19,24 +23,26 @@ export const errorCode = (body: string): string | undefined => {
 
 async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Promise<RequestRecord> {
   const attribution = plan.servedBy ?? REFERENCE_SERVED_BY;
-  const request = seq % plan.bodies.length;
+  const request = seq % plan.requests.length;
+  const { path, headers, body } = plan.requests[request]!;
   const scheduledMs = (seq * 1000) / plan.rate;
   const sentMs = performance.now() - plan.t0;
   try {
     const res = await pool.request({
-      path: '/v1/rank',
+      path,
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: plan.bodies[request],
+      headers,
+      body,
       signal: AbortSignal.timeout(plan.timeoutMs),
     });
-    const body = await res.body.text();
+    const answer = Buffer.from(await res.body.arrayBuffer());
     const doneMs = performance.now() - plan.t0;
     const servedBy = servedByRole(res.headers[attribution.header], attribution);
     const failover = res.headers['x-failover'] as string | undefined;
     const base = { seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode, ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}) };
-    if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, body) };
-    const code = errorCode(body);
+    const headerLength = res.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, answer, typeof headerLength === 'string' ? headerLength : undefined) };
+    const code = errorCode(answer.toString('utf8'));
     return { ...base, error: code ?? `http_${res.statusCode}` };
   } catch (e) {
     const error = (e as Error).name === 'TimeoutError' ? 'client_timeout' : ((e as { code?: string }).code ?? (e as Error).message);

@@ -16,7 +16,7 @@ type Port = NonNullable<typeof parentPort>;
  */
 const FLUSH_MS = 25;
 
-async function run(port: Port, { plan, references, t0Hr }: WorkerPlan, signal: AbortSignal): Promise<void> {
+async function run(port: Port, { plan, references, protocol, t0Hr }: WorkerPlan, signal: AbortSignal): Promise<void> {
   // The main thread's t0 on this thread's performance clock: both threads' clocks count the same monotonic
   // nanoseconds (process.hrtime) from different origins, so records stay on the main thread's time line.
   const t0 = performance.now() - Number(process.hrtime.bigint() - t0Hr) / 1e6;
@@ -27,7 +27,7 @@ async function run(port: Port, { plan, references, t0Hr }: WorkerPlan, signal: A
   };
   const timer = setInterval(() => batch.length > 0 && flush('records'), FLUSH_MS);
   try {
-    await sendOnSchedule({ ...plan, t0, signal, onRecord: (r) => batch.push(r) }, makeJudge(references));
+    await sendOnSchedule({ ...plan, t0, signal, onRecord: (r) => batch.push(r) }, makeJudge(references, protocol));
     flush('done');
   } catch (e) {
     port.postMessage({ type: 'failed', message: (e as Error).message } satisfies FromWorker);

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestRecord } from '../measure/records';
 import { loadShortfall, prepareOpenLoad, runOpenLoad } from './open-load';
+import { TWO_TOWER_IO } from '../../services/model/manifest';
+import { v1Requests, type WireProtocol, type WireRequest } from './protocol';
 import { makeJudge } from './reference';
 
 const sent = (n: number, lag: (i: number) => number = () => 1): RequestRecord[] =>
@@ -52,7 +54,7 @@ describe('runOpenLoad on its worker thread', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // A worker's first load compiles undici's HTTP parser and its own code (tens of ms here); a drill warms up
     // the same way before it measures.
-    await runOpenLoad({ url, rate: 100, durationMs: 300, timeoutMs: 1000, bodies: BODIES, t0: performance.now() }, judge);
+    await runOpenLoad({ url, rate: 100, durationMs: 300, timeoutMs: 1000, requests: v1Requests(BODIES), t0: performance.now() }, judge);
   });
   afterAll(() => new Promise((done) => server.close(done)));
   beforeEach(() => { arrivals = new Map(); });
@@ -60,7 +62,7 @@ describe('runOpenLoad on its worker thread', () => {
   it('keeps the schedule, judges every answer and stamps times on the main thread clock', async () => {
     const live: RequestRecord[] = [];
     t0 = performance.now() + 300;
-    const records = await runOpenLoad({ url, rate: 100, durationMs: 400, timeoutMs: 1000, bodies: BODIES, t0, onRecord: (r) => live.push(r) }, judge);
+    const records = await runOpenLoad({ url, rate: 100, durationMs: 400, timeoutMs: 1000, requests: v1Requests(BODIES), t0, onRecord: (r) => live.push(r) }, judge);
 
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     expect(live).toHaveLength(40);
@@ -78,7 +80,7 @@ describe('runOpenLoad on its worker thread', () => {
 
   it('sends on schedule while the main thread is busy', async () => {
     t0 = performance.now() + 200;
-    const load = runOpenLoad({ url, rate: 100, durationMs: 600, timeoutMs: 2000, bodies: BODIES, t0 }, judge);
+    const load = runOpenLoad({ url, rate: 100, durationMs: 600, timeoutMs: 2000, requests: v1Requests(BODIES), t0 }, judge);
     // The main thread blocked for 300 ms from 100 ms into the load, as a long synchronous call would block it.
     while (performance.now() < t0 + 100);
     while (performance.now() < t0 + 400);
@@ -93,7 +95,7 @@ describe('runOpenLoad on its worker thread', () => {
     const abort = new AbortController();
     t0 = performance.now() + 100;
     setTimeout(() => abort.abort(), 100 + 205);
-    const records = await runOpenLoad({ url, rate: 100, durationMs: 2000, timeoutMs: 1000, bodies: BODIES, t0, signal: abort.signal }, judge);
+    const records = await runOpenLoad({ url, rate: 100, durationMs: 2000, timeoutMs: 1000, requests: v1Requests(BODIES), t0, signal: abort.signal }, judge);
     // About 21 of the 200 scheduled were due when the abort came (later on a busy machine).
     expect(records.length).toBeGreaterThanOrEqual(18);
     expect(records.length).toBeLessThanOrEqual(60);
@@ -101,10 +103,51 @@ describe('runOpenLoad on its worker thread', () => {
   });
 
   it('fails with the reason when the worker cannot run its plan', async () => {
-    await expect(runOpenLoad({ url: 'not a url', rate: 10, durationMs: 100, timeoutMs: 100, bodies: BODIES, t0: performance.now() }, judge))
+    await expect(runOpenLoad({ url: 'not a url', rate: 10, durationMs: 100, timeoutMs: 100, requests: v1Requests(BODIES), t0: performance.now() }, judge))
       .rejects.toThrow(/^the load generator's worker thread failed: .*Invalid URL/);
     // The next load still runs.
     t0 = performance.now() + 300;
-    await expect(runOpenLoad({ url, rate: 100, durationMs: 100, timeoutMs: 1000, bodies: BODIES, t0 }, judge)).resolves.toHaveLength(10);
+    await expect(runOpenLoad({ url, rate: 100, durationMs: 100, timeoutMs: 1000, requests: v1Requests(BODIES), t0 }, judge)).resolves.toHaveLength(10);
+  });
+});
+
+describe('runOpenLoad on OIP v2', () => {
+  const SHA = 'b'.repeat(64);
+  const protocol: WireProtocol = { name: 'oip-v2', encoding: 'binary', model: 'ranker', io: TWO_TOWER_IO };
+  // Request i sends {"i":i} to the v2 infer path with its own header length; the right answer has scores [i, i + 0.5].
+  const requests: WireRequest[] = Array.from({ length: 20 }, (_, i) => {
+    const body = Buffer.from(JSON.stringify({ i }));
+    return { path: '/v2/models/ranker/infer', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(body.length) }, body };
+  });
+  const judge = makeJudge([{ sha256: SHA, precision: 'fp32', scores: requests.map((_, i) => Float32Array.from([i, i + 0.5])) }], protocol);
+  let server: Server;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push(`${req.url} ${req.headers['inference-header-content-length']}`);
+        const { i } = JSON.parse(Buffer.concat(chunks).toString()) as { i: number };
+        // Request 3 gets another request's scores, request 5 a NaN: both wrong answers.
+        const scores = Float32Array.from(i === 3 ? [0, 0.5] : i === 5 ? [Number.NaN, 5.5] : [i, i + 0.5]);
+        const json = JSON.stringify({ model_name: 'ranker', model_version: '1', parameters: { model_sha256: SHA }, outputs: [{ name: 'scores', datatype: 'FP32', shape: [2], parameters: { binary_data_size: 8 } }] });
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': Buffer.byteLength(json) });
+        res.end(Buffer.concat([Buffer.from(json), Buffer.from(scores.buffer)]));
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  afterAll(() => new Promise((done) => server.close(done)));
+
+  it('sends each request to its path with its headers, and the worker judges binary answers', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const records = await runOpenLoad({ url, rate: 100, durationMs: 200, timeoutMs: 1000, requests, t0: performance.now() + 50 }, judge);
+    expect(records).toHaveLength(20);
+    expect(records.filter((r) => r.wrong).map((r) => r.request)).toEqual([3, 5]);
+    expect(records.every((r) => r.status === 200 && r.wrong !== undefined)).toBe(true);
+    expect(seen[7]).toBe(`/v2/models/ranker/infer ${requests[7]!.body.length}`);
   });
 });

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import type { RequestRecord } from '../measure/records';
 import type { ServedBy } from '../topology/parts';
+import type { WireProtocol, WireRequest } from './protocol';
 import type { Judge, ReferenceModel } from './reference';
 
 export type { Judge } from './reference';
@@ -19,8 +20,8 @@ export interface LoadPlan {
   rate: number;
   durationMs: number;
   timeoutMs: number;
-  /** Serialized request bodies; request i uses bodies[i % length]. */
-  bodies: readonly string[];
+  /** The request set on the wire, in the scenario's protocol; request i sends requests[i % length]. */
+  requests: readonly WireRequest[];
   /** performance.now() of the load's time zero, shared with the fault timeline. */
   t0: number;
   /** Stops scheduling new requests (those in flight still complete and are recorded). */
@@ -33,8 +34,9 @@ export interface LoadPlan {
 
 /** One load for a worker thread: data only, since functions do not cross threads. */
 export interface WorkerPlan {
-  plan: Pick<LoadPlan, 'url' | 'rate' | 'durationMs' | 'timeoutMs' | 'bodies' | 'servedBy'>;
+  plan: Pick<LoadPlan, 'url' | 'rate' | 'durationMs' | 'timeoutMs' | 'requests' | 'servedBy'>;
   references: readonly ReferenceModel[];
+  protocol: WireProtocol;
   /** process.hrtime.bigint() at the load's time zero: the one clock both threads read alike. */
   t0Hr: bigint;
 }
@@ -94,7 +96,7 @@ export async function runOpenLoad(plan: LoadPlan, judge: Judge): Promise<Request
   const t0Hr = process.hrtime.bigint() - BigInt(Math.round((performance.now() - plan.t0) * 1e6));
   const worker = idle.pop() ?? (await startWorker());
   try {
-    const records = await runOn(worker, plan, { plan: { url: plan.url, rate: plan.rate, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs, bodies: plan.bodies, ...(plan.servedBy ? { servedBy: plan.servedBy } : {}) }, references: judge.references, t0Hr });
+    const records = await runOn(worker, plan, { plan: { url: plan.url, rate: plan.rate, durationMs: plan.durationMs, timeoutMs: plan.timeoutMs, requests: plan.requests, ...(plan.servedBy ? { servedBy: plan.servedBy } : {}) }, references: judge.references, protocol: judge.protocol, t0Hr });
     idle.push(worker);
     return records;
   } catch (e) {

@@ -10,11 +10,14 @@ import { generateRequests } from '../../services/model/requests';
 import { InvalidInputError } from '../errors';
 import { installedK6, K6_START_LEAD_MS, runK6Load } from '../load/k6-driver';
 import { runOpenLoad, type Judge, type LoadPlan } from '../load/open-load';
+import { encodeRequests } from '../load/encode-requests';
+import { oipV2Protocol, V1_PROTOCOL, type WireProtocol, type WireRequest } from '../load/protocol';
 import { makeJudge, type ReferenceModel } from '../load/reference';
 import { sizedModels } from './sized-models';
 import type { RequestRecord } from '../measure/records';
 import { prepare, type Prepared } from '../prepare';
 import type { Scenario } from '../scenario/load';
+import { protocolOf } from '../scenario/schema';
 import { readSetupState } from '../setup/state';
 import { withReplicaPart } from './replica-part';
 import { GATEWAY_KINDS, type GatewayKindName } from '../topology/gateways';
@@ -42,8 +45,10 @@ export interface DrillPlan {
   models: Prepared['models'];
   /** The scenario's own model, when it names one. */
   own?: BuiltModel;
-  /** Serialized request set; request i of the load sends bodies[i % length]. */
+  /** The request set as /v1/rank JSON, whatever the protocol: the consistency check asks the replicas directly. */
   bodies: string[];
+  /** The request set in the scenario's protocol; request i of the load sends requests[i % length]. */
+  requests: WireRequest[];
   judge: Judge;
   spec: TopologySpec;
   /** Runs the measured load with the scenario's driver. */
@@ -104,6 +109,12 @@ function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly 
   };
 }
 
+/** topology.protocol for the model both replicas serve (v2 names it in the path and its tensors by name). */
+function wireProtocol(scenario: Scenario, model: BuiltModel): WireProtocol {
+  const choice = protocolOf(scenario.topology.protocol);
+  return choice.name === 'v1' ? V1_PROTOCOL : oipV2Protocol(choice.encoding, model.manifest);
+}
+
 export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Promise<DrillPlan> {
   const prepared = await prepare();
   const own = await ownModel(scenario);
@@ -113,7 +124,8 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
   const requests = generateRequests({ ...scenario.load.requests, vocab: models.fp32.manifest.io.vocab });
   // The models this deployment may serve: the gateway allows these and the judge accepts these, nothing else.
   const allowed = own ? [own] : [models.fp32, models.int8, ...(scenario.topology.allowNextModel ? [models.next] : [])];
-  const judge = makeJudge(await referenceScores(allowed, requests));
+  const protocol = wireProtocol(scenario, models.fp32);
+  const judge = makeJudge(await referenceScores(allowed, requests), protocol);
   const k6 = scenario.load.driver === 'k6' ? installedK6() : undefined;
   return {
     scenario,
@@ -122,6 +134,7 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
     models,
     ...(own ? { own } : {}),
     bodies: requests.map((r) => JSON.stringify(r)),
+    requests: encodeRequests(requests, protocol),
     judge,
     spec: await withReplicaPart(topologySpec(scenario, prepared, allowed, own ?? sized?.fp32, opts, await gatewayPart(scenario)), scenario, models, allowed),
     runLoad: (plan) => (k6 ? runK6Load(plan, judge, k6) : runOpenLoad(plan, judge)),

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { Role } from '../../services/common/contract';
+import { INFERENCE_HEADER_CONTENT_LENGTH, type Role } from '../../services/common/contract';
 import { isGood, type RequestRecord } from '../measure/records';
 import type { SteadyStateCheck } from '../report/journal';
 import { servedByRole } from '../topology/served-by';
@@ -30,17 +30,21 @@ async function replicasProblem(topology: Topology, hotBackup: boolean): Promise<
 }
 
 /** Why the gateway's answers are not good ones from the primary; undefined when they are. */
-async function gatewayProblem(topology: Topology, { bodies, judge, scenario }: DrillPlan): Promise<string | undefined> {
+async function gatewayProblem(topology: Topology, { requests, judge, scenario }: DrillPlan): Promise<string | undefined> {
   const servedBy = topology.gateway.servedBy;
   const seen: string[] = [];
   for (let i = 0; i < STEADY_STATE_REQUESTS; i++) {
-    const body = bodies[i % bodies.length] as string;
+    const { path, headers, body } = requests[i % requests.length]!;
     const sentMs = performance.now();
-    const res = await request(`${topology.gatewayUrl}/v1/rank`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    const answer = await res.body.text();
-    const record: RequestRecord = { seq: i, request: i % bodies.length, scheduledMs: 0, sentMs, doneMs: performance.now(), status: res.statusCode, ...judge(i % bodies.length, answer) };
+    const res = await request(`${topology.gatewayUrl}${path}`, { method: 'POST', body, headers });
+    const answer = Buffer.from(await res.body.arrayBuffer());
+    const headerLength = res.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+    const judged = judge(i % requests.length, answer, typeof headerLength === 'string' ? headerLength : undefined);
+    const record: RequestRecord = { seq: i, request: i % requests.length, scheduledMs: 0, sentMs, doneMs: performance.now(), status: res.statusCode, ...judged };
     // Connection set-up makes the very first request slow; judge it on correctness only.
-    if (!isGood(record, i === 0 ? Infinity : scenario.load.slo)) return `gateway request ${i} was not a good answer before any fault: ${res.statusCode} ${answer.slice(0, 200)}`;
+    if (!isGood(record, i === 0 ? Infinity : scenario.load.slo)) {
+      return `gateway request ${i} (POST ${path}) was not a good answer before any fault: ${res.statusCode} ${answer.subarray(0, headerLength === undefined ? 200 : Math.min(200, Number(headerLength))).toString()}`;
+    }
     // A gateway that names no replica (no servedBy) is judged on its answers alone.
     if (!servedBy) continue;
     const value = res.headers[servedBy.header];

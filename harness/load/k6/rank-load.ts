@@ -5,6 +5,7 @@
 // The line carries the raw body so the harness judges answers with the same in-process reference as the
 // built-in generator, instead of a second copy of the judging rules here.
 import { sleep } from 'k6';
+import encoding from 'k6/encoding';
 import exec from 'k6/execution';
 import { open as openShared, SeekMode, type File } from 'k6/experimental/fs';
 import http from 'k6/http';
@@ -26,7 +27,19 @@ export interface K6RequestLine {
   /** k6's error code (https://grafana.com/docs/k6/latest/javascript-api/error-codes/) when the request failed in transport. */
   k6ErrorCode?: number;
   k6Error?: string;
+  /** The answer as text (/v1/rank, v2 JSON tensors), or as base64 bytes (v2 binary tensors). */
   body?: string;
+  bodyBase64?: string;
+  /** The answer's Inference-Header-Content-Length: where its JSON part ends and binary tensors start. */
+  headerLength?: string;
+}
+
+/** Where request i lies in the bodies file, and the path and headers it is sent with (see k6-driver.ts). */
+export interface K6RequestEntry {
+  offset: number;
+  length: number;
+  path: string;
+  headers: Record<string, string>;
 }
 
 const env = (name: string): string => {
@@ -40,7 +53,8 @@ const envNumber = (name: string): number => {
   return value;
 };
 
-const targetUrl = `${env('DRILL_TARGET_URL')}/v1/rank`;
+const targetUrl = env('DRILL_TARGET_URL');
+const binaryAnswers = __ENV['DRILL_BINARY_ANSWERS'] === '1';
 const ratePerS = envNumber('DRILL_RATE');
 const timeoutMs = envNumber('DRILL_TIMEOUT_MS');
 const total = envNumber('DRILL_TOTAL');
@@ -54,7 +68,7 @@ let bodiesFile: File | undefined;
 void (async () => {
   bodiesFile = await openShared(env('DRILL_BODIES_FILE'));
 })();
-const bodyIndex = JSON.parse(open(env('DRILL_BODY_INDEX_FILE'))) as [offset: number, length: number][];
+const bodyIndex = JSON.parse(open(env('DRILL_BODY_INDEX_FILE'))) as K6RequestEntry[];
 
 export const options: Options = {
   scenarios: {
@@ -88,16 +102,16 @@ export default async function rank(): Promise<void> {
   // The arrival loop can start one iteration at the very end of the duration: the schedule has exactly `total`.
   if (seq >= total) return;
   const request = seq % bodyIndex.length;
-  const [offset, length] = bodyIndex[request] as [number, number];
+  const { offset, length, path, headers } = bodyIndex[request] as K6RequestEntry;
   const body = new Uint8Array(length);
   if (!bodiesFile) throw new Error('the bodies file is not open: k6 did not settle the init context');
   await bodiesFile.seek(offset, SeekMode.Start);
   await bodiesFile.read(body);
   const sentWallMs = Date.now();
-  const res = http.post(targetUrl, body.buffer, {
-    headers: { 'content-type': 'application/json' },
+  const res = http.post(`${targetUrl}${path}`, body.buffer, {
+    headers,
     timeout: `${timeoutMs}ms`,
-    responseType: 'text',
+    responseType: binaryAnswers ? 'binary' : 'text',
   });
   const t = res.timings;
   const line: K6RequestLine = {
@@ -115,6 +129,9 @@ export default async function rank(): Promise<void> {
     line.k6ErrorCode = res.error_code;
     line.k6Error = res.error;
   }
+  const headerLength = res.headers['Inference-Header-Content-Length'];
+  if (headerLength) line.headerLength = headerLength;
   if (typeof res.body === 'string' && res.body !== '') line.body = res.body;
+  else if (res.body instanceof ArrayBuffer && res.body.byteLength > 0) line.bodyBase64 = encoding.b64encode(res.body);
   console.log(JSON.stringify(line));
 }
