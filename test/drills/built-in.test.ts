@@ -1,4 +1,5 @@
-// The resilience gate: every built-in drill in scenarios/ must pass against the reference deployment.
+// The resilience gate: every built-in drill in scenarios/ must pass against the reference deployment, on each
+// protocol the load can speak (/v1/rank, and Open Inference Protocol v2 with binary tensors).
 import { join } from 'node:path';
 import { InvalidInputError } from '../../harness/errors';
 import { projectRoot } from '../../harness/paths';
@@ -8,7 +9,7 @@ import { parseRetries } from '../../harness/retry';
 import { loadScenarios } from '../../harness/scenario/load';
 import { parseShard, selectShard } from '../../harness/scenario/shard';
 import { TopologyPool } from '../../harness/topology/pool';
-import { GATE_REPORT_DIR, drill, writeRunReports } from './gate';
+import { GATE_PROTOCOLS, GATE_REPORT_DIR, drill, onProtocol, writeRunReports } from './gate';
 
 // DRILL_SHARD=i/n runs the same split as `drill run --shard i/n` (for jest --shard on several CI machines).
 const all = loadScenarios([join(projectRoot, 'scenarios')]);
@@ -27,7 +28,9 @@ afterAll(async () => {
   writeRunReports(GATE_REPORT_DIR, journals);
 });
 
-test.each(scenarios.map((s) => [s.name, s] as const))('drill %s passes its thresholds', async (_name, scenario) => {
+const cases = scenarios.flatMap((s) => GATE_PROTOCOLS.map((protocol) => [s.name, protocol, onProtocol(s, protocol)] as const));
+
+test.each(cases)('drill %s on %s passes its thresholds', async (_name, _protocol, scenario) => {
   const { journal, summary } = await drill(scenario, GATE_REPORT_DIR, { topologies }, retries);
   journals.push(journal);
   if (journal.verdict !== 'pass') throw new Error(`drill ${scenario.name} did not pass:\n${summary}`);

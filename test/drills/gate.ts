@@ -12,6 +12,18 @@ export const GATE_REPORT_DIR = join(projectRoot, 'reports', 'gate');
 
 export const builtInScenario = (name: string): Scenario => loadScenario(join(projectRoot, 'scenarios', `${name}.yaml`));
 
+/** The protocols the gate runs every built-in drill on (topology.protocol). */
+export const GATE_PROTOCOLS = ['v1', 'oip-v2'] as const;
+
+/**
+ * The drill on another protocol. Its name says so (`primary-crash-oip-v2`), so its reports do not overwrite the
+ * v1 drill's; the file's own protocol, if it names one, is kept for v1.
+ */
+export function onProtocol(scenario: Scenario, protocol: (typeof GATE_PROTOCOLS)[number]): Scenario {
+  if (protocol === 'v1') return scenario;
+  return { ...scenario, name: `${scenario.name}-${protocol}`, topology: { ...scenario.topology, protocol } };
+}
+
 /**
  * Runs a drill, again up to `retries` more times while it fails (as `drill run --retries`), and writes its
  * journal under reports/<dir>/; the summary is the failure message.

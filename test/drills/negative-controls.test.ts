@@ -1,7 +1,7 @@
 // A gate that cannot fail proves nothing: the same drills against a deliberately broken system must fail.
 import { join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
-import { builtInScenario, drill } from './gate';
+import { builtInScenario, drill, onProtocol } from './gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'negative-controls');
 
@@ -30,6 +30,14 @@ test('the corrupted-weights drill catches a model server without checksum verifi
   const { journal } = await drill(builtInScenario('corrupted-weights-restart'), REPORT_DIR, { replicaArgs: { primary: ['--no-verify'] } });
   expect(journal.verdict).toBe('fail');
   // The unverified primary served the damaged weights under the manifest's identity; the judge saw through it.
+  expect(journal.thresholds.find((t) => t.metric === 'wrongAnswers')).toMatchObject({ pass: false });
+  expect(journal.measurements?.phases.fault.wrongAnswers).toBeGreaterThan(0);
+  expect(journal.measurements?.phases.baseline.wrongAnswers).toBe(0);
+});
+
+test('the corrupted-weights drill catches a model server without checksum verification on OIP v2 too: the v2 judge can fail', async () => {
+  const { journal } = await drill(onProtocol(builtInScenario('corrupted-weights-restart'), 'oip-v2'), REPORT_DIR, { replicaArgs: { primary: ['--no-verify'] } });
+  expect(journal.verdict).toBe('fail');
   expect(journal.thresholds.find((t) => t.metric === 'wrongAnswers')).toMatchObject({ pass: false });
   expect(journal.measurements?.phases.fault.wrongAnswers).toBeGreaterThan(0);
   expect(journal.measurements?.phases.baseline.wrongAnswers).toBe(0);
