@@ -7,6 +7,8 @@ describe('rehearseFailover', () => {
     const seen = await rehearseFailover();
     const outcome = Object.fromEntries(seen.filter((s) => s.failure !== 'none').map((s) => [s.failure, `${s.status} ${s.failover ?? '-'}`]));
     expect(outcome).toEqual({
+      v2_none: '200 none',
+      v2_invalid_body: '200 retry',
       wrong_model: '200 retry',
       server_error: '200 retry',
       invalid_body: '200 retry',

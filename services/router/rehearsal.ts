@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { answers, delayed, FAKE_MODEL_SHA256, type FakeReplica, hangs, resetsMidResponse, startFakeReplica } from './fake-replica';
+import { answers, delayed, FAKE_MODEL_NAME, FAKE_MODEL_SHA256, type FakeReplica, hangs, inferAnswer, resetsMidResponse, scoresForCount, startFakeReplica } from './fake-replica';
 import { startRouter } from './server';
 
 /** What one rehearsed request got: its status and x-failover header. */
@@ -18,10 +18,20 @@ const REQUEST = JSON.stringify({
   userFeatures: Array.from({ length: 16 }, () => 0.5),
   candidates: Array.from({ length: 10 }, (_, i) => ({ itemId: i + 1, features: Array.from({ length: 16 }, () => 0.25) })),
 });
+/** The same request as an OIP v2 infer request with JSON tensors (the gateway reads only its shapes). */
+const INFER_PATH = `/v2/models/${FAKE_MODEL_NAME}/infer`;
+const INFER_REQUEST = JSON.stringify({
+  inputs: [
+    { name: 'user_id', datatype: 'INT64', shape: [1], data: [1] },
+    { name: 'user_features', datatype: 'FP32', shape: [1, 16], data: Array.from({ length: 16 }, () => 0.5) },
+    { name: 'item_ids', datatype: 'INT64', shape: [10], data: Array.from({ length: 10 }, (_, i) => i + 1) },
+    { name: 'item_features', datatype: 'FP32', shape: [10, 16], data: Array.from({ length: 160 }, () => 0.25) },
+  ],
+});
 
 /**
  * Runs the gateway's failure paths once before it takes traffic: a gateway started with the same code, in
- * front of two throwaway replicas on loopback, meets a 5xx, a reset mid-answer, an invalid body, a wrong model,
+ * front of two throwaway replicas on loopback, meets a bad OIP v2 answer, a 5xx, a reset mid-answer, an invalid body, a wrong model,
  * a slow primary (hedge), a silent one (deadline), a crashed one (refused, then its breaker open) and both
  * down (503). V8 compiles a function on its first call and learns its shapes over the next
  * ones; without this the first real failover after a start paid for that on the critical path. In the
@@ -32,6 +42,12 @@ export async function rehearseFailover(): Promise<RehearsedAnswer[]> {
   const seen: RehearsedAnswer[] = [];
   // Wrong answers and slowness, on a primary that stays in traffic; then a reset that takes it out.
   await withGateway(seen, async (primary, _standby, send) => {
+    // OIP v2: a good answer, then one with a NaN score (its own answer check) that is retried on the standby.
+    const answersInferCorrectly = primary.inferBehaviour;
+    await send('v2_none', 'v2');
+    primary.inferBehaviour = (n, res) => inferAnswer(res, { scores: scoresForCount(n).map((s, i) => (i === 0 ? Number.NaN : s)), sha256: FAKE_MODEL_SHA256 });
+    await send('v2_invalid_body', 'v2');
+    primary.inferBehaviour = answersInferCorrectly;
     const failures = [
       ['server_error', answers(500, '{"error":{"code":"internal","message":"rehearsal"}}')],
       ['invalid_body', answers(200, '{"scores":[0.1,')],
@@ -62,7 +78,7 @@ export async function rehearseFailover(): Promise<RehearsedAnswer[]> {
   return seen;
 }
 
-type Send = (failure: string) => Promise<void>;
+type Send = (failure: string, protocol?: 'v1' | 'v2') => Promise<void>;
 
 async function withGateway(seen: RehearsedAnswer[], rehearse: (primary: FakeReplica, standby: FakeReplica, send: Send) => Promise<void>): Promise<void> {
   const [primary, standby] = await Promise.all([startFakeReplica('primary'), startFakeReplica('standby')]);
@@ -82,8 +98,9 @@ async function withGateway(seen: RehearsedAnswer[], rehearse: (primary: FakeRepl
     healthyProbeIntervalMs: 60_000,
   });
   const client = new Pool(router.url, { connections: 1 });
-  const send: Send = async (failure) => {
-    const res = await client.request({ path: '/v1/rank', method: 'POST', headers: { 'content-type': 'application/json' }, body: REQUEST });
+  const send: Send = async (failure, protocol = 'v1') => {
+    const [path, body] = protocol === 'v1' ? ['/v1/rank', REQUEST] : [INFER_PATH, INFER_REQUEST];
+    const res = await client.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
     await res.body.dump();
     const failover = res.headers['x-failover'];
     seen.push({ failure, status: res.statusCode, failover: typeof failover === 'string' ? failover : null });
