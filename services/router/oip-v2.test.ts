@@ -87,6 +87,11 @@ describe('gateway, OIP v2 infer', () => {
     expect([primary.v2Requests.length, standby.v2Requests.length]).toEqual([0, 0]);
   });
 
+  it('forwards a path that is not valid percent-encoding instead of failing on it', async () => {
+    primary.inferBehaviour = (n, res) => inferAnswer(res, { scores: scoresForCount(n), sha256: FAKE_MODEL_SHA256, model: '%E0' });
+    expect(await infer({ path: '/v2/models/%E0/infer' })).toMatchObject({ status: 200, servedBy: 'primary', failover: 'none' });
+  });
+
   it('answers v2 health itself and passes model metadata through to a replica', async () => {
     expect(await (await fetch(`${router.url}/v2/health/live`)).json()).toEqual({ live: true });
     expect(await (await fetch(`${router.url}/v2/health/ready`)).json()).toEqual({ ready: true });

@@ -56,7 +56,7 @@ export const V2_INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/[^/]+)?\/infe
  * (leading dimension 1) or per candidate, and each of its outputs has one value per candidate.
  */
 export function v2InferCall(path: string, payload: Buffer, headers: { contentType?: string; headerLength?: string }): RankCall {
-  const model = decodeURIComponent(V2_INFER_PATH.exec(path)?.[1] ?? '');
+  const model = decodedName(V2_INFER_PATH.exec(path)?.[1] ?? '');
   const { json } = splitBody(payload, headers.headerLength);
   const request = parseJson(json) as { inputs?: unknown } | null;
   if (!Array.isArray(request?.inputs)) throw new HttpError(400, 'invalid_request', 'the infer request has no inputs array');
@@ -74,4 +74,13 @@ export function v2InferCall(path: string, payload: Buffer, headers: { contentTyp
     payload,
     problemWith: (body, headerLength, problemWithModel) => problemWithInferAnswer(body, headerLength, { model, candidateCount }, problemWithModel),
   };
+}
+
+/** A path segment's text; one that is not valid percent-encoding stays as it is (the replica answers 404 for it). */
+function decodedName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
