@@ -66,7 +66,7 @@ async function drill(plan: DrillPlan, { topology }: Deployment, journal: Journal
     if (!facts.steadyBefore.ok) return;
   }
   // Before any fault, both replicas healthy: how far apart are their answers?
-  const consistency = await measureConsistency(topology, plan.bodies);
+  const consistency = await measureConsistency(topology, plan.requests, plan.judge.protocol);
   signal?.throwIfAborted();
   const outcome = await runLoadAndFaults(plan, topology, events, signal);
   journal.timing.loadMs = outcome.loadMs;

@@ -45,8 +45,6 @@ export interface DrillPlan {
   models: Prepared['models'];
   /** The scenario's own model, when it names one. */
   own?: BuiltModel;
-  /** The request set as /v1/rank JSON, whatever the protocol: the consistency check asks the replicas directly. */
-  bodies: string[];
   /** The request set in the scenario's protocol; request i of the load sends requests[i % length]. */
   requests: WireRequest[];
   judge: Judge;
@@ -133,7 +131,6 @@ export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Pro
     prepared,
     models,
     ...(own ? { own } : {}),
-    bodies: requests.map((r) => JSON.stringify(r)),
     requests: encodeRequests(requests, protocol),
     judge,
     spec: await withReplicaPart(topologySpec(scenario, prepared, allowed, own ?? sized?.fp32, opts, await gatewayPart(scenario)), scenario, models, allowed),

@@ -170,7 +170,7 @@ export function parseScenario(text: string, file: string): Scenario {
   checkOwnModel(envelope.data, faults, file, report);
   checkThresholds(envelope.data, report);
   checkGateway(envelope.data, file, report);
-  checkReplicas(envelope.data, report);
+  checkReplicas(envelope.data, report, doc.hasIn(['topology', 'protocol']));
   if (problems.length > 0) throw new ScenarioError(problems);
   return { ...envelope.data, faults: faults.filter((f) => f !== undefined), file };
 }

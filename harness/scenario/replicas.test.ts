@@ -9,6 +9,13 @@ describe('topology.replicas', () => {
     expect(s.faults.map((f) => f.fault)).toEqual(['crash', 'corrupt-weights']);
   });
 
+  it('makes oip-v2 the protocol of a server that speaks only it, keeping the encoding a file asks for', () => {
+    expect(parseScenario(drill('topology: { replicas: kserve }\n'), 'drill.yaml').topology.protocol).toBe('oip-v2');
+    const json = { name: 'oip-v2', encoding: 'json' };
+    expect(parseScenario(drill('topology: { replicas: kserve, protocol: { name: oip-v2, encoding: json } }\n'), 'drill.yaml').topology.protocol).toEqual(json);
+    expect(parseScenario(drill(''), 'drill.yaml').topology.protocol).toBe('v1');
+  });
+
   it('accepts Triton described in the long form, though it cannot run here', () => {
     const triton = [
       'topology:',

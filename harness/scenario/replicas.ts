@@ -5,7 +5,7 @@ import type { ReplicaCapability, ReplicaKind } from '../topology/parts';
 import { REPLICA_KINDS, type ReplicaKindName } from '../topology/replicas';
 import { oipV2Replica } from '../topology/replicas/oip-v2';
 import type { Report } from './checks';
-import type { ScenarioEnvelope } from './schema';
+import { protocolOf, type ScenarioEnvelope } from './schema';
 
 /** The kind topology.replicas names, and how to name it in a message. */
 export function replicaKindOf(scenario: ScenarioEnvelope): { kind: ReplicaKind; which: string } {
@@ -19,8 +19,16 @@ const WHY: Record<ReplicaCapability, string> = {
   'hot-backup-sync': 'keeps no hot backup (a standby does not sync weights from the primary); drop topology.sync',
 };
 
-export function checkReplicas(scenario: ScenarioEnvelope, report: Report): void {
+/**
+ * `protocolWritten`: the file names topology.protocol. A server that speaks only OIP v2 makes it the default, and a
+ * v1 the file asks for is refused.
+ */
+export function checkReplicas(scenario: ScenarioEnvelope, report: Report, protocolWritten: boolean): void {
   const { kind, which } = replicaKindOf(scenario);
+  if (kind.oipV2Only && protocolOf(scenario.topology.protocol).name === 'v1') {
+    if (protocolWritten) report(['topology', 'protocol'], `must be oip-v2 with ${which}: it speaks only the Open Inference Protocol v2 (no /v1/rank)`);
+    else scenario.topology.protocol = 'oip-v2';
+  }
   const lacks = (capability: ReplicaCapability): boolean => !kind.capabilities.includes(capability);
   if (scenario.topology.sync && lacks('hot-backup-sync')) report(['topology', 'sync'], `cannot be set with ${which}: it ${WHY['hot-backup-sync']}`, false);
   scenario.faults.forEach((fault, index) => {

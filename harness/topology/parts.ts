@@ -110,6 +110,8 @@ export interface ReplicaKind {
   readonly image?: ReplicaImage;
   /** The image has no model of its own: the topology copies each replica's model in before it starts. */
   readonly modelFromHarness?: boolean;
+  /** It speaks only the Open Inference Protocol v2 (no /v1/rank): drills against it use topology.protocol oip-v2. */
+  readonly oipV2Only?: boolean;
   container(image: string, plan: ReplicaPlan): ReplicaContainer;
 }
 

@@ -21,9 +21,13 @@ export class ModelAllowList {
     return this.fixed || this.learnedFrom.has(role);
   }
 
-  /** Judges the sha256 a ready replica reports, learning it on first use; returns why it is refused, or null. */
+  /**
+   * Judges the sha256 a ready replica reports, learning it on first use; returns why it is refused, or null. A
+   * readiness that names no model (another server's, on its own route) is no refusal: its answers are still judged
+   * by the model they claim, against the fixed set.
+   */
   admit(role: Role, sha256: string | undefined): string | null {
-    if (sha256 === undefined) return this.fixed ? 'GET /readyz names no model sha256' : null;
+    if (sha256 === undefined) return null;
     if (!this.knows(role)) {
       this.allowed.add(sha256);
       this.learnedFrom.add(role);

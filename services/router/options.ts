@@ -1,9 +1,14 @@
 // The gateway's settings: flags of `drill serve router`, options of startRouter and the README table.
+import { InvalidArgumentError } from 'commander';
 import { parseInteger, parseOrigin, parsePort, parseShaList } from '../common/cli';
 import { type OptionsOf, type ResolvedOf, setting, type Settings } from '../common/settings';
 import type { ReplicaStateChange } from './replica-state';
 
 const positive = parseInteger(1);
+const parseRoute = (value: string): string => {
+  if (!value.startsWith('/')) throw new InvalidArgumentError('It must be a path starting with /, such as /v2/health/ready.');
+  return value;
+};
 const nonNegative = parseInteger(0);
 
 export const ROUTER_SETTINGS = {
@@ -68,6 +73,12 @@ export const ROUTER_SETTINGS = {
     "comma-separated model sha256 values answers may claim; without it, those the replicas' /readyz report at start and at their first healthy probe",
     parseShaList,
     'learned',
+  ),
+  readinessPath: setting.withDefault(
+    '--readiness-path <path>',
+    "the replicas' readiness route (200: ready), e.g. /v2/health/ready for an OIP v2 server; one that names no model sha256 needs --allowed-sha256",
+    parseRoute,
+    '/readyz',
   ),
   answerValidation: setting.switchOff('--no-answer-validation', 'pass any 2xx answer on without checking its scores or model sha256 (negative control)'),
 } satisfies Settings;

@@ -64,7 +64,7 @@ function createUpstreams(config: RouterConfig, allowList: ModelAllowList, onChan
   // A connection that takes longer than an attempt's deadline to set up is of no use to that attempt.
   const connectTimeoutMs = Math.max(config.attemptTimeoutMs, config.probeTimeoutMs);
   const upstream = (role: 'primary' | 'standby', url: string) =>
-    new Upstream(new ReplicaState(role, url, thresholds, onChange), hedgeDelay(config), allowList, config.answerValidation, connectTimeoutMs);
+    new Upstream(new ReplicaState(role, url, thresholds, onChange), hedgeDelay(config), allowList, config.answerValidation, connectTimeoutMs, config.readinessPath);
   return [upstream('primary', config.primary), upstream('standby', config.standby)];
 }
 

@@ -171,6 +171,8 @@ export class Upstream {
     private readonly validateAnswers = true,
     /** Bounds a connection attempt that hangs (dropped SYNs); attempts have their own, shorter deadlines. */
     connectTimeoutMs = 10_000,
+    /** The replica's readiness route: GET /readyz on ours, e.g. /v2/health/ready on another OIP v2 server. */
+    private readonly readinessPath = '/readyz',
   ) {
     this.pool = new Pool(state.url, { connectTimeout: connectTimeoutMs });
   }
@@ -205,12 +207,13 @@ export class Upstream {
     return (reason, graceMs) => exchange.cancel(reason, graceMs);
   }
 
-  /** Asks GET /readyz: ready only on 200 within the deadline; reports the model sha256 the replica serves. */
+  /** Asks its readiness route: ready only on 200 within the deadline; reports the model sha256 it serves, if it says. */
   async readiness(timeoutMs: number): Promise<Readiness> {
-    const reply = await this.get('/readyz', timeoutMs);
-    if ('outcome' in reply) return { ready: false, message: `GET /readyz failed: ${reply.message}`, answered: false };
-    if (reply.status !== 200) return { ready: false, message: `GET /readyz answered ${reply.status}`, answered: true };
-    return { ready: true, message: 'GET /readyz answered 200', answered: true, sha256: readySha256Of(reply.body.toString('utf8')) };
+    const route = `GET ${this.readinessPath}`;
+    const reply = await this.get(this.readinessPath, timeoutMs);
+    if ('outcome' in reply) return { ready: false, message: `${route} failed: ${reply.message}`, answered: false };
+    if (reply.status !== 200) return { ready: false, message: `${route} answered ${reply.status}`, answered: true };
+    return { ready: true, message: `${route} answered 200`, answered: true, sha256: readySha256Of(reply.body.toString('utf8')) };
   }
 
   /**

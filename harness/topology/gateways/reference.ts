@@ -1,18 +1,20 @@
 // The reference gateway: services/router in its image. It fails over between the replicas it is given, and
 // names the replica that answered in x-served-by.
 import { AbstractStartedContainer, GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import type { Role } from '../../../services/common/contract';
 import type { GatewayKind, GatewayOptions, GatewayRouting, StartedGatewayContainer } from '../parts';
 import { REFERENCE_SERVED_BY } from '../served-by';
 
 const PORT = 8080;
+/** The router probes the reference model server's GET /readyz unless told another route. */
+const REFERENCE_READINESS_PATH = '/readyz';
 
 /** The router's flags for these upstreams and options. */
-function routerArgs(upstreams: Record<Role, string>, options: GatewayOptions): string[] {
+function routerArgs({ upstreams, readinessPath }: GatewayRouting, options: GatewayOptions): string[] {
   return [
     '--primary', upstreams.primary,
     '--standby', upstreams.standby,
     '--port', String(PORT),
+    ...(readinessPath === REFERENCE_READINESS_PATH ? [] : ['--readiness-path', readinessPath]),
     ...(options.attemptTimeoutMs ? ['--attempt-timeout-ms', String(options.attemptTimeoutMs)] : []),
     ...(options.failover ? [] : ['--no-failover']),
     ...(options.answerValidation === false ? ['--no-answer-validation'] : []),
@@ -30,8 +32,8 @@ export class ReferenceGatewayContainer extends GenericContainer {
   }
 
   /** Where the replicas are (in-network addresses) and how to route between them. */
-  withRouting(upstreams: Record<Role, string>, options: GatewayOptions): this {
-    return this.withCommand(routerArgs(upstreams, options));
+  withRouting(routing: GatewayRouting, options: GatewayOptions): this {
+    return this.withCommand(routerArgs(routing, options));
   }
 
   override async start(): Promise<StartedReferenceGatewayContainer> {
@@ -53,5 +55,5 @@ export class StartedReferenceGatewayContainer extends AbstractStartedContainer i
 
 export const referenceGateway = {
   description: 'services/router: request retry, hedging, circuit breakers, health checks and fail-back, answers checked',
-  container: (image: string, { upstreams }: GatewayRouting, options: GatewayOptions) => new ReferenceGatewayContainer(image).withRouting(upstreams, options),
+  container: (image: string, routing: GatewayRouting, options: GatewayOptions) => new ReferenceGatewayContainer(image).withRouting(routing, options),
 } satisfies GatewayKind;

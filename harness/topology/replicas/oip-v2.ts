@@ -134,6 +134,7 @@ export function oipV2Replica(description: string, spec: OipV2ReplicaSpec, image?
     // server readiness.
     readinessPath: MODEL_PLACEHOLDER.test(spec.readiness) ? SERVER_READINESS : spec.readiness,
     modelFromHarness: true,
+    oipV2Only: true,
     ...(image ? { image } : {}),
     container: (imageTag, plan) => new OipV2ReplicaContainer(spec.image ?? imageTag, plan, spec),
   };
