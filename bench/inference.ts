@@ -1,13 +1,20 @@
 // Inference benchmark: 1 user x 100 candidates over loopback as /v1/rank JSON, Open Inference Protocol v2 JSON and
 // v2 binary tensors, against the same model scored by Ranker in-process, for fp32 and int8, in one run. The service
-// runs in its own process, as in a container; the client sends prepared bodies and only drains the answers.
+// runs in its own process, as in a container; the client sends prepared bodies and only drains the answers. Beside
+// fp32's rows, KServe's ModelServer (a real OIP v2 server from PyPI, in its container) on v2 binary.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
 import { pressureBetween, readPressure } from '../harness/measure/pressure';
+import { prepare } from '../harness/prepare';
+import { readSetupState } from '../harness/setup/state';
+import { ensureReplicaImage } from '../harness/topology/replicas/images';
+import { kserveReplica } from '../harness/topology/replicas/kserve';
+import { startTopology } from '../harness/topology/topology';
 import type { Precision, RankRequest } from '../services/common/contract';
 import { type EncodedRequest, encodeInferRequest } from '../services/inference/oip-v2-client';
 import { writeModelDir } from '../services/model/build';
@@ -21,6 +28,8 @@ const CANDIDATES = 100;
 const WARMUP = 500;
 const LATENCY_SAMPLES = 5000;
 const THROUGHPUT_MS = 3000;
+/** Sequential latency samples of the KServe replica (milliseconds each, tens of them on a loaded machine). */
+const KSERVE_SAMPLES = 300;
 /** Requests kept in flight to measure the service's throughput. */
 const CONCURRENCY = 4;
 const V2_INFER = '/v2/models/two-tower-ranker/infer';
@@ -69,10 +78,10 @@ async function cpuSeconds(pid: number): Promise<number | undefined> {
 }
 
 /** Latency of `samples` calls one after another, then throughput with `concurrency` calls in flight. */
-async function measure(call: (i: number) => Promise<unknown>, concurrency: number, onThroughput?: (phase: 'start' | 'end', count: number) => Promise<void>): Promise<Figures> {
-  for (let i = 0; i < WARMUP; i++) await call(i);
+async function measure(call: (i: number) => Promise<unknown>, concurrency: number, onThroughput?: (phase: 'start' | 'end', count: number) => Promise<void>, samples = { warmup: WARMUP, latency: LATENCY_SAMPLES }): Promise<Figures> {
+  for (let i = 0; i < samples.warmup; i++) await call(i);
   const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+  for (let i = 0; i < samples.latency; i++) {
     const start = process.hrtime.bigint();
     await call(i);
     latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -119,18 +128,21 @@ function post(agent: Agent, port: number, path: string, { body, headers }: Encod
   });
 }
 
-/** One protocol against the running service, with the service's CPU per request over the throughput phase. */
-async function measureService(child: ChildProcess, port: number, protocol: Protocol): Promise<Row> {
+/**
+ * One protocol against the running service, with the service's CPU per request over the throughput phase (when
+ * `pid` is a process of this machine's).
+ */
+async function measureService(pid: number | undefined, port: number, protocol: Protocol, samples?: Parameters<typeof measure>[3]): Promise<Row> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let cpuAtStart: number | undefined;
   let serverCpuUsPerRequest: number | undefined;
   try {
     const { requests } = protocol;
     const figures = await measure((i) => post(agent, port, protocol.path, requests[i % requests.length]!), CONCURRENCY, async (phase, count) => {
-      const cpu = await cpuSeconds(child.pid!);
+      const cpu = pid === undefined ? undefined : await cpuSeconds(pid);
       if (phase === 'start') cpuAtStart = cpu;
       else if (cpu !== undefined && cpuAtStart !== undefined) serverCpuUsPerRequest = ((cpu - cpuAtStart) / count) * 1e6;
-    });
+    }, samples);
     return { label: protocol.label, figures, ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }), ...(protocol.goalAddedMs === undefined ? {} : { goalAddedMs: protocol.goalAddedMs }) };
   } finally {
     agent.destroy();
@@ -146,12 +158,36 @@ async function benchPrecision(root: string, precision: Precision, requests: Rank
   const { child, port } = await startService(dir);
   try {
     const rows: Row[] = [];
-    for (const protocol of protocols(requests)) rows.push(await measureService(child, port, protocol));
+    for (const protocol of protocols(requests)) rows.push(await measureService(child.pid, port, protocol));
     return { precision, bytes: manifest.bytes, inProcess, rows };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   }
+}
+
+/**
+ * KServe's ModelServer (the kserve replica kind's image, built on first use) on v2 binary, asked directly in its
+ * container with the fp32 model copied in; the standby and the gateway of its topology sit idle beside it. Fewer
+ * latency samples: it answers in milliseconds, not tenths of one. Its CPU is not read (not a process seen from here).
+ */
+async function benchKserve(requests: RankRequest[]): Promise<Row> {
+  const prepared = await prepare();
+  const image = await ensureReplicaImage(kserveReplica.image!, readSetupState().baseImage);
+  await using topology = await startTopology({
+    runId: `bench-kserve-${randomBytes(4).toString('hex')}`,
+    images: { ...prepared.images, inference: image },
+    toxiproxyImage: prepared.toxiproxyImage,
+    gateway: { failover: true, allowedSha256: [prepared.models.fp32.manifest.sha256] },
+    standbyPrecision: 'fp32',
+    replicaKind: 'kserve',
+    models: { fp32: prepared.models.fp32, int8: prepared.models.int8 },
+  });
+  const port = Number(new URL(await topology.replicas.primary.directUrl()).port);
+  const path = `/v2/models/${prepared.models.fp32.manifest.name}/infer`;
+  const binary = requests.map((r) => encodeInferRequest(r, { binaryInputs: true, binaryOutputs: true }));
+  // Awaited here: the topology is removed when this scope ends.
+  return await measureService(undefined, port, { label: 'KServe v2 binary', path, requests: binary }, { warmup: 50, latency: KSERVE_SAMPLES });
 }
 
 /** `some avg10` of /proc/pressure/cpu: the share of the last 10 s in which a runnable task waited for a CPU. */
@@ -183,6 +219,7 @@ export async function run(): Promise<void> {
   try {
     const results = [];
     for (const precision of ['fp32', 'int8'] as const) results.push(await benchPrecision(root, precision, requests));
+    results[0]!.rows.push(await benchKserve(requests));
     const pressure = pressureBetween(pressureAtStart, readPressure());
     const lines = [
       `machine: ${availableParallelism()} cores (client and service share them); CPU pressure (/proc/pressure/cpu some avg10) ` +
