@@ -102,6 +102,28 @@ describe('gateway, OIP v2 infer', () => {
   });
 });
 
+describe('gateway in front of another OIP v2 server', () => {
+  it('probes the readiness route it is given, admits a replica whose readiness names no model, and judges its answers by the model they claim', async () => {
+    await router.close();
+    // Counted from here: the gateway of the other tests probed /readyz.
+    primary.readyzRequests = 0;
+    router = await startRouter({
+      primary: primary.url, standby: standby.url, port: 0, host: '127.0.0.1', probeIntervalMs: 20, healthyProbeIntervalMs: 20,
+      readinessPath: '/v2/health/ready', allowedSha256: [FAKE_MODEL_SHA256],
+    });
+    const probes = () => primary.v2Requests.filter((r) => r.method === 'GET' && r.path === '/v2/health/ready').length;
+    // A few health checks first: a replica they refused would be out of traffic by now.
+    while (probes() < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    const res = await infer();
+    expect([res.status, res.servedBy, res.failover]).toEqual([200, 'primary', 'none']);
+    expect(probes()).toBeGreaterThan(0);
+    expect(primary.readyzRequests).toBe(0);
+    // An answer claiming a model outside the fixed set is still refused: the standby answers.
+    primary.sha256 = 'ee'.repeat(32);
+    expect(await infer()).toMatchObject({ status: 200, servedBy: 'standby' });
+  });
+});
+
 describe('problemWithInferAnswer', () => {
   const allowed = (sha256: string) => (sha256 === FAKE_MODEL_SHA256 ? null : `model sha256 ${sha256} is not in the allowed set`);
   const expected = { model: FAKE_MODEL_NAME, candidateCount: 3 };
