@@ -24,6 +24,15 @@ const config: Config = {
       slowTestThreshold: 60,
     },
     {
+      // Drills against model servers nobody here wrote (KServe from PyPI): not in `npm test`, whose gate runs the
+      // reference stack; a fresh machine pays ~4 min for the image and ~3 min for the drills (npm run test:servers).
+      displayName: 'servers',
+      transform,
+      testMatch: ['<rootDir>/test/servers/**/*.test.ts'],
+      testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
+      slowTestThreshold: 60,
+    },
+    {
       // The harness's own trustworthiness: runs killed at random moments must leave nothing behind.
       displayName: 'reliability',
       transform,

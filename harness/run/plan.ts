@@ -110,7 +110,11 @@ function topologySpec(scenario: Scenario, prepared: Prepared, allowed: readonly 
 /** topology.protocol for the model both replicas serve (v2 names it in the path and its tensors by name). */
 function wireProtocol(scenario: Scenario, model: BuiltModel): WireProtocol {
   const choice = protocolOf(scenario.topology.protocol);
-  return choice.name === 'v1' ? V1_PROTOCOL : oipV2Protocol(choice.encoding, model.manifest);
+  if (choice.name === 'v1') return V1_PROTOCOL;
+  // A server of your own may serve the model under another name than its manifest's: the path must name that one.
+  const replicas = scenario.topology.replicas;
+  const name = typeof replicas === 'object' && replicas.modelName ? replicas.modelName : model.manifest.name;
+  return oipV2Protocol(choice.encoding, { ...model.manifest, name });
 }
 
 export async function planDrill(scenario: Scenario, opts: PlanOptions = {}): Promise<DrillPlan> {

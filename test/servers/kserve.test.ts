@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
 import type { Scenario } from '../../harness/scenario/load';
-import { builtInScenario, drill } from './gate';
+import { builtInScenario, drill } from '../drills/gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'kserve');
 const RATE = 25;
