@@ -8,6 +8,7 @@ import type { Manifest } from '../model/manifest';
 import { type LoadSteps, timed } from './load-steps';
 import type { InferenceMetrics, ModelChangeSource } from './metrics';
 import { ModelSlot } from './model-slot';
+import { releaseGarbage } from './model-weights';
 import {
   loadVerifiedModel,
   type NotReadyCode,
@@ -79,6 +80,7 @@ export class ModelManager {
     const verification = await loadVerifiedModel(opts.dir, opts.verify ?? true, steps);
     if (verification.ok) manager.serve('startup', verification, steps);
     manager.recordLoad('startup', verification, steps, started);
+    releaseGarbage();
     if (!verification.ok) {
       manager.notReady = { reason: verification.reason, ...(verification.manifest ? { manifest: verification.manifest } : {}) };
       opts.log(`model not verified (${verification.reason.code}); /readyz and /v1/rank answer 503 until a verified model is loaded`, {
@@ -112,6 +114,7 @@ export class ModelManager {
       const steps: LoadSteps = {};
       const started = performance.now();
       const verification = await loadVerifiedModel(this.opts.dir, this.opts.verify ?? true, steps);
+      releaseGarbage();
       if (verification.ok) {
         const change = this.serve('reload', verification, steps);
         this.recordLoad('reload', verification, steps, started);
@@ -143,13 +146,21 @@ export class ModelManager {
       }
       const { model } = verification;
       const change = this.serve('sync', verification, steps);
-      await timed(steps, 'persist', () => persistModel(this.opts.dir, model.manifest, model.bytes)).catch((e: unknown) =>
-        this.opts.log('synced model is served but could not be written to the model directory; a restart reverts it', {
-          level: 'warn',
-          dir: this.opts.dir,
-          error: String(e),
-        }),
+      // Once on disk, the weights are served from the file and the downloaded bytes can go.
+      const inMemory = model.weights;
+      await timed(steps, 'persist', () => persistModel(this.opts.dir, model.manifest, inMemory)).then(
+        (onDisk) => {
+          model.weights = onDisk;
+          return inMemory.close();
+        },
+        (e: unknown) =>
+          this.opts.log('synced model is served but could not be written to the model directory; a restart reverts it', {
+            level: 'warn',
+            dir: this.opts.dir,
+            error: String(e),
+          }),
       );
+      releaseGarbage();
       this.recordLoad('sync', verification, steps, startedAt, manifest.bytes);
       return change;
     });

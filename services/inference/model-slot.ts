@@ -1,5 +1,5 @@
 // Holds the model being served and swaps it without failing a request: each request leases the model it
-// started with, and a replaced model's session is released only after its last lease ends.
+// started with, and a replaced model's session and weights file are released only after its last lease ends.
 import type { VerifiedModel } from './model-state';
 
 interface Entry {
@@ -45,7 +45,8 @@ export class ModelSlot {
   }
 
   private release(entry: Entry): void {
-    const done = entry.model.ranker.release().finally(() => this.releasing.delete(done));
+    const { ranker, weights } = entry.model;
+    const done = Promise.all([ranker.release(), weights.close()]).then(() => undefined).finally(() => this.releasing.delete(done));
     this.releasing.add(done);
   }
 }

@@ -2,7 +2,7 @@
 // manifest (corrupted weights usually still parse and silently change scores), that onnxruntime cannot load, or
 // that miss the manifest's probe set (NaN, Inf, or the wrong scores under the right checksum).
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelIdentity } from '../common/contract';
 import { formatManifest, isModelDirError, type Manifest, MANIFEST_FILE, MODEL_FILE, readModelDir, sha256Hex } from '../model/manifest';
@@ -11,6 +11,7 @@ import { checkProbes } from '../model/probes';
 import { type ModelWeights, referenceScores } from '../model/reference';
 import { Ranker } from '../model/ranker';
 import { type LoadSteps, timed } from './load-steps';
+import { type ServedWeights, weightsInFile, weightsInMemory } from './model-weights';
 
 export type NotReadyCode =
   | 'manifest_invalid'
@@ -24,12 +25,13 @@ export interface NotReadyReason {
   message: string;
 }
 
-/** A model that passed every check, with the very bytes that were checked (served by /v1/model/weights). */
+/** A model that passed every check, with where to read the very bytes that were checked (/v1/model/weights). */
 export interface VerifiedModel {
   manifest: Manifest;
   identity: ModelIdentity;
   ranker: Ranker;
-  bytes: Uint8Array;
+  /** In memory until the model is on disk, then its file (model-weights.ts says why). */
+  weights: ServedWeights;
 }
 
 export type Verification =
@@ -67,7 +69,7 @@ export async function verifyModel(manifest: Manifest, bytes: Uint8Array, source:
     return refuse('model_probe_failed', `${source} fails its probe set: ${problem}`);
   }
   const identity: ModelIdentity = { version: manifest.version, sha256: manifest.sha256, precision: manifest.precision };
-  return { ok: true, model: { manifest, identity, ranker, bytes } };
+  return { ok: true, model: { manifest, identity, ranker, weights: weightsInMemory(bytes) } };
 }
 
 /**
@@ -104,25 +106,44 @@ export async function loadVerifiedModel(dir: string, checks = true, steps: LoadS
     if (!isModelDirError(e)) throw e;
     return { ok: false, reason: { code: 'manifest_invalid', message: e.message } };
   }
+  // The handle is opened before the bytes are read and checked, and it is what the weights are served from after.
+  let handle: FileHandle;
   let bytes: Buffer;
   try {
-    bytes = await timed(steps, 'read', () => readFile(modelPath));
+    handle = await open(modelPath, 'r');
   } catch (e) {
     return { ok: false, manifest, reason: { code: 'model_unreadable', message: `cannot read ${modelPath}: ${(e as Error).message}` } };
   }
-  return verifyModel(manifest, bytes, modelPath, checks, steps);
+  try {
+    bytes = await timed(steps, 'read', () => handle.readFile());
+  } catch (e) {
+    await handle.close();
+    return { ok: false, manifest, reason: { code: 'model_unreadable', message: `cannot read ${modelPath}: ${(e as Error).message}` } };
+  }
+  const verification = await verifyModel(manifest, bytes, modelPath, checks, steps);
+  if (verification.ok) verification.model.weights = weightsInFile(handle, bytes.byteLength);
+  else await handle.close();
+  return verification;
 }
 
 /**
  * Replaces the model directory's files with a verified model, each by rename so a reader never sees a partial
  * file. Weights first: a crash between the two renames leaves a checksum mismatch, which refuses to serve.
+ * Returns the weights as written, read from then on through a handle on the new file.
  */
-export async function persistModel(dir: string, manifest: Manifest, bytes: Uint8Array): Promise<void> {
-  const replace = async (name: string, data: Uint8Array | string) => {
-    const temp = join(dir, `.${name}.${randomUUID()}.tmp`);
-    await writeFile(temp, data);
-    await rename(temp, join(dir, name));
-  };
-  await replace(MODEL_FILE, bytes);
-  await replace(MANIFEST_FILE, formatManifest(manifest));
+export async function persistModel(dir: string, manifest: Manifest, weights: ServedWeights): Promise<ServedWeights> {
+  const temp = (name: string) => join(dir, `.${name}.${randomUUID()}.tmp`);
+  const weightsTemp = temp(MODEL_FILE);
+  const handle = await open(weightsTemp, 'w+');
+  try {
+    for await (const chunk of weights.stream()) await handle.write(chunk as Uint8Array);
+    await rename(weightsTemp, join(dir, MODEL_FILE));
+    const manifestTemp = temp(MANIFEST_FILE);
+    await writeFile(manifestTemp, formatManifest(manifest));
+    await rename(manifestTemp, join(dir, MANIFEST_FILE));
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return weightsInFile(handle, weights.size);
 }

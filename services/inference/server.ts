@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { jsonLineLog, type Log } from '../common/cli';
 import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
 import { closeServer, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
@@ -111,22 +112,25 @@ function inferenceRoutes(manager: ModelManager, metrics: InferenceMetrics, repli
       },
     },
     '/v1/model': { GET: (_req, res) => sendJson(res, 200, { ...manager.describe(), replica, sync: lifecycle.sync?.status() ?? null }) },
-    '/v1/model/weights': { GET: (_req, res) => sendWeights(res, servedModel(manager)) },
+    // Leased while it streams: a model swapped out meanwhile keeps its file open until the download ends.
+    '/v1/model/weights': { GET: (_req, res) => useServedModel(manager, (model) => sendWeights(res, model)) },
     '/v1/rank': { POST: rank(manager, replica) },
     '/metrics': { GET: (_req, res) => sendMetrics(res, metrics.registry) },
     ...v2Routes({ served: () => servedModel(manager), use: (fn) => useServedModel(manager, fn), replica }),
   };
 }
 
-function sendWeights(res: ServerResponse, model: VerifiedModel): void {
+async function sendWeights(res: ServerResponse, model: VerifiedModel): Promise<void> {
+  const { weights } = model;
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
-    'content-length': model.bytes.byteLength,
+    'content-length': weights.size,
     [MODEL_SHA256_HEADER]: model.identity.sha256,
     'x-model-version': model.identity.version,
     etag: `"${model.identity.sha256}"`,
   });
-  res.end(model.bytes);
+  // A client that goes away mid-download ends the pipeline with an error that is not the server's to answer.
+  await pipeline(weights.stream(), res).catch(() => res.destroy());
 }
 
 /** POST /v1/rank. */

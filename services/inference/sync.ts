@@ -8,6 +8,7 @@ import { parseManifest, type Manifest } from '../model/manifest';
 import { type LoadSteps, timed } from './load-steps';
 import type { InferenceMetrics } from './metrics';
 import type { ModelManager } from './model-manager';
+import { releaseGarbage } from './model-weights';
 import type { NotReadyCode } from './model-state';
 
 export const MODEL_SHA256_HEADER = 'x-model-sha256';
@@ -83,6 +84,8 @@ class HotBackupPoller implements HotBackupSync {
   // Bytes that matched the primary's checksum yet failed to parse or probe fail the same way every time:
   // they are not downloaded again until the primary announces another model.
   private knownBad: { sha256: string; failure: SyncFailure } | undefined;
+  /** A download was made since the last poll ended. */
+  private downloaded = false;
 
   constructor(private readonly opts: SyncOptions) {
     this.base = opts.from.replace(/\/+$/, '');
@@ -126,6 +129,11 @@ class HotBackupPoller implements HotBackupSync {
     } catch (e) {
       if (this.stopping.signal.aborted) return;
       this.recordFailure(e instanceof SyncFailure ? e : new SyncFailure('download_failed', describeError(e)));
+    }
+    // The downloaded bytes, adopted (then on disk) or refused, are garbage now.
+    if (this.downloaded) {
+      this.downloaded = false;
+      releaseGarbage();
     }
     if (!this.stopping.signal.aborted) this.timer = setTimeout(() => void (this.running = this.loop()), this.opts.intervalMs);
   }
@@ -180,6 +188,7 @@ class HotBackupPoller implements HotBackupSync {
   }
 
   private async download(manifest: Manifest): Promise<Uint8Array> {
+    this.downloaded = true;
     const stalled = new AbortController();
     const stall = () => setTimeout(() => stalled.abort(new Error(`no bytes arrived for ${DOWNLOAD_IDLE_MS} ms`)), DOWNLOAD_IDLE_MS);
     let timer = stall();

@@ -1,0 +1,30 @@
+import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { weightsInFile, weightsInMemory } from './model-weights';
+
+describe('model weights', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'model-weights-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('streams the file the handle was opened on, also after another file is renamed over its path, to several readers at once', async () => {
+    const path = join(dir, 'model.onnx');
+    await writeFile(path, 'verified bytes');
+    const weights = weightsInFile(await open(path, 'r'), 14);
+    await writeFile(join(dir, 'bad.onnx'), 'corrupted bytes, put in place');
+    await rename(join(dir, 'bad.onnx'), path);
+    await expect(Promise.all([text(weights.stream()), text(weights.stream())])).resolves.toEqual(['verified bytes', 'verified bytes']);
+    await weights.close();
+    expect(() => weights.stream()).toThrow();
+  });
+
+  it('streams bytes held in memory', async () => {
+    const weights = weightsInMemory(Buffer.from('downloaded'));
+    expect(weights.size).toBe(10);
+    await expect(text(weights.stream())).resolves.toBe('downloaded');
+  });
+});
