@@ -163,10 +163,14 @@ describe.each([
     expect(existsSync(join(cache, 'build', 'models', 'fp32', 'manifest.json'))).toBe(true);
 
     const crash = join(project, 'scenarios', 'crash.yaml');
-    writeFileSync(crash, readFileSync(crash, 'utf8').replace('{ metric: failoverMs, max: 1000 }', '{ metric: failoverMs, max: 0.001 }'));
+    // No answer over HTTP takes a microsecond. (A failover limit is not impossible: on a loaded machine the gateway
+    // may already be hedging to the standby when the primary dies, and failover then measures 0 ms.)
+    writeFileSync(crash, readFileSync(crash, 'utf8').replace('{ metric: failoverMs, max: 1000 }', '{ metric: p99Ms, max: 0.001 }'));
     const failing = inProject('npx', ['jest', '-t', 'crash.yaml'], { DRILL_RETRIES: '0' });
-    expect(failing.status).toBe(1);
-    expect(failing.output).toContain('first failing threshold: failoverMs[run] <= 0.001');
+    if (failing.status !== 1) throw new Error(`jest with an impossible threshold exited ${failing.status}, not 1:\n${failing.output.slice(-4000)}`);
+    // Listed with what was observed; a busy machine may fail another threshold first, so it need not be the first.
+    expect(failing.output).toMatch(/FAIL p99Ms\[run\] <= 0\.001 \(observed [\d.]+\)/);
+    expect(failing.output).toContain('first failing threshold: ');
     expect(failing.output).toContain(`HTML report: ${join(project, 'reports', 'crash', 'index.html')}`);
   }, 1_200_000);
 });
