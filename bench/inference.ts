@@ -8,13 +8,9 @@ import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomBytes } from 'node:crypto';
 import { pressureBetween, readPressure } from '../harness/measure/pressure';
 import { prepare } from '../harness/prepare';
-import { readSetupState } from '../harness/setup/state';
-import { ensureReplicaImage } from '../harness/topology/replicas/images';
-import { kserveReplica } from '../harness/topology/replicas/kserve';
-import { startTopology } from '../harness/topology/topology';
+import { startKserveTopology } from '../harness/topology/kserve-topology';
 import type { Precision, RankRequest } from '../services/common/contract';
 import { type EncodedRequest, encodeInferRequest } from '../services/inference/oip-v2-client';
 import { writeModelDir } from '../services/model/build';
@@ -173,16 +169,7 @@ async function benchPrecision(root: string, precision: Precision, requests: Rank
  */
 async function benchKserve(requests: RankRequest[]): Promise<Row> {
   const prepared = await prepare();
-  const image = await ensureReplicaImage(kserveReplica.image!, readSetupState().baseImage);
-  await using topology = await startTopology({
-    runId: `bench-kserve-${randomBytes(4).toString('hex')}`,
-    images: { ...prepared.images, inference: image },
-    toxiproxyImage: prepared.toxiproxyImage,
-    gateway: { failover: true, allowedSha256: [prepared.models.fp32.manifest.sha256] },
-    standbyPrecision: 'fp32',
-    replicaKind: 'kserve',
-    models: { fp32: prepared.models.fp32, int8: prepared.models.int8 },
-  });
+  await using topology = await startKserveTopology('bench-kserve', prepared);
   const port = Number(new URL(await topology.replicas.primary.directUrl()).port);
   const path = `/v2/models/${prepared.models.fp32.manifest.name}/infer`;
   const binary = requests.map((r) => encodeInferRequest(r, { binaryInputs: true, binaryOutputs: true }));

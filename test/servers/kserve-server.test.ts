@@ -2,7 +2,6 @@
 // harness's own OIP v2 client: it must answer the reference server's tensors (names, datatypes, shapes) with the
 // reference scores, and, having no checksum of its own, serve damaged weights after a restart with scores that
 // differ while it still claims the same model. That difference is what a drill against it has to expose.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { getContainerRuntimeClient } from 'testcontainers';
@@ -19,7 +18,8 @@ import { LABEL_RUN } from '../../harness/topology/labels';
 import type { StartedReplicaContainer } from '../../harness/topology/parts';
 import { kserveReplica } from '../../harness/topology/replicas/kserve';
 import { ensureReplicaImage } from '../../harness/topology/replicas/images';
-import { startTopology, type Topology } from '../../harness/topology/topology';
+import { startKserveTopology } from '../../harness/topology/kserve-topology';
+import type { Topology } from '../../harness/topology/topology';
 
 /** KServe imports its framework before it listens: seconds on an idle machine, tens of seconds on a loaded one. */
 const READY_WITHIN_MS = 120_000;
@@ -54,15 +54,7 @@ beforeAll(async () => {
   const image = await ensureReplicaImage(kserveReplica.image!, readSetupState().baseImage);
   console.log(`kserve image ${image}: ${Math.round(performance.now() - built)} ms (0 when present)`);
   const started = performance.now();
-  topology = await startTopology({
-    runId: `kserve-server-${randomBytes(4).toString('hex')}`,
-    images: { ...prepared.images, inference: image },
-    toxiproxyImage: prepared.toxiproxyImage,
-    gateway: { failover: true, allowedSha256: [prepared.models.fp32.manifest.sha256] },
-    standbyPrecision: 'fp32',
-    replicaKind: 'kserve',
-    models: { fp32: prepared.models.fp32, int8: prepared.models.int8 },
-  });
+  topology = await startKserveTopology('kserve-server', prepared);
   console.log(`topology with two KServe replicas up in ${Math.round(performance.now() - started)} ms`);
 }, 900_000);
 
