@@ -2,7 +2,7 @@
 // it. Each kind is a Container / StartedContainer pair in the Testcontainers style; each implementation is one
 // file under gateways/ or replicas/ and one row in that folder's table. The topology, the runner and the faults
 // use only what these interfaces declare, so they never special-case an implementation.
-import type { CreatedProxy } from './toxiproxy';
+import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type { GenericContainer, StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../services/common/contract';
 import type { ModelLoad } from '../../services/inference/model-manager';

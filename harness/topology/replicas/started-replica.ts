@@ -1,7 +1,7 @@
 // What every replica part does the same way, because each runs as one container: the process operations the
 // faults use, its address from the host and its output. A replica kind adds what depends on its server.
 import { performance } from 'node:perf_hooks';
-import type { CreatedProxy } from '../toxiproxy';
+import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type Dockerode from 'dockerode';
 import { AbstractStartedContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../../services/common/contract';
