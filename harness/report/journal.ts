@@ -120,6 +120,8 @@ export interface Journal {
     /** The models the replicas may serve, by precision. */
     models: Record<string, { version: string; sha256: string; bytes: number }>;
     seed: number;
+    /** The gateway, the model server and the protocol the load spoke (journals before it have none). */
+    deployment?: { gateway: string; replicas: string; protocol: string };
   };
   /**
    * The deployment the drill ran on. A reused topology was reset after the previous drill (new gateway, no

@@ -37,3 +37,10 @@ it('lists the recovery steps under the model size: each restart and model load w
   expect(lines).toContain('    primary restart: stopped -> accepting again: accepting in 23101.0 ms');
   expect(lines).toContain('    standby sync load: loaded in 9000.0 ms (download 2100.0 ms, sha256 5400.5 ms)');
 });
+
+it('names what the drill ran against: gateway, model server and protocol (older journals have no such line)', () => {
+  const journal = recordedJournal();
+  expect(drillSummaryText(journal)).not.toContain('model server');
+  journal.environment.deployment = { gateway: 'haproxy', replicas: 'kserve', protocol: 'oip-v2 (binary tensors)' };
+  expect(drillSummaryText(journal).split('\n')[2]).toBe('  gateway haproxy, model server kserve, protocol oip-v2 (binary tensors)');
+});

@@ -8,6 +8,8 @@ export function drillSummaryText(j: Journal): string {
     `${j.scenario.name}: ${j.verdict.toUpperCase()}${j.interrupted ? ' (INTERRUPTED)' : ''} (run ${j.runId}, ${seconds(j.timing.totalMs)})`,
     `  ${j.scenario.description}`,
   ];
+  const d = j.environment.deployment;
+  if (d) lines.push(`  gateway ${d.gateway}, model server ${d.replicas}, protocol ${d.protocol}`);
   if (m) {
     lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
     lines.push(`  failover ${ms(m.failoverMs, 'never')}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);

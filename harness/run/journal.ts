@@ -1,6 +1,8 @@
 // The journal a drill starts with, and how it is closed: the single record every report renders.
 import { performance } from 'node:perf_hooks';
 import type { Diagnosis, Journal } from '../report/journal';
+import type { Scenario } from '../scenario/load';
+import { protocolOf } from '../scenario/schema';
 import type { DrillPlan } from './plan';
 import type { Decision } from './verdict';
 
@@ -19,12 +21,24 @@ export function startJournal({ scenario, runId, prepared, models, own }: DrillPl
       images: { ...prepared.images, ...scenario.topology.images, toxiproxy: prepared.toxiproxyImage },
       models: Object.fromEntries(Object.entries(served).map(([name, m]) => [name, { version: m.manifest.version, sha256: m.manifest.sha256, bytes: m.manifest.bytes }])),
       seed: scenario.load.requests.seed,
+      deployment: deploymentOf(scenario),
     },
     timing: { totalMs: 0 },
     faults: [],
     steadyState: {},
     thresholds: [],
     diagnosis: { replicas: [] },
+  };
+}
+
+/** What the drill ran against, in words a report can show: the gateway, the model server and the protocol between. */
+export function deploymentOf({ topology }: Scenario): NonNullable<Journal['environment']['deployment']> {
+  const own = (what: { image: string } | string | undefined, fallback: string): string => (typeof what === 'object' ? `your own (${what.image})` : (what ?? fallback));
+  const protocol = protocolOf(topology.protocol);
+  return {
+    gateway: own(topology.gateway, 'reference'),
+    replicas: own(topology.replicas, 'reference'),
+    protocol: protocol.name === 'v1' ? 'v1' : `oip-v2 (${protocol.encoding} tensors)`,
   };
 }
 
