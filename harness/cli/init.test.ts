@@ -14,7 +14,7 @@ describe('drill init', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes starter drills that validate, with the reference images when none are named', () => {
-    expect(init(dir)).toEqual({ written: [...INIT_FILES], skipped: [] });
+    expect(init(dir)).toMatchObject({ written: [...INIT_FILES], skipped: [] });
     const scenarios = loadScenarios([join(dir, 'scenarios')]);
     expect(scenarios.map((s) => s.name)).toEqual(['corrupted-weights', 'crash', 'slow-primary']);
     expect(scenarios.map((s) => s.faults[0]?.fault)).toEqual(['corrupt-weights', 'crash', 'latency']);
@@ -33,7 +33,55 @@ describe('drill init', () => {
     expect(first.skipped).toEqual(['jest.config.js', '.gitlab-ci.yml']);
     expect(readFileSync(join(dir, '.gitlab-ci.yml'), 'utf8')).toBe('mine\n');
     expect(existsSync(join(dir, 'jest.config.js'))).toBe(false);
-    expect(init(dir)).toEqual({ written: [], skipped: [...INIT_FILES] });
+    expect(init(dir)).toMatchObject({ written: [], skipped: [...INIT_FILES] });
+  });
+
+  describe('on a Node older than 22.19, where testcontainers\' undici 8 cannot load', () => {
+    const node20 = { nodeVersion: '20.20.2' };
+    const pkg = (): string => join(dir, 'package.json');
+
+    it('adds the undici override to package.json, keeping what is there and its indentation', () => {
+      writeFileSync(pkg(), `${JSON.stringify({ name: 'svc', overrides: { foo: '1.0.0' }, devDependencies: { jest: '^30' } }, null, 4)}\n`);
+      expect(init(dir, node20).undiciOverride).toEqual({ action: 'added' });
+      const text = readFileSync(pkg(), 'utf8');
+      expect(JSON.parse(text)).toEqual({ name: 'svc', overrides: { foo: '1.0.0', undici: '^7.30.2' }, devDependencies: { jest: '^30' } });
+      expect(text).toContain('\n    "overrides": {\n        "foo": "1.0.0",\n        "undici": "^7.30.2"\n    },');
+      expect(text.endsWith('}\n')).toBe(true);
+      // Run again, it finds its own entry and leaves it.
+      expect(init(dir, node20).undiciOverride).toEqual({ action: 'kept', existing: '^7.30.2' });
+    });
+
+    it('adds overrides to a package.json that has none', () => {
+      writeFileSync(pkg(), JSON.stringify({ name: 'svc', private: true }, null, 2));
+      init(dir, node20);
+      expect(JSON.parse(readFileSync(pkg(), 'utf8'))).toEqual({ name: 'svc', private: true, overrides: { undici: '^7.30.2' } });
+    });
+
+    it('never overwrites an undici override that exists, whatever it says', () => {
+      const text = JSON.stringify({ name: 'svc', overrides: { undici: '8.13.1' } });
+      writeFileSync(pkg(), text);
+      expect(init(dir, node20).undiciOverride).toEqual({ action: 'kept', existing: '8.13.1' });
+      expect(readFileSync(pkg(), 'utf8')).toBe(text);
+    });
+
+    it('leaves package.json alone when the project depends on undici itself (npm refuses an override that differs)', () => {
+      const text = JSON.stringify({ name: 'svc', dependencies: { undici: '^6.0.0' } });
+      writeFileSync(pkg(), text);
+      expect(init(dir, node20).undiciOverride).toEqual({ action: 'direct-dependency', range: '^6.0.0' });
+      expect(readFileSync(pkg(), 'utf8')).toBe(text);
+    });
+
+    it('says so when there is no package.json to add it to', () => {
+      expect(init(dir, node20).undiciOverride).toEqual({ action: 'no-package-json' });
+      expect(existsSync(pkg())).toBe(false);
+    });
+
+    it('adds nothing on Node 22.19 and newer', () => {
+      const text = JSON.stringify({ name: 'svc' });
+      writeFileSync(pkg(), text);
+      for (const nodeVersion of ['22.19.0', '26.12.0']) expect(init(dir, { nodeVersion }).undiciOverride).toBeUndefined();
+      expect(readFileSync(pkg(), 'utf8')).toBe(text);
+    });
   });
 
   it('writes a GitHub Actions workflow that actionlint accepts, running the user\'s drills', () => {
