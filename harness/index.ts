@@ -1,6 +1,8 @@
 // failover-drill's public API (`import { runDrill } from 'failover-drill'`): run drills from a project's own
 // tests, with scenarios written as YAML files or as typed objects, and get each drill's verdict, measurements and
 // report paths back. `drill run` is the same runner behind a command line.
+// First: stops with why and the fix when testcontainers cannot load on this Node (undici-check.ts).
+import './undici-guard';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Journal, Verdict } from './report/journal';

@@ -1,6 +1,8 @@
 // jest `globalSetup: 'failover-drill/jest/global-setup'`: `drill setup` once per jest run, before any test file,
 // for the scenarios in <rootDir>/scenarios (k6 is built only when one of them uses it). Setup is idempotent; on a
 // prepared machine it takes a couple of seconds.
+// First: stops with why and the fix when testcontainers cannot load on this Node (undici-check.ts).
+import '../undici-guard';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isInvalidInputError } from '../errors';

@@ -1,5 +1,7 @@
 // `failover-drill/jest`: importing it (jest's setupFilesAfterEnv) adds the drill matchers to `expect`, with
 // their TypeScript declarations; `globalSetup` prepares the machine once per jest run.
+// First: stops with why and the fix when testcontainers cannot load on this Node (undici-check.ts).
+import '../undici-guard';
 import { drillMatchers } from './matchers';
 
 export { drillMatchers, type DrillOutcome, type MatcherOutcome } from './matchers';
