@@ -47,7 +47,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   facts.interrupted = opts.signal?.aborted === true;
   const replicas = deployment && !facts.interrupted ? await diagnoseReplicas(deployment.topology).catch(() => []) : [];
   const loads = deployment && !facts.interrupted ? await modelLoadsOf(deployment.topology) : {};
-  const recovery = recoverySteps(journal.faults, loads);
+  const recovery = recoverySteps(journal.faults, loads, journal.startedAt);
   if (recovery.length) journal.recovery = recovery;
   const decision = decideVerdict(facts);
   finishJournal(journal, decision, replicas, started, facts.interrupted);

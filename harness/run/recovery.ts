@@ -12,13 +12,18 @@ export async function modelLoadsOf(topology: Topology): Promise<Record<string, M
   return Object.fromEntries(entries);
 }
 
-export function recoverySteps(faults: readonly JournalFault[], loads: Readonly<Record<string, readonly ModelLoad[]>>): RecoveryStep[] {
+/**
+ * `since` (ISO time, the drill's start): loads that finished before it belong to an earlier drill on a reused
+ * topology. A replica's record covers its current process only: a restart forgets the loads before it.
+ */
+export function recoverySteps(faults: readonly JournalFault[], loads: Readonly<Record<string, readonly ModelLoad[]>>, since: string): RecoveryStep[] {
+  const from = Date.parse(since);
   const restarts = faults.flatMap((f): RecoveryStep[] => {
     const again = f.effect?.acceptingAgainAtMs;
     if (again === undefined || f.effectiveAtMs === undefined) return [];
     return [{ replica: f.target, event: `${f.fault}: stopped -> accepting again`, outcome: 'accepting', atMs: f.effectiveAtMs, totalMs: Math.round(again - f.effectiveAtMs), steps: {} }];
   });
-  const modelLoads = Object.entries(loads).flatMap(([replica, list]) => list.map((l): RecoveryStep => ({
+  const modelLoads = Object.entries(loads).flatMap(([replica, list]) => list.filter((l) => Date.parse(l.at) >= from).map((l): RecoveryStep => ({
     replica,
     event: `${l.source} load`,
     outcome: l.outcome,

@@ -146,6 +146,9 @@ export class ModelManager {
       }
       const { model } = verification;
       const change = this.serve('sync', verification, steps);
+      // Recorded as soon as it serves (a harness that sees the new model asks for its loads at once); the write to
+      // disk adds its time to the same steps when it is done.
+      this.recordLoad('sync', verification, steps, startedAt, manifest.bytes);
       // Once on disk, the weights are served from the file and the downloaded bytes can go.
       const inMemory = model.weights;
       await timed(steps, 'persist', () => persistModel(this.opts.dir, model.manifest, inMemory)).then(
@@ -161,7 +164,6 @@ export class ModelManager {
           }),
       );
       releaseGarbage();
-      this.recordLoad('sync', verification, steps, startedAt, manifest.bytes);
       return change;
     });
   }
@@ -207,7 +209,7 @@ export class ModelManager {
       ...(manifest ? { version: manifest.version, sha256: manifest.sha256 } : {}),
       ...((bytes ?? manifest?.bytes) !== undefined ? { bytes: bytes ?? manifest?.bytes } : {}),
       totalMs: Math.round(performance.now() - startedAt),
-      steps: { ...steps },
+      steps,
     });
     if (this.loads.length > LOADS_KEPT) this.loads.shift();
   }
