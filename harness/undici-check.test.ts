@@ -11,6 +11,7 @@ describe('whether testcontainers can load on this Node', () => {
     expect(problem).toContain('undici 8.13.1 (/p/node_modules/testcontainers/node_modules/undici/package.json)');
     expect(problem).toContain('"overrides": { "undici": "^7.30.2" }');
     expect(problem).toContain('npx drill init');
+    expect(problem).toContain('npm dedupe');
     expect(problem).toContain('Node >= 22.19.0');
     expect(undiciProblem('v22.18.9', { version: '8.0.0' })).toContain('Node 22.18.9');
     expect(undiciProblem('22.2.0', { version: '9.1.0' })).toBeDefined();

@@ -1,7 +1,8 @@
 // Can the testcontainers this package loads run on this Node? testcontainers >= 12.0.2 depends on undici 8, whose
 // engines field says node >= 22.19; on an older Node it fails at import (`createZstdDecompress.bind` of undefined),
 // which tells a user nothing. npm `overrides` in the user's own package.json pin undici to 7 for it (a package
-// cannot set them for the project that installs it): `drill init` writes them, and every entry point that loads
+// cannot set them for the project that installs it): `drill init` writes them, `npm dedupe` applies them to an
+// installed tree (a plain `npm install` keeps the undici package-lock.json has: npm/cli#8986), and every entry point that loads
 // testcontainers (the CLI, the API, failover-drill/jest) asks this module first and stops with what to do.
 // Node built-ins only: it must run before anything that imports testcontainers.
 import { readFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ export function undiciProblem(nodeVersion: string, undici: { version: string; pa
   if (undici === undefined || !needsUndiciOverride(nodeVersion) || numbers(undici.version)[0]! < 8) return undefined;
   return [
     `testcontainers cannot load on Node ${nodeVersion.replace(/^v/, '')}: it would load undici ${undici.version}${undici.path ? ` (${undici.path})` : ''}, which needs Node >= ${UNDICI_8_MIN_NODE} and fails at import on an older one.`,
-    `Fix: add ${UNDICI_OVERRIDE_JSON} to your project's package.json (\`npx drill init\` adds it) and run npm install again; or use Node >= ${UNDICI_8_MIN_NODE}.`,
+    `Fix: add ${UNDICI_OVERRIDE_JSON} to your project's package.json (\`npx drill init\` adds it), then run \`npm dedupe\` (a plain npm install keeps the undici in package-lock.json); or use Node >= ${UNDICI_8_MIN_NODE}.`,
   ].join('\n');
 }
 

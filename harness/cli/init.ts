@@ -111,7 +111,7 @@ function undiciOverrideLine(outcome: UndiciOverride, shown: string): string {
   const pkg = join(shown, 'package.json');
   const why = `Node ${process.versions.node} is older than ${UNDICI_8_MIN_NODE}, which the undici 8 that testcontainers depends on needs (it fails at import)`;
   switch (outcome.action) {
-    case 'added': return `added    ${pkg} ${UNDICI_OVERRIDE_JSON} (${why}; npm install applies it)`;
+    case 'added': return `added    ${pkg} ${UNDICI_OVERRIDE_JSON} (${why}); apply it with npm dedupe: a plain npm install keeps the undici in package-lock.json`;
     case 'kept': return `skipped  ${pkg} overrides.undici (exists: ${JSON.stringify(outcome.existing)}; ${why}, so it must allow ${UNDICI_OVERRIDE_RANGE})`;
     case 'direct-dependency': return `skipped  ${pkg} overrides.undici (your dependency undici@${outcome.range} must match an override of it, as npm requires: ${why}, so make that dependency ${UNDICI_OVERRIDE_RANGE} and add "overrides": { "undici": "$undici" })`;
     case 'no-package-json': return `add      to ${pkg}, which does not exist: ${UNDICI_OVERRIDE_JSON} (${why})`;
@@ -131,7 +131,7 @@ export function initCommand(): Command {
       for (const file of written) console.log(`wrote    ${join(shown, file)}`);
       for (const file of skipped) console.log(`skipped  ${join(shown, file)} (exists${file === 'jest.config.js' ? ', or jest is configured elsewhere: add failover-drill/jest as setupFilesAfterEnv, failover-drill/jest/global-setup as globalSetup, failover-drill/jest/environment as testEnvironment' : ''})`);
       if (undiciOverride) console.log(undiciOverrideLine(undiciOverride, shown));
-      console.log('drill: next: npm install --save-dev jest, then npx jest (or npx drill run scenarios)');
+      console.log(`drill: next: ${undiciOverride?.action === 'added' ? 'npm dedupe (applies the override), ' : ''}npm install --save-dev jest, then npx jest (or npx drill run scenarios)`);
     });
 }
 
