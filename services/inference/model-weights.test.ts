@@ -1,7 +1,7 @@
 import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { text } from 'node:stream/consumers';
+import { buffer, text } from 'node:stream/consumers';
 import { weightsInFile, weightsInMemory } from './model-weights';
 
 describe('model weights', () => {
@@ -19,7 +19,23 @@ describe('model weights', () => {
     await rename(join(dir, 'bad.onnx'), path);
     await expect(Promise.all([text(weights.stream()), text(weights.stream())])).resolves.toEqual(['verified bytes', 'verified bytes']);
     await weights.close();
-    expect(() => weights.stream()).toThrow();
+    await expect(text(weights.stream())).rejects.toThrow();
+  });
+
+  it('keeps its file open when a reader breaks off mid-stream: the next reader gets every byte and close() succeeds', async () => {
+    const path = join(dir, 'large.onnx');
+    const bytes = Buffer.alloc(3 * 2 ** 20 + 5, 7);
+    await writeFile(path, bytes);
+    const weights = weightsInFile(await open(path, 'r'), bytes.byteLength);
+    const broken = weights.stream();
+    await new Promise<void>((resolve) => broken.once('data', () => resolve()));
+    // What pipeline does when the client's connection is cut: before the fix this closed the handle's descriptor.
+    const closed = new Promise((resolve) => broken.once('close', resolve));
+    broken.once('error', () => undefined);
+    broken.destroy(new Error('the client went away'));
+    await closed;
+    await expect(buffer(weights.stream())).resolves.toEqual(bytes);
+    await expect(weights.close()).resolves.toBeUndefined();
   });
 
   it('streams bytes held in memory', async () => {

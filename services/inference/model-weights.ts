@@ -3,7 +3,6 @@
 // of model. Once verified, the bytes are read from the file they came from instead, through a handle opened before
 // the check: a later rename over the path (a deploy, a corrupted file put in place) does not change what the
 // handle reads, so the weights served are still the very bytes that were checked.
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
@@ -20,15 +19,31 @@ export function weightsInMemory(bytes: Uint8Array): ServedWeights {
   return { size: bytes.byteLength, stream: () => Readable.from([bytes], { objectMode: false }), close: async () => undefined };
 }
 
-/** The file behind an open handle, read by position so that streams do not share an offset. */
+/** Bytes per read of a served weights file: large enough to keep a 1 GB download cheap, small enough to stream. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * The file behind an open handle, read by position so that streams do not share an offset. Each stream reads
+ * through the handle and never owns its descriptor: an fs.ReadStream given the handle's fd closes that fd when it
+ * is destroyed (a download the client broke off), autoClose or not, and the replica then crashed on the handle's
+ * own close (EBADF), or worse, read another file that took the descriptor number. The model is leased while it streams.
+ */
 export function weightsInFile(handle: FileHandle, size: number): ServedWeights {
   return {
     size,
-    // By descriptor, not handle.createReadStream: a FileHandle's close() waits for every stream made from it to
-    // close, which a stream that does not own the descriptor never does. The model is leased while it streams.
-    stream: () => createReadStream('', { fd: handle.fd, start: 0, end: Math.max(0, size - 1), autoClose: false }),
+    stream: () => Readable.from(readByPosition(handle, size), { objectMode: false }),
     close: () => handle.close(),
   };
+}
+
+async function* readByPosition(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+  for (let position = 0; position < size; ) {
+    const length = Math.min(CHUNK_BYTES, size - position);
+    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(length), 0, length, position);
+    if (bytesRead === 0) throw new Error(`the model file ended after ${position} of its ${size} bytes`);
+    yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    position += bytesRead;
+  }
 }
 
 /**
