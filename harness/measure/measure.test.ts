@@ -77,8 +77,17 @@ describe('measure', () => {
     expect(m.phases.baseline.errors).toBe(0);
     expect(m.phases.fault.errors).toBe(3);
     expect(m.unavailabilityMs).toBeGreaterThan(0);
-    // Failover still counts from the best estimate of the moment, not from its earliest bound.
+    // Failover still counts from the best estimate of the moment, not from its earliest bound, which bounds it above.
     expect(m.failoverMs).toBe(235 - 230);
+    expect(m.failoverAtMostMs).toBe(235 - 190);
+  });
+
+  it('gives a failover of 0, never a negative one, when the standby took over before the moment the fault was seen', () => {
+    // The crash was seen late (at 260 ms, within 70 ms of resolution); the standby answered steadily from 235 ms.
+    const rs = records(60, (i) => (i >= 20 && i < 23 ? { status: 0, servedBy: undefined, error: 'ECONNRESET', latency: 1 } : i >= 23 ? { servedBy: 'standby' } : {}));
+    const m = measure(rs, [{ effectiveAtMs: 260, earliestAtMs: 190 }], opts);
+    expect(m.failoverMs).toBe(0);
+    expect(m.failoverAtMostMs).toBe(235 - 190);
   });
 
   it('does not end a failover on a standby answer that is followed by failures', () => {

@@ -24,7 +24,7 @@ export interface PhaseMeasurements {
 export interface Moments {
   /** The injection failover and unavailability count from: the earliest fault that took effect. */
   faultAtMs: number | null;
-  /** The standby answer that ended the failover: faultAtMs + failoverMs. */
+  /** The standby answer that ended the failover: faultAtMs + failoverMs, unless that answer came before faultAtMs (failover 0). */
   failoverEndedAtMs: number | null;
   /** The last revert during the load, which fail-back counts from. */
   lastRevertAtMs: number | null;
@@ -41,6 +41,11 @@ export interface Measurements {
   environment?: EnvironmentMeasurements;
   /** The first fault taking effect -> first good standby response after which `steadyCount` in a row are good. null: never. */
   failoverMs: number | null;
+  /**
+   * The same answer counted from the earliest moment the fault may have taken effect (its effective moment minus
+   * the resolution it was seen with): the failover took at most this long. Absent in journals from before it.
+   */
+  failoverAtMostMs?: number | null;
   /** First bad (failed, wrong or late) request after injection -> last bad one before steady success. */
   unavailabilityMs: number;
   /** Revert of the last fault -> first good primary answer after which `steadyCount` in a row are good. null: never, or no revert during the load. */
@@ -129,7 +134,11 @@ export function measure(records: readonly RequestRecord[], faults: readonly Faul
   const failover = steadyAnswerFrom(affected, 'standby', opts.steadyCount, good);
   result.moments.faultAtMs = faultAtMs;
   result.moments.failoverEndedAtMs = failover?.doneMs ?? null;
-  result.failoverMs = failover ? failover.doneMs - faultAtMs : null;
+  // The effective moment is the latest the fault can have acted: a standby that took over before it (within the
+  // moment's resolution) failed over in no time as far as can be seen, never in negative time; the time from the
+  // earliest moment bounds it from above.
+  result.failoverMs = failover ? Math.max(0, failover.doneMs - faultAtMs) : null;
+  result.failoverAtMostMs = failover ? failover.doneMs - earliestAtMs : null;
   result.unavailabilityMs = unavailability(affected, opts.steadyCount, good);
 
   const lastRevertAtMs = Math.max(...faults.map((f) => f.revertedAtMs ?? -Infinity));

@@ -18,3 +18,10 @@ export const megabytes = (bytes: number | null | undefined, absent = ABSENT): st
 /** "sha256 5400.0 ms, session 16500.0 ms" from a recovery step's times, in the order they are taken */
 export const stepTimes = (steps: Partial<Record<string, number>>): string =>
   Object.entries(steps).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
+
+/** Failover with its upper bound when the fault was seen with a resolution: "0.0 ms (at most 21.5 ms)", or "never". */
+export function failoverFigure(m: { failoverMs: number | null; failoverAtMostMs?: number | null }): string {
+  const { failoverMs, failoverAtMostMs } = m;
+  const atMost = failoverAtMostMs != null && failoverMs !== null && failoverAtMostMs - failoverMs >= 0.05 ? ` (at most ${ms(failoverAtMostMs)})` : '';
+  return `${ms(failoverMs, 'never')}${atMost}`;
+}

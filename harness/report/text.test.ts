@@ -10,6 +10,12 @@ it('tells the console the verdict, the figures with their units, each threshold 
   expect(lines[lines.length - 1]).toBe('  first failure: threshold errors[run] <= 0 failed: observed 67');
 });
 
+it('gives the failover\'s upper bound beside it when the fault was seen with a resolution', () => {
+  const journal = recordedJournal();
+  journal.measurements = { ...journal.measurements!, failoverMs: 0, failoverAtMostMs: 21.5 };
+  expect(drillSummaryText(journal)).toContain('  failover 0.0 ms (at most 21.5 ms), unavailability');
+});
+
 it('says never for a failover that did not happen', () => {
   const journal = hostileJournal();
   journal.measurements = { ...journal.measurements!, failoverMs: null };

@@ -1,5 +1,5 @@
 // The console's account of one drill: what `drill run` prints and what a failing gate test shows.
-import { megabytes, ms, percent, seconds, stepTimes } from './format';
+import { failoverFigure, megabytes, ms, percent, seconds, stepTimes } from './format';
 import type { Journal } from './journal';
 
 export function drillSummaryText(j: Journal): string {
@@ -12,7 +12,7 @@ export function drillSummaryText(j: Journal): string {
   if (d) lines.push(`  gateway ${d.gateway}, model server ${d.replicas}, protocol ${d.protocol}`);
   if (m) {
     lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
-    lines.push(`  failover ${ms(m.failoverMs, 'never')}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);
+    lines.push(`  failover ${failoverFigure(m)}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);
     const e = m.environment;
     if (e) {
       const pressure = (['baseline', 'fault', 'recovery'] as const).map((phase) => `${phase} ${percent(e.phases[phase].cpuPressurePercent)}`).join(', ');

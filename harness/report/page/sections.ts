@@ -2,7 +2,7 @@
 import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
 import type { PhaseMeasurements } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
-import { megabytes, ms, percent as percentOf, seconds, stepTimes } from '../format';
+import { failoverFigure, megabytes, ms, percent as percentOf, seconds, stepTimes } from '../format';
 import { faultEffectiveAtMs, type Journal, type JournalFault, type SteadyStateCheck } from '../journal';
 import { html, type SafeHtml } from './template';
 
@@ -21,7 +21,7 @@ ${card('requests', String(m.phases.run.requests))}
 ${card('failed requests', String(m.errors))}
 ${card('wrong answers', String(m.wrongAnswers))}
 ${card('late responses', String(m.lateResponses))}
-${card('failover', ms(m.failoverMs, 'never'))}
+${card('failover', failoverFigure(m))}
 ${card('unavailability', ms(m.unavailabilityMs))}
 ${card('fail-back', ms(m.failbackMs, 'never'))}
 </div>`;
