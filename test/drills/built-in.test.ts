@@ -5,18 +5,16 @@ import { InvalidInputError } from '../../harness/errors';
 import { projectRoot } from '../../harness/paths';
 import { isFlaky } from '../../harness/report/attempts';
 import type { Journal } from '../../harness/report/journal';
-import { parseRetries } from '../../harness/retry';
 import { loadScenarios } from '../../harness/scenario/load';
 import { parseShard, selectShard } from '../../harness/scenario/shard';
 import { TopologyPool } from '../../harness/topology/pool';
-import { GATE_PROTOCOLS, GATE_REPORT_DIR, drill, onProtocol, writeRunReports } from './gate';
+import { GATE_PROTOCOLS, GATE_REPORT_DIR, GATE_RETRIES, drill, onProtocol, writeRunReports } from './gate';
 
 // DRILL_SHARD=i/n runs the same split as `drill run --shard i/n` (for jest --shard on several CI machines).
 const all = loadScenarios([join(projectRoot, 'scenarios')]);
 const scenarios = process.env.DRILL_SHARD ? selectShard(all, parseShard(process.env.DRILL_SHARD, 'DRILL_SHARD')) : all;
-// DRILL_RETRIES=n and DRILL_FAIL_ON_FLAKY=1 are `drill run --retries n` and `--fail-on-flaky`: a drill that fails is
-// run again, and one that then passes is flaky (reports/gate/junit.xml keeps its failed runs), a pass unless told.
-const retries = process.env.DRILL_RETRIES ? parseRetries(process.env.DRILL_RETRIES, 'DRILL_RETRIES') : 0;
+// DRILL_FAIL_ON_FLAKY=1 is `drill run --fail-on-flaky`: a drill that passed only on a retry (GATE_RETRIES) fails.
+const retries = GATE_RETRIES;
 const failOnFlaky = envSwitch('DRILL_FAIL_ON_FLAKY');
 const journals: Journal[] = [];
 

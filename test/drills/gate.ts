@@ -4,11 +4,16 @@ import { projectRoot } from '../../harness/paths';
 import type { Journal } from '../../harness/report/journal';
 import { drillSummaryText } from '../../harness/report/text';
 import { writeJournal, writeRunReports } from '../../harness/report/write';
-import { runWithRetries } from '../../harness/retry';
+import { parseRetries, runWithRetries } from '../../harness/retry';
 import { runScenario, type RunOptions } from '../../harness/runner';
 import { loadScenario, type Scenario } from '../../harness/scenario/load';
 
 export const GATE_REPORT_DIR = join(projectRoot, 'reports', 'gate');
+/**
+ * DRILL_RETRIES=n is `drill run --retries n` for every drill test that must pass (not the negative controls, which
+ * must fail): a drill that fails is run again, and one that then passes is flaky (its report keeps the failed runs).
+ */
+export const GATE_RETRIES = process.env.DRILL_RETRIES ? parseRetries(process.env.DRILL_RETRIES, 'DRILL_RETRIES') : 0;
 
 export const builtInScenario = (name: string): Scenario => loadScenario(join(projectRoot, 'scenarios', `${name}.yaml`));
 

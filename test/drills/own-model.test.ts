@@ -8,7 +8,7 @@ import { buildModel } from '../../services/model/build';
 import { writeForeignModelDir } from '../../services/model/foreign';
 import { exportedElsewhere, rewriteModel } from '../../services/model/foreign-fixture';
 import { projectRoot } from '../../harness/paths';
-import { builtInScenario, drill } from './gate';
+import { GATE_RETRIES, builtInScenario, drill } from './gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'own-model');
 let root: string;
@@ -26,7 +26,7 @@ test('the crash drill runs against your own model: both replicas serve it and no
   const { dir, manifest } = await writeForeignModelDir(file, { out: join(root, 'my-ranker') });
   expect(manifest.sha256).not.toBe(buildModel().manifest.sha256);
   const crash = builtInScenario('primary-crash');
-  const { journal, summary } = await drill({ ...crash, topology: { ...crash.topology, model: dir } }, REPORT_DIR);
+  const { journal, summary } = await drill({ ...crash, topology: { ...crash.topology, model: dir } }, REPORT_DIR, {}, GATE_RETRIES);
   if (journal.verdict !== 'pass') throw new Error(`did not pass:\n${summary}`);
   expect(journal.environment.models).toEqual({ fp32: { version: manifest.version, sha256: manifest.sha256, bytes: manifest.bytes } });
   expect(journal.measurements?.wrongAnswers).toBe(0);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { projectRoot } from '../../harness/paths';
 import type { Scenario } from '../../harness/scenario/load';
-import { builtInScenario, drill } from '../drills/gate';
+import { GATE_RETRIES, builtInScenario, drill } from '../drills/gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'kserve');
 const RATE = 25;
@@ -27,7 +27,7 @@ function onKserve(scenario: Scenario, changes: Partial<Scenario> = {}): Scenario
 }
 
 test('primary-crash on KServe: the gateway moves traffic to the KServe standby, and no answer is wrong', async () => {
-  const { journal, summary } = await drill(onKserve(builtInScenario('primary-crash')), join(REPORT_DIR, 'primary-crash'));
+  const { journal, summary } = await drill(onKserve(builtInScenario('primary-crash')), join(REPORT_DIR, 'primary-crash'), {}, GATE_RETRIES);
   expect(journal.steadyState?.before).toMatchObject({ ok: true });
   const m = journal.measurements;
   if (!m) throw new Error(`nothing measured:\n${summary}`);
