@@ -18,6 +18,15 @@ describe('runWithRetries', () => {
   beforeEach(() => { reportDir = mkdtempSync(join(tmpdir(), 'drill-retry-')); });
   afterEach(() => rmSync(reportDir, { recursive: true, force: true }));
 
+  it('settles a negative control on its first run that judged something: an error is run again, a fail stands', async () => {
+    const settles = (j: Journal): boolean => j.verdict !== 'error';
+    const drill = drillOf(erroredJournal(), recordedJournal(), passingJournal());
+    const journal = await runWithRetries(drill.run, { retries: 2, reportDir, settles });
+    expect(drill.runs()).toBe(2);
+    expect(journal.verdict).toBe('fail');
+    expect(journal.earlierAttempts?.map((a) => a.verdict)).toEqual(['error']);
+  });
+
   it('runs a drill that passes once, and records no attempts', async () => {
     const drill = drillOf(passingJournal(), recordedJournal());
     const journal = await runWithRetries(drill.run, { retries: 2, reportDir });

@@ -24,6 +24,11 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Told of each failed run before the next starts. */
   onRetry?: (failed: Journal, attempt: number) => void;
+  /**
+   * Whether a run settles the question (default: it passed). A negative control, which must fail, is settled by
+   * any run that judged something: only an errored one (e.g. the load generator fell behind) is run again.
+   */
+  settles?: (journal: Journal) => boolean;
 }
 
 /**
@@ -31,11 +36,13 @@ export interface RetryOptions {
  * Surefire reruns errors: the infrastructure's hiccups are what a retry is for. Returns the last run's journal,
  * with the earlier runs in `earlierAttempts` when there were any.
  */
+const passed = (journal: Journal): boolean => journal.verdict === 'pass';
+
 export async function runWithRetries(run: () => Promise<Journal>, opts: RetryOptions): Promise<Journal> {
   const earlier: EarlierAttempt[] = [];
   for (let attempt = 1; ; attempt++) {
     const journal = await run();
-    const last = journal.verdict === 'pass' || journal.interrupted === true || opts.signal?.aborted === true || attempt > opts.retries;
+    const last = (opts.settles ?? passed)(journal) || journal.interrupted === true || opts.signal?.aborted === true || attempt > opts.retries;
     if (last) return earlier.length === 0 ? journal : { ...journal, earlierAttempts: earlier };
     earlier.push(earlierAttempt(journal, attempt, writeAttemptJournal(opts.reportDir, journal, attempt)));
     opts.onRetry?.(journal, attempt);

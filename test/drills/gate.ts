@@ -39,4 +39,15 @@ export async function drill(scenario: Scenario, reportDir: string, opts: RunOpti
   return { journal, summary: drillSummaryText(journal) };
 }
 
+/**
+ * A negative control: a drill that must fail. Only a run that ended in an error (it judged nothing, e.g. the load
+ * generator fell behind on a busy machine) is run again, up to GATE_RETRIES more times; a fail or a pass stands.
+ */
+export async function drillExpectingFailure(scenario: Scenario, reportDir: string, opts: RunOptions = {}): Promise<{ journal: Journal; summary: string }> {
+  const settles = (j: Journal): boolean => j.verdict !== 'error';
+  const journal = await runWithRetries(() => runScenario(scenario, opts), { retries: GATE_RETRIES, reportDir, signal: opts.signal, settles });
+  writeJournal(reportDir, journal);
+  return { journal, summary: drillSummaryText(journal) };
+}
+
 export { writeRunReports };
