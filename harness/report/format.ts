@@ -25,3 +25,8 @@ export function failoverFigure(m: { failoverMs: number | null; failoverAtMostMs?
   const atMost = failoverAtMostMs != null && failoverMs !== null && failoverAtMostMs - failoverMs >= 0.05 ? ` (at most ${ms(failoverAtMostMs)})` : '';
   return `${ms(failoverMs, 'never')}${atMost}`;
 }
+
+/** What a drill ran against, in one phrase: "gateway nginx, model server kserve, protocol oip-v2 (binary tensors)". */
+export function deploymentPhrase(d: { gateway: string; replicas: string; protocol: string }): string {
+  return `gateway ${d.gateway}, model server ${d.replicas}, protocol ${d.protocol}`;
+}

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { timelineChartScript } from './chart/bundle';
 import { timelineData } from './chart/timeline-data';
 import { isFlaky, verdictLabel } from './attempts';
-import { ms, seconds } from './format';
+import { deploymentPhrase, ms, seconds } from './format';
 import type { Journal } from './journal';
 import { consistencyTable, diagnosis, driftSection, environment, faultTable, keyFigures, phaseTable, recoveryTable, steadyStateTable, thresholdTable, timelineLegend } from './page/sections';
 import { STYLE } from './page/style';
@@ -40,7 +40,7 @@ export function renderDrillHtml(journal: Journal): string {
   const body = html`<header><div class="inner">
 <h1><span class="badge" id="verdict">${verdictLabel(j)}</span> ${j.scenario.name}</h1>
 <p class="desc">${j.scenario.description}</p>
-<p class="meta"><span>run <code>${j.runId}</code></span><span>started ${j.startedAt}</span><span>finished ${j.finishedAt}</span><span>${seconds(j.timing.totalMs)} total</span>${j.environment.deployment ? html`<span>gateway ${j.environment.deployment.gateway}, model server ${j.environment.deployment.replicas}, protocol ${j.environment.deployment.protocol}</span>` : ''}<span><a href="../index.html">all drills of this run</a></span></p>
+<p class="meta"><span>run <code>${j.runId}</code></span><span>started ${j.startedAt}</span><span>finished ${j.finishedAt}</span><span>${seconds(j.timing.totalMs)} total</span>${j.environment.deployment ? html`<span>${deploymentPhrase(j.environment.deployment)}</span>` : ''}<span><a href="../index.html">all drills of this run</a></span></p>
 ${j.diagnosis.firstFailure ? html`<p class="why">${j.diagnosis.firstFailure}</p>` : ''}
 </div></header>
 <main>

@@ -1,5 +1,5 @@
 // The console's account of one drill: what `drill run` prints and what a failing gate test shows.
-import { failoverFigure, megabytes, ms, percent, seconds, stepTimes } from './format';
+import { deploymentPhrase, failoverFigure, megabytes, ms, percent, seconds, stepTimes } from './format';
 import type { Journal } from './journal';
 
 export function drillSummaryText(j: Journal): string {
@@ -9,7 +9,7 @@ export function drillSummaryText(j: Journal): string {
     `  ${j.scenario.description}`,
   ];
   const d = j.environment.deployment;
-  if (d) lines.push(`  gateway ${d.gateway}, model server ${d.replicas}, protocol ${d.protocol}`);
+  if (d) lines.push(`  ${deploymentPhrase(d)}`);
   if (m) {
     lines.push(`  requests ${m.phases.run.requests}, errors ${m.errors}, wrong answers ${m.wrongAnswers}, late ${m.lateResponses}`);
     lines.push(`  failover ${failoverFigure(m)}, unavailability ${ms(m.unavailabilityMs)}, p99 ${ms(m.phases.run.latency.p99Ms)}`);

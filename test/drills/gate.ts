@@ -4,7 +4,7 @@ import { projectRoot } from '../../harness/paths';
 import type { Journal } from '../../harness/report/journal';
 import { drillSummaryText } from '../../harness/report/text';
 import { writeJournal, writeRunReports } from '../../harness/report/write';
-import { parseRetries, runWithRetries } from '../../harness/retry';
+import { parseRetries, runWithRetries, type RetryOptions } from '../../harness/retry';
 import { runScenario, type RunOptions } from '../../harness/runner';
 import { loadScenario, type Scenario } from '../../harness/scenario/load';
 
@@ -33,8 +33,8 @@ export function onProtocol(scenario: Scenario, protocol: (typeof GATE_PROTOCOLS)
  * Runs a drill, again up to `retries` more times while it fails (as `drill run --retries`), and writes its
  * journal under reports/<dir>/; the summary is the failure message.
  */
-export async function drill(scenario: Scenario, reportDir: string, opts: RunOptions = {}, retries = 0): Promise<{ journal: Journal; summary: string }> {
-  const journal = await runWithRetries(() => runScenario(scenario, opts), { retries, reportDir, signal: opts.signal });
+export async function drill(scenario: Scenario, reportDir: string, opts: RunOptions = {}, retries = 0, settles?: RetryOptions['settles']): Promise<{ journal: Journal; summary: string }> {
+  const journal = await runWithRetries(() => runScenario(scenario, opts), { retries, reportDir, signal: opts.signal, ...(settles ? { settles } : {}) });
   writeJournal(reportDir, journal);
   return { journal, summary: drillSummaryText(journal) };
 }
@@ -43,11 +43,8 @@ export async function drill(scenario: Scenario, reportDir: string, opts: RunOpti
  * A negative control: a drill that must fail. Only a run that ended in an error (it judged nothing, e.g. the load
  * generator fell behind on a busy machine) is run again, up to GATE_RETRIES more times; a fail or a pass stands.
  */
-export async function drillExpectingFailure(scenario: Scenario, reportDir: string, opts: RunOptions = {}): Promise<{ journal: Journal; summary: string }> {
-  const settles = (j: Journal): boolean => j.verdict !== 'error';
-  const journal = await runWithRetries(() => runScenario(scenario, opts), { retries: GATE_RETRIES, reportDir, signal: opts.signal, settles });
-  writeJournal(reportDir, journal);
-  return { journal, summary: drillSummaryText(journal) };
+export function drillExpectingFailure(scenario: Scenario, reportDir: string, opts: RunOptions = {}): Promise<{ journal: Journal; summary: string }> {
+  return drill(scenario, reportDir, opts, GATE_RETRIES, (j) => j.verdict !== 'error');
 }
 
 export { writeRunReports };
