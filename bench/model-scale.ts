@@ -96,7 +96,7 @@ async function inProcessTable(sizes: readonly string[]): Promise<void> {
   for (const [variant, options] of VARIANTS) {
     const rows: Measured[] = [];
     for (const size of sizes) {
-      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) }, buildDir('models'));
+      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) }, buildDir('sized-models'));
       const m = await measureInChild(dir);
       rows.push(m);
       table.push([size, variant, (m.bytes / MB).toFixed(1), ...cells(m), built ? 'built now' : 'cached']);

@@ -10,7 +10,7 @@ import type { Prepared } from '../prepare';
 import { buildDir } from '../setup/state';
 
 async function cachedModel(opts: BuildOptions): Promise<BuiltModel> {
-  const { dir } = await cachedModelDir(opts, buildDir('models'));
+  const { dir } = await cachedModelDir(opts, buildDir('sized-models'));
   const { manifest, modelPath } = await readModelDir(dir);
   return { manifest, onnx: await readFile(modelPath) };
 }

@@ -2,10 +2,11 @@
 // code, Dockerfile, onnxruntime version, model, base image), so an image is rebuilt only when one changes,
 // and the build context is staged in the user's cache (buildDir) only when a build is needed.
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { GenericContainer, getContainerRuntimeClient } from 'testcontainers';
+import { PRECISIONS } from '../../services/model/build';
 import { InfrastructureError } from '../errors';
 import { dependencyDir, projectRoot } from '../paths';
 import { buildDir } from '../setup/state';
@@ -53,7 +54,7 @@ function imageTag(service: ServiceName, code: Uint8Array, opts: ImageOptions): s
   if (service === 'inference') {
     hash.update(readFileSync(join(onnxruntimeDir(), 'package.json')));
     // A manifest carries its weights' sha256, so it stands for its whole model directory.
-    for (const precision of readdirSync(opts.modelsDir).sort()) hash.update(precision).update(readFileSync(join(opts.modelsDir, precision, 'manifest.json')));
+    for (const precision of PRECISIONS) hash.update(precision).update(readFileSync(join(opts.modelsDir, precision, 'manifest.json')));
   }
   return `failover-drill/${service}:${hash.digest('hex').slice(0, 16)}`;
 }
@@ -70,7 +71,8 @@ function stage(service: ServiceName, code: Uint8Array, opts: ImageOptions): stri
     const target = join(appDir, 'node_modules', 'onnxruntime-node');
     for (const part of ['package.json', 'dist', join('bin', 'napi-v6', 'linux', 'x64')]) cpSync(join(ort, part), join(target, part), { recursive: true });
     cpSync(dependencyDir('onnxruntime-common', ort), join(appDir, 'node_modules', 'onnxruntime-common'), { recursive: true });
-    cpSync(opts.modelsDir, join(context, 'models'), { recursive: true });
+    // Only the precisions the image serves: a sized model kept elsewhere in the cache (1 GB and more) never rides along.
+    for (const precision of PRECISIONS) cpSync(join(opts.modelsDir, precision), join(context, 'models', precision), { recursive: true });
   }
   return context;
 }
