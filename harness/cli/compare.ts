@@ -16,6 +16,7 @@ import { checkGateway } from '../scenario/gateway';
 import { loadScenarios, type Scenario } from '../scenario/load';
 import { GATEWAY_KIND_NAMES, type GatewayKindName } from '../topology/gateways';
 import { TopologyPool } from '../topology/pool';
+import { interruptOnSignal } from './interrupt';
 import { progressReporter } from './progress';
 
 /** One drill on one gateway in one round: its journal and where its page is, or why the pairing was refused. */
@@ -117,6 +118,8 @@ async function compare(paths: string[], opts: CompareOptions): Promise<number> {
   const rows: CompareRow[] = scenarios.map((s) => ({ drill: s.name, runs: Object.fromEntries(opts.gateways.map((g) => [g, [] as CompareRun[]])) }));
   const started = Date.now();
   const progress = progressReporter();
+  const controller = new AbortController();
+  const release = interruptOnSignal(controller);
   const topologies = new TopologyPool();
   const write = (): void => {
     const heading = `${scenarios.length} drill(s) × ${opts.gateways.length} gateway(s) × ${opts.rounds} round(s), interleaved; ${new Date().toISOString().slice(0, 10)}, ${((Date.now() - started) / 60_000).toFixed(1)} min`;
@@ -125,16 +128,17 @@ async function compare(paths: string[], opts: CompareOptions): Promise<number> {
   };
   mkdirSync(reportDir, { recursive: true });
   try {
-    for (let round = 1; round <= opts.rounds; round++) {
+    rounds: for (let round = 1; round <= opts.rounds; round++) {
       for (const [i, scenario] of scenarios.entries()) {
         for (const gateway of opts.gateways) {
+          if (controller.signal.aborted) break rounds;
           const runs = (rows[i] as CompareRow).runs[gateway] as CompareRun[];
           const moved = onGateway(scenario, gateway);
           if (typeof moved === 'string') {
             runs.push({ refused: moved });
             continue;
           }
-          const journal = await runScenario(moved, { onEvent: (e) => progress.onEvent(e), topologies });
+          const journal = await runScenario(moved, { onEvent: (e) => progress.onEvent(e), signal: controller.signal, topologies });
           progress.stop();
           const dir = join(reportDir, gateway, `round-${round}`);
           writeJournal(dir, journal);
@@ -147,10 +151,11 @@ async function compare(paths: string[], opts: CompareOptions): Promise<number> {
   } finally {
     progress.stop();
     await topologies[Symbol.asyncDispose]();
+    release();
   }
   write();
   console.log(`drill compare: ${join(reportDir, 'compare.md')} and index.html`);
-  return ExitCode.pass;
+  return controller.signal.aborted ? ExitCode.interrupted : ExitCode.pass;
 }
 
 export function compareCommand(): Command {

@@ -17,35 +17,14 @@ import { parseShard, selectShard, type Shard } from '../scenario/shard';
 import { applyTestcontainersEnv, readSetupState } from '../setup/state';
 import { sweep } from '../topology/cleanup';
 import { TopologyPool } from '../topology/pool';
-import { activeTopologies } from '../topology/topology';
 import { initCommand } from './init';
+import { interruptOnSignal } from './interrupt';
 import { compareCommand } from './compare';
 import { modelCommand } from './model';
 import { progressReporter } from './progress';
 import { setupCommand } from './setup';
 
 const nonNegativeInt = parseInteger(0);
-
-/**
- * First Ctrl-C or SIGTERM: stop the drill in progress (faults reverted, topology removed, partial report
- * written, exit 130). A second one: remove what runs in progress started and exit at once.
- */
-function interruptOnSignal(controller: AbortController): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (!controller.signal.aborted) {
-      console.error(`\ndrill: ${signal}: stopping; reverting faults and removing the topology (again to force)`);
-      controller.abort(signal);
-      return;
-    }
-    Promise.all([...activeTopologies].map((runId) => sweep({ onlyDead: false, runId }))).finally(() => process.exit(ExitCode.interrupted));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-}
 
 interface RunCliOptions {
   reportDir: string;

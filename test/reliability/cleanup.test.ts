@@ -49,11 +49,11 @@ interface Kill {
 }
 
 /**
- * Starts `drill run` from the TypeScript sources, waits for its first labelled container, then kills it `afterMs`
+ * Starts `drill run` (or `command`) from the TypeScript sources, waits for its first labelled container, then kills it `afterMs`
  * later; resolves with its exit and what was up at the kill.
  */
-async function runAndKill(signal: NodeJS.Signals, afterMs: number): Promise<Kill> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), 'run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')], {
+async function runAndKill(signal: NodeJS.Signals, afterMs: number, command: readonly string[] = ['run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')]): Promise<Kill> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), ...command], {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,3 +95,15 @@ test(`${RUNS} runs killed at random moments after their containers are up leave 
     expect({ context, left: await leftovers(pid) }).toEqual({ context, left: { containers: 0, networks: 0 } });
   }
 }, 600_000);
+
+test('drill compare interrupted with SIGINT or SIGTERM removes its topologies and exits 130', async () => {
+  // compare starts topologies as run does; before it shared run's signal handling, Ctrl-C left one running.
+  const compare = ['compare', SCENARIO, '--gateways', 'reference', '--rounds', '2', '--report-dir', join(projectRoot, 'reports', 'cleanup-test-compare')];
+  for (const [signal, afterMs] of [['SIGINT', 1500], ['SIGTERM', 3000]] as const) {
+    const { pid, code, output, containersAtKill, runningAtKill } = await runAndKill(signal, afterMs, compare);
+    const context = `drill compare killed with ${signal} ${afterMs} ms after its first container (exit ${code}):\n${output.slice(-800)}`;
+    expect({ context, runningAtKill, up: containersAtKill > 0 }).toEqual({ context, runningAtKill: true, up: true });
+    expect({ context, code }).toEqual({ context, code: 130 });
+    expect({ context, left: await leftovers(pid) }).toEqual({ context, left: { containers: 0, networks: 0 } });
+  }
+}, 180_000);
