@@ -10,7 +10,7 @@ import type { Scenario } from '../../harness/scenario/load';
 import { readSetupState } from '../../harness/setup/state';
 import { ensureGatewayImage } from '../../harness/topology/gateways/images';
 import { NGINX_CONFIG, nginxGateway } from '../../harness/topology/gateways/nginx';
-import { builtInScenario, drill } from './gate';
+import { builtInScenario, drill, GATE_RETRIES, onProtocol } from './gate';
 
 const REPORT_DIR = join(projectRoot, 'reports', 'gateways');
 const crash = builtInScenario('primary-crash');
@@ -29,6 +29,13 @@ function expectFailoverMeasured(journal: Journal): void {
   expect(m?.wrongAnswers).toBe(0);
 }
 
+/**
+ * A preset drill that measured a failover: run again (DRILL_RETRIES, as the gate) only when it did not. A stock
+ * gateway may lose requests on a crash (that is a finding, not a failure here); what makes a run worth nothing is
+ * the cascade seen under CPU pressure, Caddy taking a slow standby out too and answering 503 throughout.
+ */
+const presetDrill = (scenario: Scenario, dir: string) => drill(scenario, dir, {}, GATE_RETRIES, (j) => typeof j.measurements?.failoverMs === 'number');
+
 let root: string;
 let nginxImage: string;
 beforeAll(async () => {
@@ -45,11 +52,21 @@ const nginxLongForm = (changes: Partial<LongForm> = {}): LongForm => ({ image: n
 
 // Caddy's first build compiles it from its Go module (~90 s on 2 cores, once).
 test.each(['nginx', 'haproxy', 'caddy'] as const)('the %s preset comes up, holds steady state and fails over to the standby on primary-crash', async (gateway) => {
-  const { journal, summary } = await drill(onGateway(gateway), join(REPORT_DIR, gateway));
+  const { journal, summary } = await presetDrill(onGateway(gateway), join(REPORT_DIR, gateway));
   expect(journal.steadyState?.before).toMatchObject({ ok: true });
   if (!journal.measurements) throw new Error(`nothing measured:\n${summary}`);
   expectFailoverMeasured(journal);
 }, 600_000);
+
+// The presets proxy the Open Inference Protocol as they proxy /v1/rank: nothing in their configs names a path.
+test.each(['nginx', 'haproxy', 'caddy'] as const)('the %s preset carries OIP v2 binary infer unchanged: answers judged right, and it fails over on primary-crash', async (gateway) => {
+  const { journal, summary } = await presetDrill(onGateway(gateway, onProtocol(crash, 'oip-v2')), join(REPORT_DIR, `${gateway}-oip-v2`));
+  expect(journal.environment.deployment).toMatchObject({ gateway, protocol: 'oip-v2 (binary tensors)' });
+  if (!journal.measurements) throw new Error(`nothing measured:\n${summary}`);
+  expectFailoverMeasured(journal);
+  // Judged answers, not only status codes: the v2 decoder read every 200 (a mangled body would be wrong or an error).
+  expect(journal.measurements.phases.baseline.latency.count).toBeGreaterThan(0);
+}, 300_000);
 
 test('nginx written in the long form gives the same drill as the preset', async () => {
   const { journal, summary } = await drill(onGateway(nginxLongForm()), join(REPORT_DIR, 'nginx-long-form'));
