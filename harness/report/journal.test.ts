@@ -25,6 +25,12 @@ describe('journalRecords', () => {
       sloMs: 100,
     });
   });
+
+  it("keeps the gateway's account of how it answered, when it gave one", () => {
+    const rs = [record(0, { failover: 'none' }), record(1, { status: 503, error: 'no_healthy_replica' }), record(2, { servedBy: 'standby', failover: 'hedge' })];
+    expect(journalRecords(rs, 100).failover).toEqual(['none', null, 'hedge']);
+    expect(journalRecords([record(0, {})], 100)).not.toHaveProperty('failover');
+  });
 });
 
 describe('reading a journal written before outcomes and moments were recorded', () => {

@@ -164,6 +164,11 @@ export interface JournalRecords {
    */
   outcome?: Outcome[];
   sloMs?: number;
+  /**
+   * How the gateway says it answered each request (the reference gateway's x-failover: none, retry, hedge,
+   * breaker, panic), null where it said nothing. Absent when no answer carried it (stock gateways, older journals).
+   */
+  failover?: (string | null)[];
 }
 
 const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
@@ -179,6 +184,7 @@ export function journalRecords(records: readonly RequestRecord[], sloMs: number)
     error: records.map((r) => r.error ?? null),
     outcome: records.map((r) => outcomeOf(r, sloMs)),
     sloMs,
+    ...(records.some((r) => r.failover !== undefined) ? { failover: records.map((r) => r.failover ?? null) } : {}),
   };
 }
 
