@@ -49,8 +49,8 @@ interface Kill {
 }
 
 /**
- * Starts `drill run` (or `command`) from the TypeScript sources, waits for its first labelled container, then kills it `afterMs`
- * later; resolves with its exit and what was up at the kill.
+ * Starts `drill run` (or `command`) from the TypeScript sources, waits for its first labelled container, then kills
+ * it `afterMs` later; resolves with its exit and what was up at the kill.
  */
 async function runAndKill(signal: NodeJS.Signals, afterMs: number, command: readonly string[] = ['run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')]): Promise<Kill> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), ...command], {
