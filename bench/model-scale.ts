@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { BuildOptions } from '../services/model/build';
-import { buildDir } from '../harness/setup/state';
+import { sizedModelsDir } from '../harness/run/sized-models';
 import { cachedModelDir } from '../services/model/cache';
 import { readModelDir } from '../services/model/manifest';
 import { checkProbes } from '../services/model/probes';
@@ -96,7 +96,7 @@ async function inProcessTable(sizes: readonly string[]): Promise<void> {
   for (const [variant, options] of VARIANTS) {
     const rows: Measured[] = [];
     for (const size of sizes) {
-      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) }, buildDir('sized-models'));
+      const { dir, built } = await cachedModelDir({ ...options, shape: presetShape(size) }, sizedModelsDir());
       const m = await measureInChild(dir);
       rows.push(m);
       table.push([size, variant, (m.bytes / MB).toFixed(1), ...cells(m), built ? 'built now' : 'cached']);

@@ -31,13 +31,14 @@ export interface RetryOptions {
   settles?: (journal: Journal) => boolean;
 }
 
+/** The default of what settles a run: it passed. */
+const passed = (journal: Journal): boolean => journal.verdict === 'pass';
+
 /**
  * Runs the drill until it passes or `retries` more runs have failed. A run that errored is run again too, as
  * Surefire reruns errors: the infrastructure's hiccups are what a retry is for. Returns the last run's journal,
  * with the earlier runs in `earlierAttempts` when there were any.
  */
-const passed = (journal: Journal): boolean => journal.verdict === 'pass';
-
 export async function runWithRetries(run: () => Promise<Journal>, opts: RetryOptions): Promise<Journal> {
   const earlier: EarlierAttempt[] = [];
   for (let attempt = 1; ; attempt++) {

@@ -9,8 +9,11 @@ import { presetShape } from '../../services/model/shape';
 import type { Prepared } from '../prepare';
 import { buildDir } from '../setup/state';
 
+/** Where sized models are cached: apart from the reference models, which the inference image copies in whole. */
+export const sizedModelsDir = (): string => buildDir('sized-models');
+
 async function cachedModel(opts: BuildOptions): Promise<BuiltModel> {
-  const { dir } = await cachedModelDir(opts, buildDir('sized-models'));
+  const { dir } = await cachedModelDir(opts, sizedModelsDir());
   const { manifest, modelPath } = await readModelDir(dir);
   return { manifest, onnx: await readFile(modelPath) };
 }

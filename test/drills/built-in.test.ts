@@ -14,7 +14,6 @@ import { GATE_PROTOCOLS, GATE_REPORT_DIR, GATE_RETRIES, drill, onProtocol, write
 const all = loadScenarios([join(projectRoot, 'scenarios')]);
 const scenarios = process.env.DRILL_SHARD ? selectShard(all, parseShard(process.env.DRILL_SHARD, 'DRILL_SHARD')) : all;
 // DRILL_FAIL_ON_FLAKY=1 is `drill run --fail-on-flaky`: a drill that passed only on a retry (GATE_RETRIES) fails.
-const retries = GATE_RETRIES;
 const failOnFlaky = envSwitch('DRILL_FAIL_ON_FLAKY');
 const journals: Journal[] = [];
 
@@ -29,7 +28,7 @@ afterAll(async () => {
 const cases = scenarios.flatMap((s) => GATE_PROTOCOLS.map((protocol) => [s.name, protocol, onProtocol(s, protocol)] as const));
 
 test.each(cases)('drill %s on %s passes its thresholds', async (_name, _protocol, scenario) => {
-  const { journal, summary } = await drill(scenario, GATE_REPORT_DIR, { topologies }, retries);
+  const { journal, summary } = await drill(scenario, GATE_REPORT_DIR, { topologies }, GATE_RETRIES);
   journals.push(journal);
   if (journal.verdict !== 'pass') throw new Error(`drill ${scenario.name} did not pass:\n${summary}`);
   if (failOnFlaky && isFlaky(journal)) throw new Error(`drill ${scenario.name} passed only after failing (DRILL_FAIL_ON_FLAKY=1); its failed runs are in ${GATE_REPORT_DIR}/${scenario.name}/attempt-*/`);
