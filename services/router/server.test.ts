@@ -629,6 +629,10 @@ describe('router, hedging against a slow primary', () => {
 
   it('adapts the hedge delay to a high percentile of the primary latency', async () => {
     primary.behaviour = delayed(10, primary.answersCorrectly);
+    // A slow standby lets the primary win every race while the delay is learned: about one request in ten is
+    // hedged, and a primary overtaken by its hedge is hedged at the floor until it answers again (see
+    // HedgeDelay.overtaken), which made this read 2 ms whenever the 40th request happened to lose its race.
+    standby.behaviour = delayed(300, standby.answersCorrectly);
     // p90 of 40 samples ignores the three slowest, so a stray slow timer on a busy test machine does not count.
     await start({ hedgeMinDelayMs: 2, hedgePercentile: 90 });
     for (let i = 0; i < 40; i += 1) await rank();
@@ -638,6 +642,7 @@ describe('router, hedging against a slow primary', () => {
     expect(hedgeDelayMs).toBeLessThan(100);
 
     primary.behaviour = delayed(SLOW_MS, primary.answersCorrectly);
+    standby.behaviour = standby.answersCorrectly;
     const res = await rank();
     expect([res.servedBy, res.failover]).toEqual(['standby', 'hedge']);
     expect(res.elapsedMs).toBeLessThan(hedgeDelayMs + 100);
