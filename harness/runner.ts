@@ -7,7 +7,7 @@ import { loadShortfall } from './load/open-load';
 import { measureConsistency } from './measure/consistency';
 import { journalRecords, type Journal } from './report/journal';
 import { deploy, type DeployOptions, type Deployment } from './run/deploy';
-import { diagnoseReplicas } from './run/diagnose';
+import { diagnose } from './run/diagnose';
 import { emitter, type Emitter, type RunEvent } from './run/events';
 import { finishJournal, startJournal } from './run/journal';
 import { runLoadAndFaults } from './run/load';
@@ -45,12 +45,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     facts.error = { message: (e as Error).message, infrastructure: isInfrastructureError(e) };
   }
   facts.interrupted = opts.signal?.aborted === true;
-  const replicas = deployment && !facts.interrupted ? await diagnoseReplicas(deployment.topology).catch(() => []) : [];
+  const found = deployment && !facts.interrupted ? await diagnose(deployment.topology).catch(() => ({ replicas: [] })) : { replicas: [] };
   const loads = deployment && !facts.interrupted ? await modelLoadsOf(deployment.topology) : {};
   const recovery = recoverySteps(journal.faults, loads, journal.startedAt);
   if (recovery.length) journal.recovery = recovery;
   const decision = decideVerdict(facts);
-  finishJournal(journal, decision, replicas, started, facts.interrupted);
+  finishJournal(journal, decision, found, started, facts.interrupted);
   // Only a drill that passed leaves a topology known to be sound; the next drill still resets and checks it.
   await deployment?.release(decision.verdict === 'pass');
   return journal;

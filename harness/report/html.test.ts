@@ -42,6 +42,10 @@ describe('renderDrillHtml', () => {
     expect(page).toContain(`<pre class="log">warning in colour\n${escapeHtml(HOSTILE)}</pre>`);
   });
 
+  it("shows the end of the gateway's log beside the replicas', where a gateway says why it answered 502", () => {
+    expect(page).toContain(`<h3>gateway</h3>\n<p class="meta">last 1 log lines</p>\n<pre class="log">[error] no live upstreams ${escapeHtml(HOSTILE)}</pre>`);
+  });
+
   it('embeds the chart data as JSON that reads back exactly, hostile labels included', () => {
     expect(embeddedData(page)).toEqual(timelineData(journal));
   });

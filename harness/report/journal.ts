@@ -78,6 +78,8 @@ export interface Diagnosis {
   /** The first threshold that failed (in file order) or the step that errored, with why. */
   firstFailure?: string;
   replicas: ReplicaDiagnosis[];
+  /** The last lines of the gateway's log (absent in journals written before it was kept). */
+  gateway?: { logTail: string[] };
 }
 
 /**

@@ -43,9 +43,9 @@ export function deploymentOf({ topology }: Scenario): NonNullable<Journal['envir
 }
 
 /** `started`: performance.now() when the run began. */
-export function finishJournal(journal: Journal, decision: Decision, replicas: Diagnosis['replicas'], started: number, interrupted: boolean): Journal {
+export function finishJournal(journal: Journal, decision: Decision, found: Omit<Diagnosis, 'firstFailure'>, started: number, interrupted: boolean): Journal {
   journal.verdict = decision.verdict;
-  journal.diagnosis = { ...(decision.firstFailure ? { firstFailure: decision.firstFailure } : {}), replicas };
+  journal.diagnosis = { ...(decision.firstFailure ? { firstFailure: decision.firstFailure } : {}), ...found };
   if (interrupted) journal.interrupted = true;
   journal.finishedAt = new Date().toISOString();
   journal.timing.totalMs = Math.round(performance.now() - started);

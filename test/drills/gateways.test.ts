@@ -74,6 +74,9 @@ test('nginx written in the long form gives the same drill as the preset', async 
   expectFailoverMeasured(journal);
   // nginx retries the killed primary's requests on the standby: the preset loses none, and neither may this.
   expect(journal.measurements.errors).toBe(0);
+  // It said so in its error log, which the report keeps: each retried request is logged ("upstream prematurely
+  // closed connection", "connect() failed", ...) against the primary's upstream.
+  expect(journal.diagnosis.gateway?.logTail.join('\n')).toMatch(/\[error\].*upstream/);
 }, 300_000);
 
 test('a servedBy that never matches ends the drill as an error that says so, not as a failed drill', async () => {

@@ -63,6 +63,7 @@ export function hostileJournal(name = 'hostile'): Journal {
         { role: 'primary', readiness: `503 ${HOSTILE}`, logTail: ['\u001b[0;93mwarning in colour\u001b[m', HOSTILE] },
         { role: 'standby', readiness: '200 {"status":"ready"}', logTail: [] },
       ],
+      gateway: { logTail: [`[error] no live upstreams ${HOSTILE}`] },
     },
     records: {
       sentMs,

@@ -178,9 +178,13 @@ export function diagnosis(j: Journal): SafeHtml {
 ${d.replicas.map((r) => html`<h3>${r.role}</h3>
 <p class="meta">readiness at the end of the drill</p>
 <pre class="readiness">${stripAnsi(r.readiness)}</pre>
-<p class="meta">last ${r.logTail.length} log lines</p>
-<pre class="log">${stripAnsi(r.logTail.join('\n')) || '(empty)'}</pre>`)}`;
+${logLines(r.logTail)}`)}
+${d.gateway ? html`<h3>gateway</h3>
+${logLines(d.gateway.logTail)}` : ''}`;
 }
+
+const logLines = (lines: string[]): SafeHtml => html`<p class="meta">last ${lines.length} log lines</p>
+<pre class="log">${stripAnsi(lines.join('\n')) || '(empty)'}</pre>`;
 
 export function environment(j: Journal): SafeHtml {
   const e = j.environment;

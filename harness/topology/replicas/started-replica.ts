@@ -8,10 +8,8 @@ import type { Precision, Role } from '../../../services/common/contract';
 import { InfrastructureError } from '../../errors';
 import { dockerTimeToPerformanceMs, processEnded, whenAnswered, type Effect } from '../effect';
 import type { ModelFiles, Readiness, StartedReplicaContainer } from '../parts';
+import { logTail } from '../log-tail';
 import { watchPort, type PortAddress } from './port-watch';
-
-/** How long reading a container's output may take before the lines read so far are returned. */
-const LOG_READ_MS = 1000;
 
 /** Docker takes whole seconds; rounding up keeps a short grace from becoming 0 (an immediate SIGKILL). */
 const graceSeconds = (graceMs: number): number => Math.ceil(graceMs / 1000);
@@ -60,16 +58,10 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
     return `http://${this.getHost()}:${hostPort}`;
   }
 
-  async logTail(lines: number): Promise<string[]> {
-    const logs = await this.logs({ tail: lines });
-    return new Promise<string[]>((resolve) => {
-      const read: string[] = [];
-      logs.on('data', (line: string | Buffer) => read.push(String(line).trimEnd()));
-      logs.on('end', () => resolve(read));
-      logs.on('error', () => resolve(read));
-      setTimeout(() => resolve(read), LOG_READ_MS);
-    });
+  logTail(lines: number): Promise<string[]> {
+    return logTail(this, lines);
   }
+
 
   async kill(): Promise<Effect> {
     return this.endProcess('docker kill', (c) => c.kill({ signal: 'SIGKILL' }), (state) => (state.Running ? 'the container is still running after SIGKILL' : undefined));
