@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { $, sleep, which } from 'zx';
 import { ensureActionlint } from './actionlint';
 import { ensureGitlabCiLint } from './gitlab-ci-lint';
+import { ALL_PART_KINDS, type PartKinds } from './needs';
+import { GATEWAY_KINDS } from '../topology/gateways';
+import type { GatewayKind, ReplicaKind } from '../topology/parts';
+import { ensureGatewayImage } from '../topology/gateways/images';
+import { REPLICA_KINDS } from '../topology/replicas';
+import { ensureReplicaImage } from '../topology/replicas/images';
 import {
-  CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, cacheDir, junitSchemaPath, remoteDockerHost, writeSetupState, type SetupState,
+  CHROMIUM, JUNIT_SCHEMA_SOURCE, K6_MODULE, OFFICIAL_BASE_IMAGE, TOXIPROXY_IMAGE, TOXIPROXY_MODULE, applyTestcontainersEnv, cacheDir, junitSchemaPath, remoteDockerHost, writeSetupState, type SetupState,
 } from './state';
 
 $.verbose = false;
@@ -199,12 +205,21 @@ async function testcontainersEnv(): Promise<Record<string, string>> {
 export interface SetupOptions {
   /** Build k6 when it is missing (scenarios with `load.driver: k6` need it); otherwise one already there is recorded. */
   k6: boolean;
+  /**
+   * The gateway presets and model servers whose images to build now (skipped when present). Any other is built
+   * when a drill first uses it.
+   */
+  parts: PartKinds;
   /** Also the tools this repository's own tests use: Chromium (HTML report test), the JUnit schema, actionlint, GitLab's CI schema. */
   testTools: boolean;
 }
 
-/** `npm run setup` in this repository: everything its tests need. */
-export const REPOSITORY_SETUP: SetupOptions = { k6: true, testTools: true };
+/**
+ * `npm run setup` in this repository: everything `npm test` needs, the gateway presets' images included (the drills
+ * project drills them). Not the KServe image (~955 MB): `npm run test:servers`, the one test that drills it,
+ * builds it with `drill setup --all-parts`.
+ */
+export const REPOSITORY_SETUP: SetupOptions = { k6: true, parts: { gateways: ALL_PART_KINDS.gateways, replicas: [] }, testTools: true };
 
 async function k6Step(build: boolean): Promise<string | undefined> {
   if (build) return (await step('k6 load driver', ensureK6, (k) => `${k.path} (${k.how})`)).path;
@@ -224,6 +239,16 @@ export async function setup(opts: SetupOptions): Promise<SetupState> {
     return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(' ') : 'defaults (registry reachable)';
   });
   const k6 = await k6Step(opts.k6);
+  // The images below are built through Testcontainers, which must not look for the reaper a registry would give.
+  applyTestcontainersEnv({ testcontainersEnv: env });
+  for (const kind of opts.parts.gateways) {
+    const recipe = (GATEWAY_KINDS[kind] as GatewayKind).image;
+    if (recipe) await step(`${kind} gateway image`, () => ensureGatewayImage(recipe, baseImage));
+  }
+  for (const kind of opts.parts.replicas) {
+    const recipe = (REPLICA_KINDS[kind] as ReplicaKind).image;
+    if (recipe) await step(`${kind} model server image`, () => ensureReplicaImage(recipe, baseImage));
+  }
   if (opts.testTools) {
     await step('Chromium for the HTML report test', ensureChromium);
     await step('JUnit XML schema for the report test', ensureJunitSchema);

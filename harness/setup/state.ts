@@ -77,6 +77,6 @@ export function testcontainersEnvFor(state: Pick<SetupState, 'testcontainersEnv'
  * Applies the Testcontainers settings setup chose (reaper off, host override) unless the user set them.
  * Must run before Testcontainers first talks to Docker.
  */
-export function applyTestcontainersEnv(state: SetupState = readSetupState()): void {
+export function applyTestcontainersEnv(state: Pick<SetupState, 'testcontainersEnv'> = readSetupState()): void {
   for (const [key, value] of Object.entries(testcontainersEnvFor(state))) process.env[key] ??= value;
 }

@@ -189,6 +189,8 @@ describe.each([
     // The cache is fresh and no starter drill uses k6, so it is neither there nor built.
     expect(setup).toContain('not built: no scenario uses load.driver: k6');
     expect(setup).not.toMatch(/Chromium|JUnit|actionlint/);
+    // Its starter drills name no gateway preset and no third-party model server: no image of one is built.
+    expect(setup).not.toMatch(/gateway image|model server image/);
   }, 900_000);
 
   it('runs the project\'s own jest: the crash drill passes on real containers, then fails on an impossible threshold, naming it', () => {

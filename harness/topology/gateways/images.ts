@@ -1,7 +1,6 @@
-// Builds a gateway kind's own image on first use, like the service images: tagged by a hash of its inputs
-// (Dockerfile, base image, Go module), skipped when present. Built lazily rather than by `npm run setup`: a
-// machine that never drills a preset never pays for it (Caddy's Go build takes ~90 s), and the tests that do
-// drill them pay once (the Go build cache and the image stay).
+// Builds a gateway kind's own image, like the service images: tagged by a hash of its inputs (Dockerfile, base
+// image, Go module), skipped when present. Setup builds those its scenarios name (`npm run setup`: all of them);
+// a drill that uses another builds it on first use (Caddy's Go build takes ~90 s once; its cache stays).
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

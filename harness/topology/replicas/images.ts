@@ -1,6 +1,6 @@
-// Builds a replica kind's own image on first use, like the gateway presets' images: tagged by a hash of its
-// inputs (the context's files, the base image), skipped when present. Built lazily rather than by `npm run setup`:
-// a machine that never drills a third-party model server never pays for it, and the tests that do pay once.
+// Builds a replica kind's own image, like the gateway presets' images: tagged by a hash of its inputs (the
+// context's files, the base image), skipped when present. Setup builds those its scenarios name (`npm run setup`:
+// all of them); a drill that uses another builds it on first use.
 //
 // Python wheels are fetched on the host with `pip download` and installed in the image with pip from those files
 // (no index): containers here reach PyPI only through a TLS-intercepting proxy whose CA only the host trusts, and a
