@@ -1,6 +1,7 @@
 import { InfrastructureError } from '../errors';
 import type { K6RequestLine } from './k6/rank-load';
 import { parseK6Lines, runK6Load } from './k6-driver';
+import { loadShortfall } from './open-load';
 import { V1_PROTOCOL, v1Requests } from './protocol';
 import type { Judge } from './reference';
 
@@ -8,7 +9,7 @@ const T0_WALL_MS = 1_700_000_000_000.25;
 /** Judges by the body it is given, so the test sees which body reached it. */
 const judge: Judge = Object.assign((request: number, body: string | Uint8Array) => (body === `ok-${request}` ? { maxAbsDelta: 0, wrong: false } : { maxAbsDelta: Infinity, wrong: true }), { references: [], protocol: V1_PROTOCOL });
 const line = (l: Partial<K6RequestLine> & Pick<K6RequestLine, 'seq'>): string =>
-  JSON.stringify({ request: l.seq % 4, sentWallMs: T0_WALL_MS - 0.25 + 5 * l.seq, elapsedMs: 1.5, status: 200, ...l });
+  JSON.stringify({ request: l.seq % 4, scenarioStartWallMs: T0_WALL_MS - 0.25, sentWallMs: T0_WALL_MS - 0.25 + 5 * l.seq, elapsedMs: 1.5, status: 200, ...l });
 
 describe('parseK6Lines', () => {
   it('rebuilds records on the load clock, in schedule order, judged by their bodies', () => {
@@ -19,10 +20,19 @@ describe('parseK6Lines', () => {
       line({ seq: 2, elapsedMs: 0.25, body: 'ok-2' }),
     ].join('\n');
     expect(parseK6Lines(text, { rate: 200 }, T0_WALL_MS, judge)).toEqual([
-      { seq: 0, request: 0, scheduledMs: 0, sentMs: -0.25, doneMs: 1.25, status: 200, servedBy: 'primary', failover: 'none', maxAbsDelta: 0, wrong: false },
-      { seq: 1, request: 1, scheduledMs: 5, sentMs: 4.75, doneMs: 6.25, status: 200, servedBy: 'standby', failover: 'retry', maxAbsDelta: Infinity, wrong: true },
-      { seq: 2, request: 2, scheduledMs: 10, sentMs: 9.75, doneMs: 10, status: 200, maxAbsDelta: 0, wrong: false },
+      { seq: 0, request: 0, scheduledMs: -0.25, sentMs: -0.25, doneMs: 1.25, status: 200, servedBy: 'primary', failover: 'none', maxAbsDelta: 0, wrong: false },
+      { seq: 1, request: 1, scheduledMs: 4.75, sentMs: 4.75, doneMs: 6.25, status: 200, servedBy: 'standby', failover: 'retry', maxAbsDelta: Infinity, wrong: true },
+      { seq: 2, request: 2, scheduledMs: 9.75, sentMs: 9.75, doneMs: 10, status: 200, maxAbsDelta: 0, wrong: false },
     ]);
+  });
+
+  it("counts lateness from k6's own schedule: a scenario started after t0 shifts every slot, it is not a late send", () => {
+    // k6 started the scenario 120 ms after t0 and then sent each request in its slot.
+    const started = T0_WALL_MS + 120;
+    const text = [0, 1, 2].map((seq) => line({ seq, scenarioStartWallMs: started, sentWallMs: started + 5 * seq + 0.5, body: `ok-${seq}` })).join('\n');
+    const records = parseK6Lines(text, { rate: 200 }, T0_WALL_MS, judge);
+    expect(records.map((r) => [r.scheduledMs, r.sentMs])).toEqual([[120, 120.5], [125, 125.5], [130, 130.5]]);
+    expect(loadShortfall(records, 3)).toBeUndefined();
   });
 
   it('names errors like the built-in generator: body error code, HTTP status, transport failure', () => {

@@ -67,7 +67,8 @@ function toRecord(line: K6RequestLine, rate: number, t0WallMs: number, judge: Ju
   const base: RequestRecord = {
     seq: line.seq,
     request: line.request,
-    scheduledMs: (line.seq * 1000) / rate,
+    // On k6's own schedule: the scenario's start (a little after t0: k6 starts it once setup() returns) plus seq / rate.
+    scheduledMs: line.scenarioStartWallMs - t0WallMs + (line.seq * 1000) / rate,
     sentMs,
     doneMs: sentMs + line.elapsedMs,
     status: line.status,

@@ -17,6 +17,12 @@ export interface K6RequestLine {
   seq: number;
   /** Index into the request bodies. */
   request: number;
+  /**
+   * When k6 started the scenario (Unix ms): its constant-arrival-rate schedule runs from there, not from setup()'s
+   * return. Under CPU pressure k6 took 100-145 ms between the two, which counted against every request as
+   * lateness though k6 then kept its schedule (a gate case errored on it as "the load generator fell behind").
+   */
+  scenarioStartWallMs: number;
   sentWallMs: number;
   /** Time from send to the complete response (k6's timings, sub-millisecond); to the give-up for a transport error. */
   elapsedMs: number;
@@ -117,6 +123,7 @@ export default async function rank(): Promise<void> {
   const line: K6RequestLine = {
     seq,
     request,
+    scenarioStartWallMs: exec.scenario.startTime,
     sentWallMs,
     elapsedMs: res.status === 0 ? Date.now() - sentWallMs : t.blocked + t.connecting + t.tls_handshaking + t.duration,
     status: res.status,
