@@ -48,3 +48,19 @@ export function drillExpectingFailure(scenario: Scenario, reportDir: string, opt
 }
 
 export { writeRunReports };
+
+/**
+ * A negative control's baseline, before any fault: clean, so what fails later is the fault's doing. One stray error
+ * on a busy runner is not a broken environment (a clean-clone CI run once saw 1 in ~400 beside the package test),
+ * so at most 1 % may fail; each one is printed, with its status, error and moment, for whoever reads the log.
+ */
+export function expectCleanBaseline(journal: Journal): void {
+  const baseline = journal.measurements?.phases.baseline;
+  expect(baseline?.requests).toBeGreaterThan(0);
+  const firstFaultMs = Math.min(...journal.faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [f.effectiveAtMs - (f.effect?.resolutionMs ?? 0)])));
+  const r = journal.records;
+  const stray = r ? r.status.flatMap((status, i) => ((status < 200 || status >= 300) && (r.doneMs[i] ?? Infinity) < firstFaultMs ? [`${status} ${r.error[i] ?? ''} done at ${r.doneMs[i]} ms`] : [])) : [];
+  if (stray.length > 0) console.warn(`${journal.scenario.name}: errors in the baseline, before any fault:\n${stray.join('\n')}`);
+  expect(baseline!.errors).toBeLessThanOrEqual(baseline!.requests / 100);
+  expect(baseline!.wrongAnswers).toBe(0);
+}
