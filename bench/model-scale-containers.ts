@@ -4,9 +4,10 @@
 // size and standby precision, started, measured and removed before the next: at 1 GB a pair holds gigabytes.
 //
 // How a row is measured: the topology starts on the image's small model with hot backup on; the primary is
-// given the next version of the fp32 model at the row's size and restarted, the standby syncs it through the sync
-// proxy (an int8 standby downloads the fp32 file and quantizes it), then the standby is restarted and timed until
-// it serves again, its memory read from Docker and its latency measured directly (no gateway, no proxy).
+// given the next version of the fp32 model at the row's size (with its int8 variant beside it, for the
+// `int8 variant` rows) and restarted, the standby syncs it through the sync proxy (an int8 standby downloads the
+// published int8 variant, or, when there is none, the fp32 file, and quantizes it), then the standby is restarted
+// and timed until it serves again, its memory read from Docker and its latency measured directly (no gateway, no proxy).
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,9 +15,9 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { request } from 'undici';
 import type { Precision } from '../services/common/contract';
 import type { ModelLoad } from '../services/inference/model-manager';
-import type { BuiltModel } from '../services/model/build';
+import { type BuiltModel, DEFAULT_SEED } from '../services/model/build';
 import { generateRequests } from '../services/model/requests';
-import { sizedModels } from '../harness/run/sized-models';
+import { sizedModel, sizedModels } from '../harness/run/sized-models';
 import { prepare } from '../harness/prepare';
 import { modelLoadBudgetMs } from '../harness/topology/model-budget';
 import type { StartedReplicaContainer } from '../harness/topology/parts';
@@ -30,9 +31,17 @@ const SAMPLES = 1000;
 const CANDIDATES = 100;
 const MB = 2 ** 20;
 
+/**
+ * How a row's standby gets its model: fp32; int8 from the variant the primary publishes beside its fp32 model;
+ * int8 from the fp32 model it quantizes itself (the primary publishes no variant).
+ */
+export const STANDBY_MODES = ['fp32', 'int8 variant', 'int8 quantized'] as const;
+export type StandbyMode = (typeof STANDBY_MODES)[number];
+const precisionOf = (mode: StandbyMode): Precision => (mode === 'fp32' ? 'fp32' : 'int8');
+
 export interface ContainerRow {
   size: string;
-  precision: Precision;
+  standby: StandbyMode;
   /** The fp32 file the primary serves and the standby downloads. */
   fp32Bytes: number;
   /** The file the standby serves (the int8 standby's own after quantizing). */
@@ -101,7 +110,8 @@ async function latency(replica: StartedReplicaContainer, model: BuiltModel): Pro
   return { p50Ms: percentile(wall, 50), p99Ms: percentile(wall, 99) };
 }
 
-export async function measureContainerRow(size: string, precision: Precision): Promise<ContainerRow> {
+export async function measureContainerRow(size: string, standby: StandbyMode): Promise<ContainerRow> {
+  const precision = precisionOf(standby);
   const prepared = await prepare();
   const models = await sizedModels(size);
   const budgetMs = modelLoadBudgetMs(30_000, models.fp32.manifest.bytes);
@@ -114,17 +124,18 @@ export async function measureContainerRow(size: string, precision: Precision): P
     syncIntervalMs: SYNC_INTERVAL_MS,
   });
   try {
-    return await measureOn(topology, size, precision, models, budgetMs);
+    return await measureOn(topology, size, standby, models, budgetMs);
   } finally {
     await topology[Symbol.asyncDispose]();
   }
 }
 
-async function measureOn(topology: Topology, size: string, precision: Precision, models: Awaited<ReturnType<typeof sizedModels>>, budgetMs: number): Promise<ContainerRow> {
+async function measureOn(topology: Topology, size: string, mode: StandbyMode, models: Awaited<ReturnType<typeof sizedModels>>, budgetMs: number): Promise<ContainerRow> {
   const { primary, standby } = topology.replicas;
+  const precision = precisionOf(mode);
   // The next version, so that the standby has something to sync at every size (the 8 MB model is the image's own).
   const rollout = models.next;
-  await primary.replaceModel(rollout);
+  await primary.replaceModel(mode === 'int8 variant' ? { ...rollout, int8: await sizedModel(size, { seed: DEFAULT_SEED + 1, precision: 'int8' }) } : rollout);
   await restartToReady(primary, rollout.manifest.sha256, budgetMs);
   const synced = (loads: ModelLoad[]) => loads.find((l) => l.source === 'sync' && l.outcome === 'loaded');
   const syncLoad = synced(await until(`the ${precision} standby to sync the ${size} model`, 2 * budgetMs, () => modelLoads(standby), (loads) => synced(loads) !== undefined)) as ModelLoad;
@@ -134,7 +145,7 @@ async function measureOn(topology: Topology, size: string, precision: Precision,
   const { p50Ms, p99Ms } = await latency(standby, rollout);
   return {
     size,
-    precision,
+    standby: mode,
     fp32Bytes: rollout.manifest.bytes,
     servedBytes: (precision === 'fp32' ? models.fp32 : models.int8).manifest.bytes,
     restartToReadyS,
@@ -158,6 +169,7 @@ export function syncPhases(load: ModelLoad): { downloadS: number; verifyS: numbe
 const COLUMNS: readonly [string, (r: ContainerRow) => number, number][] = [
   ['restart->ready s', (r) => r.restartToReadyS, 2],
   ['session s', (r) => s(r.restartLoad.steps.session), 2],
+  ['synced MB', (r) => (r.syncLoad.bytes ?? 0) / MB, 0],
   ['sync s', (r) => syncPhases(r.syncLoad).totalS, 2],
   ['download s', (r) => syncPhases(r.syncLoad).downloadS, 2],
   ['verify s', (r) => syncPhases(r.syncLoad).verifyS, 2],
@@ -169,14 +181,14 @@ const COLUMNS: readonly [string, (r: ContainerRow) => number, number][] = [
   ['p99 ms', (r) => r.p99Ms, 3],
 ];
 
-/** The rows as a table, with one slope row per precision: per GB of the fp32 model (the file the sync moves). */
+/** The rows as a table, with one slope row per standby mode: per GB of the fp32 model. */
 export function containerTable(rows: readonly ContainerRow[]): string[][] {
   const header = ['size', 'standby', 'fp32 MB', 'served MB', ...COLUMNS.map(([name]) => name)];
-  const body = rows.map((r) => [r.size, r.precision, (r.fp32Bytes / MB).toFixed(0), (r.servedBytes / MB).toFixed(0), ...COLUMNS.map(([, pick, digits]) => pick(r).toFixed(digits))]);
-  const slopes = (['fp32', 'int8'] as const).flatMap((precision) => {
-    const of = rows.filter((r) => r.precision === precision);
+  const body = rows.map((r) => [r.size, r.standby, (r.fp32Bytes / MB).toFixed(0), (r.servedBytes / MB).toFixed(0), ...COLUMNS.map(([, pick, digits]) => pick(r).toFixed(digits))]);
+  const slopes = STANDBY_MODES.flatMap((mode) => {
+    const of = rows.filter((r) => r.standby === mode);
     if (of.length < 2) return [];
-    return [[`per GB`, precision, '', '', ...COLUMNS.map(([, pick, digits]) => slope(of.map((r) => [r.fp32Bytes / 1e9, pick(r)])).toFixed(digits + 1))]];
+    return [[`per GB`, mode, '', '', ...COLUMNS.map(([, pick, digits]) => slope(of.map((r) => [r.fp32Bytes / 1e9, pick(r)])).toFixed(digits + 1))]];
   });
   return [header, ...body, ...slopes];
 }

@@ -14,7 +14,7 @@ import { checkProbes } from '../services/model/probes';
 import { Ranker } from '../services/model/ranker';
 import { generateRequests } from '../services/model/requests';
 import { presetShape } from '../services/model/shape';
-import { type ContainerRow, containerTable, measureContainerRow } from './model-scale-containers';
+import { type ContainerRow, containerTable, measureContainerRow, STANDBY_MODES } from './model-scale-containers';
 import { percentile, slope } from './stats';
 
 const SIZES = ['8mb', '128mb', '512mb', '1gb'];
@@ -118,10 +118,10 @@ async function inProcessTable(sizes: readonly string[]): Promise<void> {
 async function containersTable(sizes: readonly string[]): Promise<void> {
   const pressureBefore = await cpuPressure();
   const rows: ContainerRow[] = [];
-  for (const precision of ['fp32', 'int8'] as const) {
+  for (const mode of STANDBY_MODES) {
     for (const size of sizes) {
-      rows.push(await measureContainerRow(size, precision));
-      console.log(`  measured ${size} ${precision} standby (CPU pressure ${await cpuPressure()}%)`);
+      rows.push(await measureContainerRow(size, mode));
+      console.log(`  measured ${size} ${mode} standby (CPU pressure ${await cpuPressure()}%)`);
     }
   }
   printTable(containerTable(rows));

@@ -56,7 +56,7 @@ export interface ReplicaDiagnosis {
 /**
  * One step of a drill's recovery: a restart (old process stopped -> new one accepting connections, which the
  * reference server does once its model is verified), or a model load a replica made, with the time of each of its
- * steps (read, download, sha256, quantize, session, probes, swap, persist: ms, as the replica measured them).
+ * steps (read, download, sha256, quantize, session, probes, variant, swap, persist: ms, as the replica measured them).
  */
 export interface RecoveryStep {
   replica: string;

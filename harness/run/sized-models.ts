@@ -26,3 +26,6 @@ export async function sizedModels(size: string): Promise<Prepared['models']> {
     next: await cachedModel({ shape, seed: DEFAULT_SEED + 1 }),
   };
 }
+
+/** One model at `size` from the build cache, e.g. the next version's int8 variant a primary publishes beside it. */
+export const sizedModel = (size: string, opts: Omit<BuildOptions, 'shape'>): Promise<BuiltModel> => cachedModel({ ...opts, shape: presetShape(size) });

@@ -132,6 +132,11 @@ export interface ReplicaPlan {
 export interface ModelFiles {
   onnx: Uint8Array;
   manifest?: Manifest;
+  /**
+   * The model's int8 variant, built offline beside it, for a server that publishes one (the reference server,
+   * from its model directory's int8/): an int8 standby syncs it instead of quantizing the model itself.
+   */
+  int8?: { onnx: Uint8Array; manifest: Manifest };
 }
 
 export interface ReplicaContainer extends GenericContainer {

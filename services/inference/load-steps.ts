@@ -3,7 +3,8 @@
 // onnxruntime's session, the probe set, and putting the model in service.
 import { performance } from 'node:perf_hooks';
 
-export const LOAD_STEPS = ['read', 'download', 'sha256', 'quantize', 'session', 'probes', 'swap', 'persist'] as const;
+// variant: checking the int8 variant an fp32 model publishes beside it (its sha256, read from its file).
+export const LOAD_STEPS = ['read', 'download', 'sha256', 'quantize', 'session', 'probes', 'variant', 'swap', 'persist'] as const;
 export type LoadStep = (typeof LOAD_STEPS)[number];
 /** Milliseconds per step; a step the load did not take is absent. */
 export type LoadSteps = Partial<Record<LoadStep, number>>;

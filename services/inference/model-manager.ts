@@ -177,6 +177,9 @@ export class ModelManager {
       ...(serving.ready ? {} : { reason: serving.reason }),
       model: manifest ? summary(manifest) : null,
       manifest: manifest ?? null,
+      // What an int8 standby syncs instead of quantizing this model itself (GET /v1/model/int8/weights).
+      variants: { int8: this.slot.current?.int8?.manifest ?? null },
+      ...(this.slot.current?.int8Problem ? { variantProblem: this.slot.current.int8Problem } : {}),
       onBadReload: this.opts.policy,
       rejected: this.lastRejected ?? null,
       loads: this.loads,
@@ -189,7 +192,7 @@ export class ModelManager {
   }
 
   /** The precision this replica serves (or was given to serve): an int8 replica quantizes the fp32 models it syncs. */
-  private precision(): Precision {
+  precision(): Precision {
     return (this.slot.current?.manifest ?? this.notReady?.manifest)?.precision ?? 'fp32';
   }
 
@@ -227,8 +230,10 @@ export class ModelManager {
       version: model.identity.version,
       sha256: model.identity.sha256,
       precision: model.identity.precision,
+      ...(model.int8 ? { publishes: model.int8.manifest.version } : {}),
       steps,
     });
+    if (model.int8Problem) this.opts.log('int8 variant not published; an int8 standby quantizes this model itself', { level: 'warn', detail: model.int8Problem });
     return { outcome: 'loaded', model: model.identity };
   }
 

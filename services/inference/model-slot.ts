@@ -45,8 +45,8 @@ export class ModelSlot {
   }
 
   private release(entry: Entry): void {
-    const { ranker, weights } = entry.model;
-    const done = Promise.all([ranker.release(), weights.close()]).then(() => undefined).finally(() => this.releasing.delete(done));
+    const { ranker, weights, int8 } = entry.model;
+    const done = Promise.all([ranker.release(), weights.close(), int8?.weights.close()]).then(() => undefined).finally(() => this.releasing.delete(done));
     this.releasing.add(done);
   }
 }

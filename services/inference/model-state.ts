@@ -2,16 +2,23 @@
 // manifest (corrupted weights usually still parse and silently change scores), that onnxruntime cannot load, or
 // that miss the manifest's probe set (NaN, Inf, or the wrong scores under the right checksum).
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { type FileHandle, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelIdentity } from '../common/contract';
-import { formatManifest, isModelDirError, type Manifest, MANIFEST_FILE, MODEL_FILE, readModelDir, sha256Hex } from '../model/manifest';
+import { formatManifest, INT8_VARIANT_DIR, isModelDirError, type Manifest, MANIFEST_FILE, MODEL_FILE, readModelDir, sha256Hex } from '../model/manifest';
 import { NOT_BUILT_HERE, quantizeWeights, readWeights } from '../model/build';
 import { checkProbes } from '../model/probes';
 import { type ModelWeights, referenceScores } from '../model/reference';
 import { Ranker } from '../model/ranker';
 import { type LoadSteps, timed } from './load-steps';
-import { type ServedWeights, weightsInFile, weightsInMemory } from './model-weights';
+import { type ServedWeights, sha256OfWeights, weightsInFile, weightsInMemory } from './model-weights';
+
+/** A variant published beside the served model: checked against its manifest, served from its file, not loaded. */
+export interface PublishedVariant {
+  manifest: Manifest;
+  weights: ServedWeights;
+}
 
 export type NotReadyCode =
   | 'manifest_invalid'
@@ -32,6 +39,10 @@ export interface VerifiedModel {
   ranker: Ranker;
   /** In memory until the model is on disk, then its file (model-weights.ts says why). */
   weights: ServedWeights;
+  /** The int8 variant this fp32 model publishes for int8 standbys (GET /v1/model/int8/weights), when its directory has one. */
+  int8?: PublishedVariant;
+  /** Why the directory's int8 variant is not published (a standby then quantizes the fp32 model itself). */
+  int8Problem?: string;
 }
 
 export type Verification =
@@ -121,9 +132,53 @@ export async function loadVerifiedModel(dir: string, checks = true, steps: LoadS
     return { ok: false, manifest, reason: { code: 'model_unreadable', message: `cannot read ${modelPath}: ${(e as Error).message}` } };
   }
   const verification = await verifyModel(manifest, bytes, modelPath, checks, steps);
-  if (verification.ok) verification.model.weights = weightsInFile(handle, bytes.byteLength);
-  else await handle.close();
+  if (!verification.ok) {
+    await handle.close();
+    return verification;
+  }
+  const { model } = verification;
+  model.weights = weightsInFile(handle, bytes.byteLength);
+  if (checks && manifest.precision === 'fp32') {
+    const started = performance.now();
+    const variant = await readPublishedVariant(join(dir, INT8_VARIANT_DIR), manifest);
+    // A directory without a variant took no step.
+    if (!('problem' in variant) || variant.problem !== undefined) steps.variant = Math.round((performance.now() - started) * 10) / 10;
+    if ('problem' in variant) {
+      if (variant.problem !== undefined) model.int8Problem = variant.problem;
+    } else model.int8 = variant;
+  }
   return verification;
+}
+
+/**
+ * The int8 variant in `dir`, if there is one, checked enough to publish: an int8 manifest derived from the served
+ * fp32 model (its sourceSha256), and a file whose sha256 and size are the manifest's. Its session and probes are
+ * left to the standby that loads it. `problem` undefined: the directory has no variant.
+ */
+async function readPublishedVariant(dir: string, fp32: Manifest): Promise<PublishedVariant | { problem: string | undefined }> {
+  let manifest: Manifest;
+  let modelPath: string;
+  try {
+    ({ manifest, modelPath } = await readModelDir(dir));
+  } catch (e) {
+    if (!isModelDirError(e)) throw e;
+    return { problem: (e as { cause?: { code?: string } }).cause?.code === 'ENOENT' ? undefined : e.message };
+  }
+  if (manifest.precision !== 'int8' || manifest.sourceSha256 !== fp32.sha256) {
+    return { problem: `${dir} holds ${manifest.precision} ${manifest.version}, not the int8 variant of the served ${fp32.version} (its sourceSha256 must be ${fp32.sha256})` };
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(modelPath, 'r');
+  } catch (e) {
+    return { problem: `cannot read ${modelPath}: ${(e as Error).message}` };
+  }
+  const { size } = await handle.stat();
+  const weights = weightsInFile(handle, size);
+  const actual = size === manifest.bytes ? await sha256OfWeights(weights).catch((e: Error) => `unreadable (${e.message})`) : `not checked (${size} bytes where the manifest says ${manifest.bytes})`;
+  if (actual === manifest.sha256) return { manifest, weights };
+  await handle.close();
+  return { problem: `sha256 of ${modelPath} is ${actual} but its manifest says ${manifest.sha256}; not publishing it` };
 }
 
 /**

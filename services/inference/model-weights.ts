@@ -3,6 +3,7 @@
 // of model. Once verified, the bytes are read from the file they came from instead, through a handle opened before
 // the check: a later rename over the path (a deploy, a corrupted file put in place) does not change what the
 // handle reads, so the weights served are still the very bytes that were checked.
+import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
@@ -44,6 +45,13 @@ async function* readByPosition(handle: FileHandle, size: number): AsyncGenerator
     yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
     position += bytesRead;
   }
+}
+
+/** The sha256 of the bytes, read through a stream: a published variant is checked without holding it in memory. */
+export async function sha256OfWeights(weights: ServedWeights): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of weights.stream()) hash.update(chunk as Uint8Array);
+  return hash.digest('hex');
 }
 
 /**

@@ -11,7 +11,9 @@ import { type OptionsOf, withDefaults } from '../common/settings';
 import { hasBearerToken } from './admin';
 import { createMetrics, type InferenceMetrics } from './metrics';
 import { type ModelChange, ModelManager, type Readiness } from './model-manager';
+import type { Manifest } from '../model/manifest';
 import type { VerifiedModel } from './model-state';
+import type { ServedWeights } from './model-weights';
 import { isV2Path, matchV2Path, type ModelRef, v2ErrorBody, v2Routes } from './oip-v2';
 import { INFERENCE_SETTINGS } from './options';
 import { type HotBackupSync, MODEL_SHA256_HEADER, startSync } from './sync';
@@ -113,21 +115,27 @@ function inferenceRoutes(manager: ModelManager, metrics: InferenceMetrics, repli
     },
     '/v1/model': { GET: (_req, res) => sendJson(res, 200, { ...manager.describe(), replica, sync: lifecycle.sync?.status() ?? null }) },
     // Leased while it streams: a model swapped out meanwhile keeps its file open until the download ends.
-    '/v1/model/weights': { GET: (_req, res) => useServedModel(manager, (model) => sendWeights(res, model)) },
+    '/v1/model/weights': { GET: (_req, res) => useServedModel(manager, (model) => sendWeights(res, model.weights, model.manifest)) },
+    '/v1/model/int8/weights': {
+      GET: (_req, res) =>
+        useServedModel(manager, async (model) => {
+          if (!model.int8) throw new HttpError(404, 'no_int8_variant', `${model.identity.version} publishes no int8 variant${model.int8Problem ? `: ${model.int8Problem}` : ''}`);
+          return sendWeights(res, model.int8.weights, model.int8.manifest);
+        }),
+    },
     '/v1/rank': { POST: rank(manager, replica) },
     '/metrics': { GET: (_req, res) => sendMetrics(res, metrics.registry) },
     ...v2Routes({ served: () => servedModel(manager), use: (fn) => useServedModel(manager, fn), replica }),
   };
 }
 
-async function sendWeights(res: ServerResponse, model: VerifiedModel): Promise<void> {
-  const { weights } = model;
+async function sendWeights(res: ServerResponse, weights: ServedWeights, manifest: Manifest): Promise<void> {
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
     'content-length': weights.size,
-    [MODEL_SHA256_HEADER]: model.identity.sha256,
-    'x-model-version': model.identity.version,
-    etag: `"${model.identity.sha256}"`,
+    [MODEL_SHA256_HEADER]: manifest.sha256,
+    'x-model-version': manifest.version,
+    etag: `"${manifest.sha256}"`,
   });
   // A client that goes away mid-download ends the pipeline with an error that is not the server's to answer.
   await pipeline(weights.stream(), res).catch(() => res.destroy());

@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuiltModel, buildModel, writeModelDir } from '../model/build';
-import type { Manifest } from '../model/manifest';
+import { INT8_VARIANT_DIR, type Manifest } from '../model/manifest';
 import { generateRequests } from '../model/requests';
 import { type InferenceServer, startInferenceServer } from './server';
-import { flipMiddleByte, truncate, withNaNWeight } from './test-models';
+import { flipMiddleByte, truncate, withNaNWeight, writeRawModelDir } from './test-models';
 
 const [rankRequest] = generateRequests({ seed: 4, count: 1, candidates: 30 });
 const INTERVAL_MS = 40;
@@ -20,10 +20,19 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function replica(opts: { seed: number; syncFrom?: string; adminToken?: string; precision?: 'int8' }): Promise<{ server: InferenceServer; manifest: Manifest; dir: string }> {
+/** Writes the int8 variant of the seed's fp32 model into `dir`'s int8/ (what `drill model build --precision int8` makes), as `damage` leaves it. */
+async function writeInt8Variant(dir: string, seed: number, damage: (variant: BuiltModel) => BuiltModel = (v) => v): Promise<Manifest> {
+  const variant = damage(buildModel({ seed, precision: 'int8' }));
+  await mkdir(join(dir, INT8_VARIANT_DIR), { recursive: true });
+  await writeRawModelDir(join(dir, INT8_VARIANT_DIR), variant.onnx, variant.manifest);
+  return variant.manifest;
+}
+
+async function replica(opts: { seed: number; syncFrom?: string; adminToken?: string; precision?: 'int8'; int8Variant?: (variant: BuiltModel) => BuiltModel }): Promise<{ server: InferenceServer; manifest: Manifest; dir: string }> {
   const dir = join(root, `replica-${dirs++}`);
   await mkdir(dir);
   const manifest = await writeModelDir(dir, { seed: opts.seed, ...(opts.precision ? { precision: opts.precision } : {}) });
+  if (opts.int8Variant) await writeInt8Variant(dir, opts.seed, opts.int8Variant);
   const server = await startInferenceServer({
     modelDir: dir,
     port: 0,
@@ -182,6 +191,83 @@ describe('hot-backup sync', () => {
       await refusing.server.close();
       poisoned.server.closeAllConnections();
       poisoned.server.close();
+    }
+  });
+
+  it('on an int8 standby, syncs the int8 variant the primary publishes: a quarter of the bytes, nothing to quantize', async () => {
+    const primary = await replica({ seed: 7, adminToken: 't', int8Variant: (v) => v });
+    const standby = await replica({ seed: 42, syncFrom: primary.server.url, precision: 'int8' });
+    const expected = buildModel({ seed: 7, precision: 'int8' }).manifest;
+    try {
+      const published = await modelOf(primary.server);
+      expect(published).toMatchObject({ model: { sha256: primary.manifest.sha256 }, variants: { int8: { sha256: expected.sha256, sourceSha256: primary.manifest.sha256 } } });
+      expect(published.loads[0].steps.variant).toBeGreaterThanOrEqual(0);
+      const synced = await until('the int8 standby to sync', () => modelOf(standby.server), (m) => m.sync.inSync, 60_000);
+      expect(synced).toMatchObject({ model: { sha256: expected.sha256, precision: 'int8' }, manifest: { sourceSha256: primary.manifest.sha256 } });
+      const load = synced.loads.find((l: { source: string }) => l.source === 'sync');
+      expect(load).toMatchObject({ outcome: 'loaded', sha256: expected.sha256, bytes: expected.bytes });
+      expect(load.steps.quantize).toBeUndefined();
+      expect(await rank(standby.server)).toMatchObject({ status: 200, json: { model: { sha256: expected.sha256, precision: 'int8' } } });
+
+      // A rollout with its variant: the standby follows it the same way.
+      const next = await writeModelDir(primary.dir, { seed: 8 });
+      const nextInt8 = await writeInt8Variant(primary.dir, 8);
+      await primary.server.reload();
+      const followed = await until('the standby to follow the reload', () => modelOf(standby.server), (m) => m.model.sha256 === nextInt8.sha256 && m.sync.inSync, 60_000);
+      expect(followed.sync.primary.sha256).toBe(next.sha256);
+      expect(followed.loads.filter((l: { source: string; steps: { quantize?: number } }) => l.source === 'sync' && l.steps.quantize !== undefined)).toEqual([]);
+    } finally {
+      await standby.server.close();
+      await primary.server.close();
+    }
+  });
+
+  const variantProblems: [string, (v: BuiltModel) => BuiltModel, RegExp][] = [
+    ['a variant whose bytes fail its checksum', (v) => ({ ...v, onnx: flipMiddleByte(v.onnx) }), /^sha256 of .*int8\/model\.onnx is [0-9a-f]{64} but its manifest says/],
+    ['the variant of another model', () => buildModel({ seed: 9, precision: 'int8' }), /holds int8 two-tower-s9-.*, not the int8 variant of the served two-tower-s7-/],
+  ];
+
+  it.each(variantProblems)('a primary does not publish %s, and an int8 standby quantizes the fp32 model instead', async (_what, damage, problem) => {
+    const primary = await replica({ seed: 7, int8Variant: damage });
+    const standby = await replica({ seed: 42, syncFrom: primary.server.url, precision: 'int8' });
+    const expected = buildModel({ seed: 7, precision: 'int8' }).manifest;
+    try {
+      const published = await modelOf(primary.server);
+      expect(published.variants).toEqual({ int8: null });
+      expect(published.variantProblem).toMatch(problem);
+      const res = await fetch(`${primary.server.url}/v1/model/int8/weights`);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toContain('no_int8_variant');
+      const synced = await until('the int8 standby to sync', () => modelOf(standby.server), (m) => m.sync.inSync, 60_000);
+      expect(synced.model.sha256).toBe(expected.sha256);
+      expect(synced.loads.find((l: { source: string }) => l.source === 'sync')).toMatchObject({ bytes: primary.manifest.bytes, steps: { quantize: expect.any(Number) } });
+    } finally {
+      await standby.server.close();
+      await primary.server.close();
+    }
+  });
+
+  it('an int8 standby refuses a published variant that fails its probe set, and syncs by quantizing the fp32 model', async () => {
+    // Probes that expect other scores, under a manifest whose checksum still matches the file: the primary
+    // (which checks only the checksum of what it publishes) publishes it; the standby's own checks refuse it.
+    const wrongProbes = (v: BuiltModel): BuiltModel => ({ ...v, manifest: { ...v.manifest, probes: v.manifest.probes!.map((p) => ({ ...p, scores: p.scores.map((x) => x + 1) })) } });
+    const logged: string[] = [];
+    const primary = await replica({ seed: 7, int8Variant: wrongProbes });
+    const dir = join(root, `replica-${dirs++}`);
+    await mkdir(dir);
+    await writeModelDir(dir, { seed: 42, precision: 'int8' });
+    const standby = await startInferenceServer({ modelDir: dir, port: 0, host: '127.0.0.1', role: 'standby', name: 'standby', log: (msg) => void logged.push(msg), syncFrom: primary.server.url, syncIntervalMs: INTERVAL_MS });
+    const expected = buildModel({ seed: 7, precision: 'int8' }).manifest;
+    try {
+      expect((await modelOf(primary.server)).variants.int8.sha256).toBe(expected.sha256);
+      const synced = await until('the int8 standby to sync', () => modelOf(standby), (m) => m.sync.inSync, 60_000);
+      expect(synced.model.sha256).toBe(expected.sha256);
+      const syncLoads = synced.loads.filter((l: { source: string }) => l.source === 'sync');
+      expect(syncLoads.map((l: { outcome: string; bytes: number }) => [l.outcome, l.bytes])).toEqual([['model_probe_failed', expected.bytes], ['loaded', primary.manifest.bytes]]);
+      expect(logged).toContainEqual(expect.stringMatching(/int8 variant .* was refused \(model_probe_failed\); syncing its fp32 model and quantizing it instead/));
+    } finally {
+      await standby.close();
+      await primary.server.close();
     }
   });
 

@@ -1,7 +1,9 @@
 // Hot backup: a standby polls the primary's /v1/model and, when the primary serves another model, downloads
 // /v1/model/weights and hands the bytes to the model manager, which serves them only if they verify against the
 // primary's manifest (checksum, parse, probes). Anything else is refused and retried at the next poll while the
-// standby keeps serving what it has. A standby that serves int8 quantizes the primary's fp32 model itself.
+// standby keeps serving what it has. A standby that serves int8 syncs the int8 variant the primary publishes
+// beside its fp32 model (a quarter of the bytes, nothing to quantize), verified like any model; when the primary
+// publishes none, or what it publishes is refused, the standby downloads the fp32 model and quantizes it itself.
 import { performance } from 'node:perf_hooks';
 import type { Log } from '../common/cli';
 import { parseManifest, type Manifest } from '../model/manifest';
@@ -12,6 +14,8 @@ import { releaseGarbage } from './model-weights';
 import type { NotReadyCode } from './model-state';
 
 export const MODEL_SHA256_HEADER = 'x-model-sha256';
+const WEIGHTS_PATH = '/v1/model/weights';
+const INT8_WEIGHTS_PATH = '/v1/model/int8/weights';
 const POLL_TIMEOUT_MS = 2000;
 // A 1 GB model through a throttled sync link takes minutes, so a download has no deadline as a whole; a stuck
 // one (no byte for this long) must still end.
@@ -84,6 +88,8 @@ class HotBackupPoller implements HotBackupSync {
   // Bytes that matched the primary's checksum yet failed to parse or probe fail the same way every time:
   // they are not downloaded again until the primary announces another model.
   private knownBad: { sha256: string; failure: SyncFailure } | undefined;
+  /** The sha256 of a published int8 variant this standby refused: it syncs the fp32 model instead. */
+  private refusedVariant: string | undefined;
   /** A download was made since the last poll ended. */
   private downloaded = false;
 
@@ -151,7 +157,7 @@ class HotBackupPoller implements HotBackupSync {
   }
 
   private async pollOnce(): Promise<void> {
-    const manifest = await this.primaryManifest();
+    const { manifest, int8 } = await this.primaryManifest();
     this.primary = { version: manifest.version, sha256: manifest.sha256 };
     const current = this.opts.manager.slot.current?.manifest;
     // An int8 standby serves the quantized variant of the primary's model: in sync when it came from it.
@@ -161,18 +167,41 @@ class HotBackupPoller implements HotBackupSync {
     }
     this.behindSince ??= Date.now();
     if (this.knownBad?.sha256 === manifest.sha256) throw this.knownBad.failure;
-    const steps: LoadSteps = {};
-    const startedAt = performance.now();
-    const bytes = await timed(steps, 'download', () => this.download(manifest));
-    await this.adopt(manifest, bytes, steps, startedAt);
+    if (!(await this.syncVariant(manifest, int8))) {
+      const steps: LoadSteps = {};
+      const startedAt = performance.now();
+      const bytes = await timed(steps, 'download', () => this.download(WEIGHTS_PATH, manifest));
+      await this.adopt(WEIGHTS_PATH, manifest, bytes, steps, startedAt);
+    }
     this.behindSince = undefined;
     this.lastSyncedAt = new Date().toISOString();
   }
 
-  /** The manifest of the model the primary serves, from GET /v1/model. */
-  private async primaryManifest(): Promise<Manifest> {
+  /**
+   * For an int8 standby: syncs the int8 variant the primary publishes of `fp32`, if it publishes one this standby
+   * has not refused before. False: there was none to sync, or it was refused (logged), and the fp32 model is next.
+   */
+  private async syncVariant(fp32: Manifest, int8: Manifest | undefined): Promise<boolean> {
+    if (this.opts.manager.precision() !== 'int8' || int8?.sourceSha256 !== fp32.sha256 || int8.precision !== 'int8' || this.refusedVariant === int8.sha256) return false;
+    const steps: LoadSteps = {};
+    const startedAt = performance.now();
+    const bytes = await timed(steps, 'download', () => this.download(INT8_WEIGHTS_PATH, int8));
+    try {
+      await this.adopt(INT8_WEIGHTS_PATH, int8, bytes, steps, startedAt);
+      return true;
+    } catch (e) {
+      if (!(e instanceof SyncFailure) || !e.refusedByVerification) throw e;
+      this.refusedVariant = int8.sha256;
+      releaseGarbage();
+      this.opts.log(`the primary's int8 variant ${int8.version} was refused (${e.code}); syncing its fp32 model and quantizing it instead`, { level: 'warn', reason: e.code, detail: e.message });
+      return false;
+    }
+  }
+
+  /** The manifest of the model the primary serves and of the int8 variant it publishes, from GET /v1/model. */
+  private async primaryManifest(): Promise<{ manifest: Manifest; int8?: Manifest }> {
     const res = await this.fetchOk('/v1/model', AbortSignal.timeout(POLL_TIMEOUT_MS), 'primary_unreachable');
-    let body: { ready?: unknown; manifest?: unknown };
+    let body: { ready?: unknown; manifest?: unknown; variants?: { int8?: unknown } };
     try {
       body = (await res.json()) as typeof body;
     } catch (e) {
@@ -181,19 +210,21 @@ class HotBackupPoller implements HotBackupSync {
     this.contacted = true;
     if (body.ready !== true) throw new SyncFailure('primary_not_ready', `the primary at ${this.base} serves no verified model`);
     try {
-      return parseManifest(body.manifest, `${this.base}/v1/model manifest`);
+      const manifest = parseManifest(body.manifest, `${this.base}/v1/model manifest`);
+      const int8 = body.variants?.int8;
+      return { manifest, ...(int8 ? { int8: parseManifest(int8, `${this.base}/v1/model variants.int8`) } : {}) };
     } catch (e) {
       throw new SyncFailure('primary_manifest_invalid', (e as Error).message);
     }
   }
 
-  private async download(manifest: Manifest): Promise<Uint8Array> {
+  private async download(path: string, manifest: Manifest): Promise<Uint8Array> {
     this.downloaded = true;
     const stalled = new AbortController();
     const stall = () => setTimeout(() => stalled.abort(new Error(`no bytes arrived for ${DOWNLOAD_IDLE_MS} ms`)), DOWNLOAD_IDLE_MS);
     let timer = stall();
     try {
-      const weights = await this.fetchOk('/v1/model/weights', stalled.signal, 'download_failed');
+      const weights = await this.fetchOk(path, stalled.signal, 'download_failed');
       const announced = weights.headers.get(MODEL_SHA256_HEADER);
       if (announced !== null && announced !== manifest.sha256) {
         await weights.body?.cancel();
@@ -209,12 +240,12 @@ class HotBackupPoller implements HotBackupSync {
   }
 
   /** Hands the bytes to the model manager, which serves them only if they verify. */
-  private async adopt(manifest: Manifest, bytes: Uint8Array, steps: LoadSteps, startedAt: number): Promise<void> {
-    const change = await this.opts.manager.adopt(manifest, bytes, `${this.base}/v1/model/weights`, steps, startedAt);
+  private async adopt(path: string, manifest: Manifest, bytes: Uint8Array, steps: LoadSteps, startedAt: number): Promise<void> {
+    const change = await this.opts.manager.adopt(manifest, bytes, `${this.base}${path}`, steps, startedAt);
     if (change.outcome === 'loaded') return;
     const { code, message } = change.rejection.reason;
     const failure = new SyncFailure(code, message, true);
-    if (code === 'model_unparseable' || code === 'model_probe_failed') this.knownBad = { sha256: manifest.sha256, failure };
+    if (path === WEIGHTS_PATH && (code === 'model_unparseable' || code === 'model_probe_failed')) this.knownBad = { sha256: manifest.sha256, failure };
     throw failure;
   }
 

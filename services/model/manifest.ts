@@ -9,6 +9,13 @@ import { FEATURE_DIM, MAX_CANDIDATES } from '../common/contract';
 export const MODEL_NAME = 'two-tower-ranker';
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
+/**
+ * Where a model directory keeps the int8 variant of its fp32 model, built offline beside it (`drill model build
+ * --precision int8`, same seed and sizes): a replica serving the fp32 model publishes it, and an int8 standby syncs
+ * those bytes (a quarter of the fp32 file) instead of downloading the fp32 model and quantizing it itself.
+ */
+export const INT8_VARIANT_DIR = 'int8';
+
 /** Rows of the two-tower model's user and item embedding tables: valid ids are 0..VOCAB-1. */
 export const USER_VOCAB = 10_000;
 export const ITEM_VOCAB = 20_000;

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import type { Precision } from '../../../services/common/contract';
 import { ADMIN_TOKEN_ENV } from '../../../services/inference/admin';
 import type { ModelLoad } from '../../../services/inference/model-manager';
-import { MANIFEST_FILE, MODEL_FILE } from '../../../services/model/manifest';
+import { INT8_VARIANT_DIR, MANIFEST_FILE, MODEL_FILE } from '../../../services/model/manifest';
 import { InfrastructureError } from '../../errors';
 import type { ModelFiles, Readiness, ReplicaKind, ReplicaPlan } from '../parts';
 import { modelLoadBudgetMs } from '../model-budget';
@@ -23,11 +23,12 @@ const modelDir = (precision: Precision): string => `/models/${precision}`;
 /** Where staged files wait inside the container until they are installed. */
 const stagingDir = (key: string): string => `/tmp/failover-drill-staged/${key}`;
 
-/** The files of a model directory as Testcontainers copies them into a container. */
+/** The files of a model directory as Testcontainers copies them into a container, its int8 variant in int8/. */
 function modelDirContents(dir: string, files: ModelFiles): Parameters<GenericContainer['withCopyContentToContainer']>[0] {
   return [
     { content: Buffer.from(files.onnx), target: `${dir}/${MODEL_FILE}`, mode: 0o644 },
     ...(files.manifest ? [{ content: `${JSON.stringify(files.manifest, null, 2)}\n`, target: `${dir}/${MANIFEST_FILE}`, mode: 0o644 }] : []),
+    ...(files.int8 ? modelDirContents(`${dir}/${INT8_VARIANT_DIR}`, { onnx: files.int8.onnx, manifest: files.int8.manifest }) : []),
   ];
 }
 
@@ -110,7 +111,12 @@ export class StartedReferenceReplicaContainer extends StartedReplicaBase {
     const dir = stagingDir(key);
     // The manifest goes first: a reload that reads both sees the new manifest with either model file. As root:
     // the upload made the files root's.
-    const script = `set -e; [ ! -f ${dir}/${MANIFEST_FILE} ] || mv -f ${dir}/${MANIFEST_FILE} ${this.modelDir}/${MANIFEST_FILE}; mv -f ${dir}/${MODEL_FILE} ${this.modelDir}/${MODEL_FILE}`;
+    // A new model replaces the int8 variant published beside the old one, with its own or with none; damaged
+    // weights alone (no manifest) leave it: the server publishes a variant only beside a model that verifies.
+    const variant = `${this.modelDir}/${INT8_VARIANT_DIR}`;
+    const script =
+      `set -e; if [ -d ${dir}/${INT8_VARIANT_DIR} ]; then rm -rf ${variant}; mv ${dir}/${INT8_VARIANT_DIR} ${variant}; elif [ -f ${dir}/${MANIFEST_FILE} ]; then rm -rf ${variant}; fi; ` +
+      `[ ! -f ${dir}/${MANIFEST_FILE} ] || mv -f ${dir}/${MANIFEST_FILE} ${this.modelDir}/${MANIFEST_FILE}; mv -f ${dir}/${MODEL_FILE} ${this.modelDir}/${MODEL_FILE}`;
     const { exitCode, output } = await this.exec(['sh', '-c', script], { user: 'root' });
     if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${this.role} failed (exit ${exitCode}): ${output.trim()}`);
   }
