@@ -137,11 +137,15 @@ async function measureOn(topology: Topology, size: string, mode: StandbyMode, mo
   const rollout = models.next;
   await primary.replaceModel(mode === 'int8 variant' ? { ...rollout, int8: await sizedModel(size, { seed: DEFAULT_SEED + 1, precision: 'int8' }) } : rollout);
   await restartToReady(primary, rollout.manifest.sha256, budgetMs);
-  const synced = (loads: ModelLoad[]) => loads.find((l) => l.source === 'sync' && l.outcome === 'loaded');
-  const syncLoad = synced(await until(`the ${precision} standby to sync the ${size} model`, 2 * budgetMs, () => modelLoads(standby), (loads) => synced(loads) !== undefined)) as ModelLoad;
+  // Until the synced model is on disk too (its load gains a 'persist' step): a restart before that (SIGKILLed
+  // after the grace) found the old model in the directory and synced the new one again, which this row would have
+  // counted as restart-to-ready; and the downloaded bytes are released only then.
+  const synced = (loads: ModelLoad[]) => loads.find((l) => l.source === 'sync' && l.outcome === 'loaded' && l.steps.persist !== undefined);
+  const syncLoad = synced(await until(`the ${precision} standby to sync the ${size} model and write it to disk`, 2 * budgetMs, () => modelLoads(standby), (loads) => synced(loads) !== undefined)) as ModelLoad;
   const rssAfterSyncMb = await containerRssMb(standby.containerId);
   const restartToReadyS = await restartToReady(standby, syncLoad.sha256 as string, budgetMs);
   const restartLoad = (await modelLoads(standby)).find((l) => l.source === 'startup') as ModelLoad;
+  if (restartLoad.sha256 !== syncLoad.sha256) throw new Error(`the ${size} ${mode} standby started on ${restartLoad.version}, not on the model it synced (${syncLoad.version})`);
   const { p50Ms, p99Ms } = await latency(standby, rollout);
   return {
     size,
@@ -160,10 +164,13 @@ async function measureOn(topology: Topology, size: string, mode: StandbyMode, mo
 }
 
 const s = (ms: number | undefined): number => (ms ?? 0) / 1000;
-/** The sync's steps grouped as the issue names them: download, verify (checksum, quantize, session, probes), swap (+ write to disk). */
-export function syncPhases(load: ModelLoad): { downloadS: number; verifyS: number; swapS: number; totalS: number } {
+/**
+ * The sync's steps grouped as the issue names them: download, verify (checksum, quantize, session, probes), swap;
+ * total is until the model served (their sum). The write to disk comes after, while it already serves.
+ */
+function syncPhases(load: ModelLoad): { downloadS: number; verifyS: number; swapS: number; totalS: number; writeS: number } {
   const st = load.steps;
-  return { downloadS: s(st.download), verifyS: s(st.sha256) + s(st.quantize) + s(st.session) + s(st.probes), swapS: s(st.swap) + s(st.persist), totalS: load.totalMs / 1000 };
+  return { downloadS: s(st.download), verifyS: s(st.sha256) + s(st.quantize) + s(st.session) + s(st.probes), swapS: s(st.swap), totalS: load.totalMs / 1000, writeS: s(st.persist) };
 }
 
 const COLUMNS: readonly [string, (r: ContainerRow) => number, number][] = [
@@ -174,6 +181,7 @@ const COLUMNS: readonly [string, (r: ContainerRow) => number, number][] = [
   ['download s', (r) => syncPhases(r.syncLoad).downloadS, 2],
   ['verify s', (r) => syncPhases(r.syncLoad).verifyS, 2],
   ['swap s', (r) => syncPhases(r.syncLoad).swapS, 2],
+  ['then write s', (r) => syncPhases(r.syncLoad).writeS, 2],
   ['RSS MB', (r) => r.rssMb, 0],
   ['RSS after sync MB', (r) => r.rssAfterSyncMb, 0],
   ['primary RSS MB', (r) => r.primaryRssMb, 0],
