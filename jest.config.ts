@@ -19,6 +19,7 @@ const config: Config = {
       displayName: 'drills',
       transform,
       testMatch: ['<rootDir>/test/drills/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
       // onnxruntime-node computes the reference scores in-process; its typed arrays must cross jest's VM realm.
       testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
       slowTestThreshold: 60,
@@ -29,6 +30,7 @@ const config: Config = {
       displayName: 'servers',
       transform,
       testMatch: ['<rootDir>/test/servers/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
       testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
       slowTestThreshold: 60,
     },

@@ -27,13 +27,15 @@ export function ownerAlive(owner: string | undefined, thisHost: string = hostnam
 /**
  * Removes containers and networks labelled by failover-drill runs. With `onlyDead`, spares those whose owning
  * process is still alive on this host (a concurrent run), those of other hosts, and kept topologies, so a new
- * run can sweep what a killed one left behind.
+ * run can sweep what a killed one left behind. With `ownerPids`, only what processes of this host with those pids
+ * started.
  */
-export async function sweep(opts: { onlyDead: boolean; runId?: string }): Promise<SweepResult> {
+export async function sweep(opts: { onlyDead: boolean; runId?: string; ownerPids?: readonly number[] }): Promise<SweepResult> {
   const docker = (await getContainerRuntimeClient()).container.dockerode;
   const label = opts.runId ? `${LABEL_RUN}=${opts.runId}` : LABEL_PROJECT;
+  const owners = opts.ownerPids && new Set(opts.ownerPids.map((pid) => `${hostname()}:${pid}`));
   const keep = (labels: Record<string, string> | undefined): boolean =>
-    opts.onlyDead && (ownerAlive(labels?.[LABEL_OWNER]) || labels?.[LABEL_KEEP] === 'true');
+    (owners !== undefined && !owners.has(labels?.[LABEL_OWNER] ?? '')) || (opts.onlyDead && (ownerAlive(labels?.[LABEL_OWNER]) || labels?.[LABEL_KEEP] === 'true'));
   const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels));
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
   const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels));

@@ -48,12 +48,15 @@ interface Kill {
   runningAtKill: boolean;
 }
 
+/** `drill <command>` from the TypeScript sources, as node's arguments. */
+const drillArgs = (command: readonly string[]): string[] => ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), ...command];
+
 /**
- * Starts `drill run` (or `command`) from the TypeScript sources, waits for its first labelled container, then kills
- * it `afterMs` later; resolves with its exit and what was up at the kill.
+ * Starts `drill run` (or node with `args`), waits for its first labelled container, then kills it `afterMs` later;
+ * resolves with its exit and what was up at the kill.
  */
-async function runAndKill(signal: NodeJS.Signals, afterMs: number, command: readonly string[] = ['run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')]): Promise<Kill> {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(projectRoot, 'harness', 'cli', 'bin.ts'), ...command], {
+async function runAndKill(signal: NodeJS.Signals, afterMs: number, args: readonly string[] = drillArgs(['run', SCENARIO, '--report-dir', join(projectRoot, 'reports', 'cleanup-test')])): Promise<Kill> {
+  const child = spawn(process.execPath, args, {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -100,10 +103,30 @@ test('drill compare interrupted with SIGINT or SIGTERM removes its topologies an
   // compare starts topologies as run does; before it shared run's signal handling, Ctrl-C left one running.
   const compare = ['compare', SCENARIO, '--gateways', 'reference', '--rounds', '2', '--report-dir', join(projectRoot, 'reports', 'cleanup-test-compare')];
   for (const [signal, afterMs] of [['SIGINT', 1500], ['SIGTERM', 3000]] as const) {
-    const { pid, code, output, containersAtKill, runningAtKill } = await runAndKill(signal, afterMs, compare);
+    const { pid, code, output, containersAtKill, runningAtKill } = await runAndKill(signal, afterMs, drillArgs(compare));
     const context = `drill compare killed with ${signal} ${afterMs} ms after its first container (exit ${code}):\n${output.slice(-800)}`;
     expect({ context, runningAtKill, up: containersAtKill > 0 }).toEqual({ context, runningAtKill: true, up: true });
     expect({ context, code }).toEqual({ context, code: 130 });
+    expect({ context, left: await leftovers(pid) }).toEqual({ context, left: { containers: 0, networks: 0 } });
+  }
+}, 180_000);
+
+test("a team's jest run interrupted with SIGINT or SIGTERM while a drill runs removes its containers", async () => {
+  // The drill runs in jest's own process (one test file runs in band), whose global setup is the one
+  // `failover-drill/jest/global-setup` users configure, minus the machine setup (test/global-setup.ts).
+  const config = {
+    rootDir: projectRoot,
+    testMatch: ['<rootDir>/test/fixtures/jest/interrupted-drill.fixture.ts'],
+    transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+    testEnvironment: '<rootDir>/services/model/onnx-test-environment.ts',
+    globalSetup: '<rootDir>/test/global-setup.ts',
+  };
+  const jest = [join(projectRoot, 'node_modules', 'jest', 'bin', 'jest.js'), '--config', JSON.stringify(config), '--ci'];
+  for (const [signal, afterMs, exitCode] of [['SIGINT', 1500, 130], ['SIGTERM', 2500, 143]] as const) {
+    const { pid, code, output, containersAtKill, runningAtKill } = await runAndKill(signal, afterMs, jest);
+    const context = `jest killed with ${signal} ${afterMs} ms after its drill's first container (exit ${code}):\n${output.slice(-800)}`;
+    expect({ context, runningAtKill, up: containersAtKill > 0 }).toEqual({ context, runningAtKill: true, up: true });
+    expect({ context, code }).toEqual({ context, code: exitCode });
     expect({ context, left: await leftovers(pid) }).toEqual({ context, left: { containers: 0, networks: 0 } });
   }
 }, 180_000);
