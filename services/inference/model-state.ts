@@ -173,7 +173,7 @@ async function readPublishedVariant(dir: string, fp32: Manifest): Promise<Publis
   } catch (e) {
     return { problem: `cannot read ${modelPath}: ${(e as Error).message}` };
   }
-  const { size } = await handle.stat();
+  const size = await handle.stat().then((s) => s.size, () => -1);
   const weights = weightsInFile(handle, size);
   const actual = size === manifest.bytes ? await sha256OfWeights(weights).catch((e: Error) => `unreadable (${e.message})`) : `not checked (${size} bytes where the manifest says ${manifest.bytes})`;
   if (actual === manifest.sha256) return { manifest, weights };

@@ -19,25 +19,6 @@ export const MODEL_SHA256_HEADER = 'x-model-sha256';
 const WEIGHTS_PATH = '/v1/model/weights';
 const INT8_WEIGHTS_PATH = '/v1/model/int8/weights';
 const POLL_TIMEOUT_MS = 2000;
-// node:http rather than fetch: a standby polls for as long as it runs, and in the same poll loop (a 30 KB JSON
-// answer, 6000 times) fetch's machinery (undici, web streams) held 118-138 MB of resident memory against 76-95 MB
-// with http.get. In a 1 GB int8 standby polling every 200 ms, fetch's part was ~30 MB of malloc'd memory that
-// grew with the polls (340 -> 375 MB over two minutes, against 312 MB for the same replica without sync).
-
-/** GET `url` through `agent`; resolves with the response once its headers arrived. `signal` aborts it, body included. */
-function get(url: string, agent: HttpAgent, signal: AbortSignal): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const request = url.startsWith('https:') ? httpsGet(url, { agent, signal }, resolve) : httpGet(url, { agent, signal }, resolve);
-    request.once('error', reject);
-  });
-}
-
-async function readText(res: IncomingMessage): Promise<string> {
-  res.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of res) text += chunk as string;
-  return text;
-}
 // A 1 GB model through a throttled sync link takes minutes, so a download has no deadline as a whole; a stuck
 // one (no byte for this long) must still end.
 export const DOWNLOAD_IDLE_MS = 30_000;
@@ -314,6 +295,25 @@ async function readAtMost(res: IncomingMessage, url: string, limit: number, onPr
     throw new SyncFailure('download_failed', `download of ${url} broke off after ${size} bytes: ${describeError(e)}`);
   }
   return bytes.subarray(0, size);
+}
+
+// node:http rather than fetch: a standby polls for as long as it runs, and in the same poll loop (a 30 KB JSON
+// answer, 6000 times) fetch's machinery (undici, web streams) held 118-138 MB of resident memory against 76-95 MB
+// with http.get. In a 1 GB int8 standby polling every 200 ms, fetch's part was ~30 MB of malloc'd memory that
+// grew with the polls (340 -> 375 MB over two minutes, against 312 MB for the same replica without sync).
+/** GET `url` through `agent`; resolves with the response once its headers arrived. `signal` aborts it, body included. */
+function get(url: string, agent: HttpAgent, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const request = url.startsWith('https:') ? httpsGet(url, { agent, signal }, resolve) : httpGet(url, { agent, signal }, resolve);
+    request.once('error', reject);
+  });
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res) text += chunk as string;
+  return text;
 }
 
 function describeError(e: unknown): string {
