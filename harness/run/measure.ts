@@ -15,7 +15,7 @@ import type { LoadOutcome } from './load';
  * earliest moment the observation allows (a crash seen late is placed at Docker's exit time, an upper bound), and
  * fail-back from the revert.
  */
-const faultWindows = (faults: readonly JournalFault[]): FaultWindow[] =>
+export const faultWindows = (faults: readonly JournalFault[]): FaultWindow[] =>
   faults.flatMap((f) => {
     if (f.effectiveAtMs === undefined) return [];
     const earliestAtMs = Math.max(f.requestedAtMs ?? -Infinity, f.effectiveAtMs - (f.effect?.resolutionMs ?? 0));

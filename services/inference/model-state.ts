@@ -2,7 +2,6 @@
 // manifest (corrupted weights usually still parse and silently change scores), that onnxruntime cannot load, or
 // that miss the manifest's probe set (NaN, Inf, or the wrong scores under the right checksum).
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { type FileHandle, open, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelIdentity } from '../common/contract';
@@ -139,10 +138,9 @@ export async function loadVerifiedModel(dir: string, checks = true, steps: LoadS
   const { model } = verification;
   model.weights = weightsInFile(handle, bytes.byteLength);
   if (checks && manifest.precision === 'fp32') {
-    const started = performance.now();
-    const variant = await readPublishedVariant(join(dir, INT8_VARIANT_DIR), manifest);
+    const variant = await timed(steps, 'variant', () => readPublishedVariant(join(dir, INT8_VARIANT_DIR), manifest));
     // A directory without a variant took no step.
-    if (!('problem' in variant) || variant.problem !== undefined) steps.variant = Math.round((performance.now() - started) * 10) / 10;
+    if ('problem' in variant && variant.problem === undefined) delete steps.variant;
     if ('problem' in variant) {
       if (variant.problem !== undefined) model.int8Problem = variant.problem;
     } else model.int8 = variant;

@@ -1,10 +1,12 @@
 // Shared by the drill tests: run a scenario through the same runner as `drill run`, keep its reports.
 import { join } from 'node:path';
+import { isError, phaseOf } from '../../harness/measure/records';
 import { projectRoot } from '../../harness/paths';
 import type { Journal } from '../../harness/report/journal';
 import { drillSummaryText } from '../../harness/report/text';
 import { writeJournal, writeRunReports } from '../../harness/report/write';
 import { parseRetries, runWithRetries, type RetryOptions } from '../../harness/retry';
+import { faultWindows } from '../../harness/run/measure';
 import { runScenario, type RunOptions } from '../../harness/runner';
 import { loadScenario, type Scenario } from '../../harness/scenario/load';
 
@@ -57,9 +59,15 @@ export { writeRunReports };
 export function expectCleanBaseline(journal: Journal): void {
   const baseline = journal.measurements?.phases.baseline;
   expect(baseline?.requests).toBeGreaterThan(0);
-  const firstFaultMs = Math.min(...journal.faults.flatMap((f) => (f.effectiveAtMs === undefined ? [] : [f.effectiveAtMs - (f.effect?.resolutionMs ?? 0)])));
+  // The baseline as the measurements count it.
+  const windows = faultWindows(journal.faults);
   const r = journal.records;
-  const stray = r ? r.status.flatMap((status, i) => ((status < 200 || status >= 300) && (r.doneMs[i] ?? Infinity) < firstFaultMs ? [`${status} ${r.error[i] ?? ''} done at ${r.doneMs[i]} ms`] : [])) : [];
+  const stray = r
+    ? r.status.flatMap((status, i) => {
+        const record = { sentMs: r.sentMs[i]!, doneMs: r.doneMs[i]!, status };
+        return isError(record) && phaseOf(record, windows) === 'baseline' ? [`${status} ${r.error[i] ?? ''} done at ${record.doneMs} ms`] : [];
+      })
+    : [];
   if (stray.length > 0) console.warn(`${journal.scenario.name}: errors in the baseline, before any fault:\n${stray.join('\n')}`);
   expect(baseline!.errors).toBeLessThanOrEqual(baseline!.requests / 100);
   expect(baseline!.wrongAnswers).toBe(0);

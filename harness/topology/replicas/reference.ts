@@ -28,7 +28,7 @@ function modelDirContents(dir: string, files: ModelFiles): Parameters<GenericCon
   return [
     { content: Buffer.from(files.onnx), target: `${dir}/${MODEL_FILE}`, mode: 0o644 },
     ...(files.manifest ? [{ content: `${JSON.stringify(files.manifest, null, 2)}\n`, target: `${dir}/${MANIFEST_FILE}`, mode: 0o644 }] : []),
-    ...(files.int8 ? modelDirContents(`${dir}/${INT8_VARIANT_DIR}`, { onnx: files.int8.onnx, manifest: files.int8.manifest }) : []),
+    ...(files.int8 ? modelDirContents(`${dir}/${INT8_VARIANT_DIR}`, files.int8) : []),
   ];
 }
 
