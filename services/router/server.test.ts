@@ -172,12 +172,13 @@ describe('router, failing primary', () => {
     await start({ hedging: false });
     const first = await rank();
     expect([first.status, first.servedBy, first.failover]).toEqual([200, 'standby', 'retry']);
+    // One attempt deadline, not the whole request budget (waiting that out would have answered 503).
     expect(first.elapsedMs).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS - 5);
-    expect(first.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 150);
 
+    // Stops waiting on it: one attempt, on the standby, and the hung primary never asked again. (A bound on the
+    // elapsed time said the same and failed on a busy CI runner: 81 ms against 75.)
     const second = await rank();
-    expect([second.servedBy, second.failover]).toEqual(['standby', 'breaker']);
-    expect(second.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS / 2);
+    expect([second.servedBy, second.failover, second.attempts]).toEqual(['standby', 'breaker', '1']);
     expect(primary.rankRequests).toBe(1);
   });
 
@@ -198,7 +199,7 @@ describe('router, failing primary', () => {
       const res = await rank();
       expect([res.status, res.servedBy, res.failover]).toEqual([200, 'standby', 'retry']);
       // The attempt deadline covers connecting (undici alone would wait 10 s for it).
-      expect(res.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 250);
+      expect(res.elapsedMs).toBeLessThan(2000);
       fillers.forEach((s) => s.destroy());
     } finally {
       child.kill('SIGKILL');
@@ -300,7 +301,7 @@ describe('router, fail-back after a slow or silent replica', () => {
   // Readiness probes start on a fixed cadence; with a probe stuck until its timeout holding back the next one,
   // fail-back would take a probe timeout more than recoveryThreshold x interval.
   it('fails back after recoveryThreshold probe intervals, not after probes stuck until their timeout', async () => {
-    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 1000, recoveryThreshold: 3 });
+    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 5000, recoveryThreshold: 3 });
     primary.behaviour = resetsMidResponse;
     primary.readyzDelayMs = 60_000;
     expect((await rank()).servedBy).toBe('standby');
@@ -310,17 +311,17 @@ describe('router, fail-back after a slow or silent replica', () => {
     primary.behaviour = primary.answersCorrectly;
     const recovered = performance.now();
     await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to be marked up');
-    // About 3 x 20 ms; a probe timeout is 1000 ms. Loose for a busy machine.
-    expect(performance.now() - recovered).toBeLessThan(500);
+    // About 3 x 20 ms; a probe timeout is 5000 ms. Loose for a busy machine.
+    expect(performance.now() - recovered).toBeLessThan(2500);
     expect((await rank()).servedBy).toBe('primary');
   });
 
   it('does not let the late answer of an older probe reset the healthy probes counted since', async () => {
-    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 2000, recoveryThreshold: 3 });
+    await start({ hedging: false, probeIntervalMs: 20, probeTimeoutMs: 5000, recoveryThreshold: 3 });
     primary.behaviour = resetsMidResponse;
     primary.ready = false;
-    // Probes asked while the primary is not ready answer so, 600 ms late: after newer probes found it ready.
-    primary.readyzDelayMs = 600;
+    // Probes asked while the primary is not ready answer so, 2 s late: after newer probes found it ready.
+    primary.readyzDelayMs = 2000;
     expect((await rank()).servedBy).toBe('standby');
     await waitFor(async () => primary.readyzRequests >= 3, 'three probes of the unready primary');
 
@@ -329,10 +330,14 @@ describe('router, fail-back after a slow or silent replica', () => {
     primary.behaviour = primary.answersCorrectly;
     const recovered = performance.now();
     await waitFor(async () => (await routing()).replicas.primary.state === 'up', 'the primary to be marked up');
-    expect(performance.now() - recovered).toBeLessThan(450);
+    // Up before the stale answers arrive (about 3 x 20 ms; loose for a busy machine).
+    expect(performance.now() - recovered).toBeLessThan(1500);
     // The stale "not ready" answers arrive now, and are dropped: the primary stays up.
-    await new Promise((r) => setTimeout(r, 700));
-    expect((await routing()).replicas.primary).toMatchObject({ state: 'up', consecutiveHealthyProbes: 3 });
+    await new Promise((r) => setTimeout(r, 2100));
+    const { state, consecutiveHealthyProbes } = (await routing()).replicas.primary;
+    // Not reset to 0 by them (a probe already on its way when the primary came up may add one).
+    expect(state).toBe('up');
+    expect(consecutiveHealthyProbes).toBeGreaterThanOrEqual(3);
   });
 });
 
@@ -382,7 +387,7 @@ describe('router, a busy last replica (a loaded machine, a replica verifying a m
 describe('router, no healthy replica', () => {
   it('answers 503 no_healthy_replica quickly when both replicas refuse connections', async () => {
     // A long attempt timeout shows the 503 does not come from waiting one out.
-    const attemptTimeoutMs = 1000;
+    const attemptTimeoutMs = 5000;
     router = await startRouter({ primary: await refusedUrl(), standby: await refusedUrl(), port: 0, host: '127.0.0.1', attemptTimeoutMs });
     const res = await rank();
     expect(res.status).toBe(503);
@@ -397,7 +402,7 @@ describe('router, no healthy replica', () => {
     expect([next.status, next.attempts]).toEqual([503, '0']);
     expect(next.json.error.code).toBe('no_healthy_replica');
     expect(next.json.error.message).toMatch(/panic routing had none to try/);
-    expect(next.elapsedMs).toBeLessThan(200);
+    expect(next.elapsedMs).toBeLessThan(attemptTimeoutMs / 5);
   });
 
   it('answers 503 when both replicas hang once the request budget is spent, not before, hedge included', async () => {
@@ -408,7 +413,7 @@ describe('router, no healthy replica', () => {
     expect([res.status, res.attempts]).toEqual([503, '2']);
     expect(res.json.error.code).toBe('no_healthy_replica');
     expect(res.elapsedMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 5);
-    expect(res.elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 150);
+    expect(res.elapsedMs).toBeLessThan(2 * REQUEST_TIMEOUT_MS);
   });
 
   it('with failover disabled, answers an error instead of using the standby when the primary is down', async () => {
@@ -499,7 +504,7 @@ describe('router, panic routing (every breaker open)', () => {
     expect([res.status, res.attempts]).toEqual([503, '2']);
     expect(res.json.error.message).toMatch(/panic routing.*primary \(timeout\).*standby \(timeout\)/);
     expect(res.elapsedMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS - 5);
-    expect(res.elapsedMs).toBeLessThan(REQUEST_TIMEOUT_MS + 150);
+    expect(res.elapsedMs).toBeLessThan(2 * REQUEST_TIMEOUT_MS);
   });
 
   it('never tries a replica whose /readyz said it is not ready, even once it says ready again before recovering', async () => {
@@ -582,7 +587,7 @@ describe('router, hedging against a slow primary', () => {
     const latencies = results.map((r) => r.elapsedMs);
     expect(Math.min(...latencies.slice(0, 3))).toBeGreaterThanOrEqual(HEDGE_DELAY_MS - 2);
     // Bounds generous for a busy two-core machine; the point is the primary's 1 s never shows.
-    expect(percentile(latencies, 99)).toBeLessThan(HEDGE_DELAY_MS + 100);
+    expect(percentile(latencies, 99)).toBeLessThan(SLOW_MS / 2);
     // Only the three hedged requests reached the primary, and each was abandoned, not left to finish.
     expect(primary.rankRequests).toBe(3);
     await waitFor(async () => primary.abandonedRequests === 3, 'the slow attempts to be cancelled');
@@ -593,11 +598,12 @@ describe('router, hedging against a slow primary', () => {
 
   it('keeps the primary answer when it arrives before the hedge, and does not count the lost hedge against the standby', async () => {
     primary.behaviour = delayed(40, primary.answersCorrectly);
-    standby.behaviour = delayed(400, standby.answersCorrectly);
-    await start({ hedgeDelayMs: 5 });
+    standby.behaviour = delayed(2000, standby.answersCorrectly);
+    await start({ hedgeDelayMs: 5, attemptTimeoutMs: 5000, requestTimeoutMs: 5000 });
     const res = await rank();
     expect([res.status, res.servedBy, res.failover, res.attempts]).toEqual([200, 'primary', 'none', '2']);
-    expect(res.elapsedMs).toBeLessThan(300);
+    // Not held until the hedge's answer.
+    expect(res.elapsedMs).toBeLessThan(1000);
     await waitFor(async () => standby.abandonedRequests === 1, 'the losing hedge to be cancelled');
     const state = await routing();
     expect(state.replicas.primary.consecutiveFailures).toBe(0);
@@ -639,13 +645,13 @@ describe('router, hedging against a slow primary', () => {
     const { hedgeDelayMs } = (await routing()).replicas.primary;
     expect(hedgeDelayMs).toBeGreaterThanOrEqual(10);
     // Loose: timers run late on a busy machine; the point is the delay tracks ~10 ms, far from the 1 s below.
-    expect(hedgeDelayMs).toBeLessThan(100);
+    expect(hedgeDelayMs).toBeLessThan(SLOW_MS / 4);
 
     primary.behaviour = delayed(SLOW_MS, primary.answersCorrectly);
     standby.behaviour = standby.answersCorrectly;
     const res = await rank();
     expect([res.servedBy, res.failover]).toEqual(['standby', 'hedge']);
-    expect(res.elapsedMs).toBeLessThan(hedgeDelayMs + 100);
+    expect(res.elapsedMs).toBeLessThan(SLOW_MS / 2);
   });
 
   it('does not hedge when hedging is off: a slow primary answers, however slowly', async () => {
@@ -660,11 +666,12 @@ describe('router, hedging against a slow primary', () => {
   it('answers 503 when the hedge fails too and the slow primary times out', async () => {
     primary.behaviour = hangs;
     standby.behaviour = answers(500, '{"error":{"code":"internal","message":"boom"}}');
-    await start({ hedgeDelayMs: 10 });
+    // A long request budget: the 503 comes at the primary's attempt deadline, not once the budget is spent.
+    await start({ hedgeDelayMs: 10, requestTimeoutMs: 20 * ATTEMPT_TIMEOUT_MS });
     const res = await rank();
     expect([res.status, res.attempts]).toEqual([503, '2']);
     expect(res.json.error.message).toMatch(/standby \(server_error\).*primary \(timeout\)/);
-    expect(res.elapsedMs).toBeLessThan(ATTEMPT_TIMEOUT_MS + 100);
+    expect(res.elapsedMs).toBeLessThan(10 * ATTEMPT_TIMEOUT_MS);
   });
 });
 
