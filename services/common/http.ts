@@ -101,9 +101,33 @@ export function localUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-/** Stops accepting connections and waits for requests in flight, cutting the connections left after `graceMs`. */
-export async function closeServer(server: Server, graceMs: number): Promise<void> {
-  const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  clearTimeout(cutoff);
+/**
+ * Graceful close for `server`, to be called once it is created: the returned function stops accepting
+ * connections, lets the requests in flight finish and ends every keep-alive connection with its last answer, cutting
+ * the connections left after `graceMs`.
+ *
+ * Answers not yet under way when closing begins, and those to requests that arrive after, say Connection: close. A
+ * busy client (a gateway) sends its next request on a connection as soon as an answer arrives, so such a connection
+ * was seldom idle when closeIdleConnections() ran, and held shutdown until the grace period cut it: a primary took
+ * 2 s to exit in primary-restart. An answer already under way (a weights download) cannot say so; its connection is
+ * closed once idle after it.
+ */
+export function gracefulClose(server: Server): (graceMs: number) => Promise<void> {
+  const inFlight = new Set<ServerResponse>();
+  let closing = false;
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return async (graceMs) => {
+    closing = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(cutoff);
+  };
 }

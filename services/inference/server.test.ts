@@ -1,7 +1,7 @@
 /** @jest-environment <rootDir>/services/model/onnx-test-environment.ts */
 import { flipRegion } from '../model/corrupt';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +205,34 @@ describe('inference server with a verified model', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).scores).toHaveLength(100);
     await closed;
+  });
+
+  it('on close, tells the client of a request in flight to close its keep-alive connection, so it cannot hold shutdown', async () => {
+    // A gateway under load sends its next request on the same connection as soon as an answer arrives. Answered
+    // with keep-alive, such a connection was rarely idle when closeIdleConnections() ran, and held shutdown until
+    // the grace period cut it (2 s), seen as a primary that took 2 s to exit in primary-restart.
+    const other = (await startOn(dir)).server;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const body = JSON.stringify(valid);
+    const post = (beforeEnd?: () => void) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(`${other.url}/v1/rank`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        if (!beforeEnd) return void req.end(body);
+        req.write(body.slice(0, 100));
+        setTimeout(() => { beforeEnd(); req.end(body.slice(100)); }, 50);
+      });
+    try {
+      expect(await post()).toEqual({ status: 200, connection: 'keep-alive' });
+      let closed: Promise<void> | undefined;
+      expect(await post(() => (closed = other.close()))).toEqual({ status: 200, connection: 'close' });
+      await closed;
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -1,12 +1,12 @@
 // The inference service: plain node:http (a framework's per-request overhead is a visible share of a 0.1 ms
 // inference) in front of one verified onnxruntime session, which reloads and hot-backup syncs can swap.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { jsonLineLog, type Log } from '../common/cli';
 import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
-import { closeServer, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
+import { gracefulClose, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
 import { type OptionsOf, withDefaults } from '../common/settings';
 import { hasBearerToken } from './admin';
 import { createMetrics, type InferenceMetrics } from './metrics';
@@ -45,10 +45,9 @@ type Handler = (req: IncomingMessage, res: ServerResponse, ref: ModelRef) => voi
 type Routes = Record<string, Partial<Record<Method, Handler>>>;
 type Replica = RankResponse['replica'];
 
-/** What changes after the routes are made: the hot-backup sync starts after listening, closing starts at close(). */
+/** What changes after the routes are made: the hot-backup sync starts after listening. */
 interface Lifecycle {
   sync: HotBackupSync | undefined;
-  closing: boolean;
 }
 
 // In-flight requests get this long to finish on close before their connections are cut.
@@ -60,11 +59,12 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
   const log = opts.log ?? jsonLineLog({ service: 'inference', ...replica });
   const metrics = createMetrics();
   const manager = await ModelManager.start({ dir: config.modelDir, verify: config.verify, policy: config.onBadReload, log, metrics });
-  const lifecycle: Lifecycle = { sync: undefined, closing: false };
+  const lifecycle: Lifecycle = { sync: undefined };
   const routes = inferenceRoutes(manager, metrics, replica, lifecycle);
   if (opts.adminToken) routes['/admin/reload'] = { POST: adminReload(manager, opts.adminToken) };
   const server = createServer();
-  server.on('request', requestListener(server, routes, metrics, log, lifecycle));
+  const closeServer = gracefulClose(server);
+  server.on('request', requestListener(routes, metrics, log));
   server.on('clientError', answerClientError);
   try {
     await listen(server, config.port, config.host, 'the inference server');
@@ -80,9 +80,8 @@ export async function startInferenceServer(opts: InferenceServerOptions): Promis
     readiness: () => manager.readiness(),
     reload: () => manager.reload(),
     close: async () => {
-      lifecycle.closing = true;
       await lifecycle.sync?.stop();
-      await closeServer(server, CLOSE_GRACE_MS);
+      await closeServer(CLOSE_GRACE_MS);
       await manager.close();
     },
   };
@@ -173,15 +172,12 @@ function adminReload(manager: ModelManager, token: string): Handler {
 }
 
 /** Routes each request, counts it in the metrics when its response is finished, and answers any error it throws. */
-function requestListener(server: Server, routes: Routes, metrics: InferenceMetrics, log: Log, lifecycle: Lifecycle): (req: IncomingMessage, res: ServerResponse) => void {
+function requestListener(routes: Routes, metrics: InferenceMetrics, log: Log): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const started = process.hrtime.bigint();
     const path = pathOf(req);
     const { route, ref } = routeOf(routes, path);
     res.once('finish', () => {
-      // server.close() only closes connections idle at that moment; a keep-alive connection whose request was in
-      // flight would otherwise hold shutdown until the grace period ends.
-      if (lifecycle.closing) setImmediate(() => server.closeIdleConnections());
       const method = req.method === 'GET' || req.method === 'POST' ? req.method : 'other';
       metrics.observeRequest(routes[route] ? route : 'unmatched', method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { INFERENCE_HEADER_CONTENT_LENGTH, MAX_BODY_BYTES } from '../common/contract';
-import { closeServer, HttpError, isHttpError, listen, localUrl, sendError, sendJson, sendMetrics } from '../common/http';
+import { gracefulClose, HttpError, isHttpError, listen, localUrl, sendError, sendJson, sendMetrics } from '../common/http';
 import { withDefaults } from '../common/settings';
 import { HedgeDelay } from './hedge-delay';
 import { type RouteOptions, routeRank, type Routed } from './hedged-failover';
@@ -35,6 +35,7 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
   const upstreams = createUpstreams(config, allowList, opts.onStateChange ?? (() => {}));
   const metrics = new RouterMetrics(upstreams);
   const server = createServer({ noDelay: true, keepAlive: true }, dispatch(routerRoutes(config, upstreams, allowList, metrics)));
+  const closeServer = gracefulClose(server);
   await learnStartingModels(upstreams, allowList, config.probeTimeoutMs);
   try {
     await listen(server, config.port, config.host, 'the router');
@@ -51,7 +52,7 @@ export async function startRouter(opts: RouterOptions): Promise<StartedRouter> {
     async close() {
       probers.forEach((p) => p.stop());
       // In-flight requests are bounded by the request budget; after that, stop waiting for idle clients.
-      await closeServer(server, Math.max(config.requestTimeoutMs, 2 * config.attemptTimeoutMs) + 100);
+      await closeServer(Math.max(config.requestTimeoutMs, 2 * config.attemptTimeoutMs) + 100);
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };
