@@ -16,9 +16,18 @@ const scoresFor = (userId: number): number[] => [userId / 10, 1 - userId / 10];
 /** Every 10th request the stand-in refuses like a gateway with no replica; user 3 always gets a wrong answer. */
 const judge = makeJudge([{ sha256: 'stub', precision: 'fp32', scores: BODIES.map((_, u) => Float32Array.from(scoresFor(u))) }]);
 
-function standInGateway(): Promise<{ server: Server; url: string; received: () => number }> {
+/** Also answers GET /healthz, and counts the connections opened before and after the first POST. */
+function standInGateway(): Promise<{ server: Server; url: string; received: () => number; healthGets: () => number; connections: () => { beforeFirstPost: number; total: number } }> {
   let received = 0;
+  let healthGets = 0;
+  let connections = 0;
+  let beforeFirstPost: number | undefined;
   const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      healthGets++;
+      return void res.end('{"status":"ok"}');
+    }
+    beforeFirstPost ??= connections;
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
@@ -35,8 +44,15 @@ function standInGateway(): Promise<{ server: Server; url: string; received: () =
       res.end(JSON.stringify({ scores, ranking: [0, 1], model: { version: 'v', sha256: 'stub', precision: 'fp32' }, replica: { name: 'r', role: 'primary' } }));
     });
   });
+  server.on('connection', () => connections++);
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received: () => received });
+    resolve({
+      server,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      received: () => received,
+      healthGets: () => healthGets,
+      connections: () => ({ beforeFirstPost: beforeFirstPost ?? connections, total: connections }),
+    });
   }));
 }
 
@@ -47,10 +63,14 @@ it(`k6 sends ${RATE} req/s for ${DURATION_MS} ms on schedule and every request b
   try {
     const live: RequestRecord[] = [];
     const t0 = performance.now() + K6_START_LEAD_MS;
-    const records = await runK6Load({ url: gateway.url, rate: RATE, durationMs: DURATION_MS, timeoutMs: 1000, requests: v1Requests(BODIES), t0, onRecord: (r) => live.push(r) }, judge, k6);
+    const records = await runK6Load({ url: gateway.url, rate: RATE, durationMs: DURATION_MS, timeoutMs: 1000, requests: v1Requests(BODIES), t0, warmPath: '/healthz', onRecord: (r) => live.push(r) }, judge, k6);
 
     expect(records).toHaveLength((RATE * DURATION_MS) / 1000);
     expect(gateway.received()).toBe(records.length);
+    // Every VU (rate x timeout + 1 = 101) opened its connection with one GET of the warm path before the schedule
+    // began, and the scheduled requests went out on those: no connection was opened after the first of them.
+    expect(gateway.healthGets()).toBe(101);
+    expect(gateway.connections()).toEqual({ beforeFirstPost: 101, total: 101 });
     expect(live).toHaveLength(records.length);
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
     // k6's schedule starts when it starts the scenario, a moment after t0 (once setup() has waited t0 out).

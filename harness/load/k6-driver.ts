@@ -22,7 +22,9 @@ export const K6_SCRIPT = join(projectRoot, 'harness', 'load', 'k6', 'rank-load.t
  * How long before the load's time zero k6 must be launched. Measured here: ~50 ms plus ~0.7 ms per VU
  * (1000 VUs: 0.8 s); the script's setup() waits out the rest, so the first request still leaves at t0.
  */
-export const K6_START_LEAD_MS = 2000;
+export const K6_START_LEAD_MS = 2500;
+/** The part of the lead in which every VU sends one GET to the plan's warmPath, before the schedule starts (k6 takes 1 s at least). */
+export const K6_WARM_MS = 1000;
 const MAX_PRE_ALLOCATED_VUS = 1000;
 
 /** k6 transport error codes, named like the built-in generator's (Node) errors so both read alike in reports. */
@@ -122,6 +124,7 @@ export async function runK6Load(plan: LoadPlan, judge: Judge, k6Path: string, op
       DRILL_BODIES_FILE: bodiesFile,
       DRILL_BODY_INDEX_FILE: bodyIndexFile,
       DRILL_T0_WALL_MS: Math.round(t0WallMs),
+      ...(plan.warmPath ? { DRILL_WARM_PATH: plan.warmPath, DRILL_WARM_MS: K6_WARM_MS } : {}),
       // Binary v2 answers come back as bytes (base64 in the script's output line), anything else as text.
       DRILL_BINARY_ANSWERS: judge.protocol.name === 'oip-v2' && judge.protocol.encoding === 'binary' ? 1 : 0,
     };

@@ -57,7 +57,7 @@ function stopCondition({ scenario }: DrillPlan, t0: number, timeline: Timeline, 
 export async function runLoadAndFaults(plan: DrillPlan, topology: Topology, events: Emitter, signal?: AbortSignal): Promise<LoadOutcome> {
   const { scenario } = plan;
   const servedBy = topology.gateway.servedBy;
-  const load = { url: topology.gatewayUrl, ...(servedBy ? { servedBy } : {}), rate: scenario.load.rate, timeoutMs: scenario.load.timeout, requests: plan.requests, ...(signal ? { signal } : {}) };
+  const load = { url: topology.gatewayUrl, ...(servedBy ? { servedBy } : {}), warmPath: topology.gateway.healthPath, rate: scenario.load.rate, timeoutMs: scenario.load.timeout, requests: plan.requests, ...(signal ? { signal } : {}) };
   // The built-in generator's thread is started here, not inside a load's lead time (it takes 100-150 ms).
   await prepareOpenLoad();
   if (scenario.load.warmup > 0) {

@@ -81,6 +81,8 @@ export interface StartedGatewayContainer extends StartedTestContainer {
   readonly containerId: string;
   /** How its answers name the replica; undefined when it names none (failover and fail-back cannot be measured). */
   readonly servedBy: ServedBy | undefined;
+  /** The path it answers 200 on once up (what the harness waits on); a load driver may warm its connections there. */
+  readonly healthPath: string;
 }
 
 /**

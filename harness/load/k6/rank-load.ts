@@ -75,17 +75,28 @@ void (async () => {
   bodiesFile = await openShared(env('DRILL_BODIES_FILE'));
 })();
 const bodyIndex = JSON.parse(open(env('DRILL_BODY_INDEX_FILE'))) as K6RequestEntry[];
+const preAllocatedVUs = envNumber('DRILL_PRE_ALLOCATED_VUS');
+// k6 hands iterations to its VUs in turn, and each VU has its own connections: unwarmed, every VU opened one in the
+// first seconds of the schedule, and those sends ran late. VUs are shared by scenarios that do not overlap, so a
+// first scenario in which each VU sends one GET to the target's health route warms them all.
+const warmPath = __ENV['DRILL_WARM_PATH'];
+const warmMs = warmPath ? envNumber('DRILL_WARM_MS') : 0;
 
 export const options: Options = {
   scenarios: {
+    ...(warmPath
+      ? { warm: { executor: 'per-vu-iterations', exec: 'warm', vus: preAllocatedVUs, iterations: 1, maxDuration: `${warmMs}ms`, gracefulStop: '0s' } }
+      : {}),
     rank: {
+      exec: 'rank',
+      startTime: `${warmMs}ms`,
       executor: 'constant-arrival-rate',
       // k6 takes an integer rate per time unit; per 1000 s keeps fractional rates exact.
       rate: Math.round(ratePerS * 1000),
       timeUnit: '1000s',
       // k6 refuses scenarios shorter than 1 s; iterations past the planned total send nothing (see rank()).
       duration: `${Math.max(1000, envNumber('DRILL_DURATION_MS'))}ms`,
-      preAllocatedVUs: envNumber('DRILL_PRE_ALLOCATED_VUS'),
+      preAllocatedVUs,
       maxVUs: envNumber('DRILL_MAX_VUS'),
       // Requests in flight at the end finish within their timeout; none is cut off.
       gracefulStop: `${timeoutMs + 1000}ms`,
@@ -95,15 +106,23 @@ export const options: Options = {
   setupTimeout: '60s',
 };
 
-/** Holds the scenario back until the harness's time zero, so the load and the fault timeline share one clock. */
+/**
+ * Holds the scenarios back until the warm-up's start, so the schedule starts at the harness's time zero and the load
+ * and the fault timeline share one clock.
+ */
 export function setup(): void {
-  const startWallMs = envNumber('DRILL_T0_WALL_MS');
+  const startWallMs = envNumber('DRILL_T0_WALL_MS') - warmMs;
   // sleep() can overshoot by a millisecond or two; spin the rest.
   if (startWallMs - Date.now() > 5) sleep((startWallMs - Date.now() - 5) / 1000);
   while (Date.now() < startWallMs) { /* spin */ }
 }
 
-export default async function rank(): Promise<void> {
+/** One GET per VU before the schedule: its connection is open when its first scheduled request is due. */
+export function warm(): void {
+  http.get(`${targetUrl}${warmPath}`, { timeout: `${warmMs}ms`, responseType: 'none' });
+}
+
+export async function rank(): Promise<void> {
   const seq = exec.scenario.iterationInTest;
   // The arrival loop can start one iteration at the very end of the duration: the schedule has exactly `total`.
   if (seq >= total) return;

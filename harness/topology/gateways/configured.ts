@@ -56,7 +56,7 @@ export class ConfiguredGatewayContainer extends GenericContainer {
   override async start(): Promise<StartedConfiguredGatewayContainer> {
     try {
       const servedBy = this.spec.servedBy && { header: this.spec.servedBy.header.toLowerCase(), primary: render(this.spec.servedBy.primary, this.values), standby: render(this.spec.servedBy.standby, this.values) };
-      return new StartedConfiguredGatewayContainer(await super.start(), this.spec.port, servedBy);
+      return new StartedConfiguredGatewayContainer(await super.start(), this.spec.port, servedBy, this.spec.health);
     } catch (cause) {
       throw new InfrastructureError(
         `gateway ${this.imageName.string} did not answer GET ${this.spec.health} on port ${this.spec.port} (config ${this.spec.config} at ${this.spec.configPath}): ${(cause as Error).message}; check that it listens on that port and that its config is valid`,
@@ -70,7 +70,7 @@ export class StartedConfiguredGatewayContainer extends AbstractStartedContainer 
   readonly url: string;
   readonly containerId: string;
 
-  constructor(started: StartedTestContainer, port: number, readonly servedBy: ServedBy | undefined) {
+  constructor(started: StartedTestContainer, port: number, readonly servedBy: ServedBy | undefined, readonly healthPath: string) {
     super(started);
     this.url = `http://${started.getHost()}:${started.getMappedPort(port)}`;
     this.containerId = started.getId();

@@ -5,6 +5,7 @@ import type { GatewayKind, GatewayOptions, GatewayRouting, StartedGatewayContain
 import { REFERENCE_SERVED_BY } from '../served-by';
 
 const PORT = 8080;
+const HEALTH_PATH = '/healthz';
 /** The router probes the reference model server's GET /readyz unless told another route. */
 const REFERENCE_READINESS_PATH = '/readyz';
 
@@ -27,7 +28,7 @@ export class ReferenceGatewayContainer extends GenericContainer {
   constructor(image: string) {
     super(image);
     this.withExposedPorts(PORT)
-      .withWaitStrategy(Wait.forHttp('/healthz', PORT).withReadTimeout(200))
+      .withWaitStrategy(Wait.forHttp(HEALTH_PATH, PORT).withReadTimeout(200))
       .withStartupTimeout(30_000);
   }
 
@@ -45,6 +46,7 @@ export class StartedReferenceGatewayContainer extends AbstractStartedContainer i
   readonly url: string;
   readonly containerId: string;
   readonly servedBy = REFERENCE_SERVED_BY;
+  readonly healthPath = HEALTH_PATH;
 
   constructor(started: StartedTestContainer) {
     super(started);
