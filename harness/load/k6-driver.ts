@@ -20,7 +20,8 @@ import type { Judge } from './reference';
 export const K6_SCRIPT = join(projectRoot, 'harness', 'load', 'k6', 'rank-load.ts');
 /**
  * How long before the load's time zero k6 must be launched. Measured here: ~50 ms plus ~0.7 ms per VU
- * (1000 VUs: 0.8 s); the script's setup() waits out the rest, so the first request still leaves at t0.
+ * (1000 VUs: 0.8 s); the script's setup() waits until the warm-up's start (K6_WARM_MS before t0), so the first
+ * scheduled request still leaves at t0.
  */
 export const K6_START_LEAD_MS = 2500;
 /** The part of the lead in which every VU sends one GET to the plan's warmPath, before the schedule starts (k6 takes 1 s at least). */
