@@ -18,6 +18,7 @@ import { GATEWAY_KIND_NAMES, type GatewayKindName } from '../topology/gateways';
 import { TopologyPool } from '../topology/pool';
 import { interruptOnSignal } from './interrupt';
 import { progressReporter } from './progress';
+import { median } from '../measure/numbers';
 
 /** One drill on one gateway in one round: its journal and where its page is, or why the pairing was refused. */
 export interface CompareRun {
@@ -48,12 +49,6 @@ function onGateway(scenario: Scenario, gateway: GatewayKindName): Scenario | str
   checkGateway(moved, scenario.file, report);
   return problems[0] ?? moved;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 /** "46.2 ms (31.0–80.4)" over the rounds that measured it; "never" when some round measured nothing. */
 function spread(values: (number | null | undefined)[]): string {

@@ -36,6 +36,7 @@ function standInGateway(): Promise<{ server: Server; url: string; received: () =
       res.setHeader('content-type', 'application/json');
       res.setHeader('x-served-by', n % 2 ? 'standby' : 'primary');
       res.setHeader('x-failover', n % 2 ? 'retry' : 'none');
+      res.setHeader('server-timing', `gateway;dur=${n}.25`);
       if (n % 10 === 9) {
         res.writeHead(503).end(JSON.stringify({ error: { code: 'no_healthy_replica', message: 'neither replica answered' } }));
         return;
@@ -86,6 +87,7 @@ it(`k6 sends ${RATE} req/s for ${DURATION_MS} ms on schedule and every request b
       expect(r.doneMs - r.sentMs).toBeLessThan(1000);
       expect(r.servedBy).toMatch(/^(primary|standby)$/);
       expect(r.failover).toMatch(/^(none|retry)$/);
+      expect(Number.isInteger(r.gatewayMs! - 0.25)).toBe(true); // k6 passed the header on
     }
     // The runner's own acceptance of a load (no request missing, at most 1% late) holds for k6's.
     expect(loadShortfall(records, (RATE * DURATION_MS) / 1000)).toBeUndefined();

@@ -14,14 +14,14 @@ const line = (l: Partial<K6RequestLine> & Pick<K6RequestLine, 'seq'>): string =>
 describe('parseK6Lines', () => {
   it('rebuilds records on the load clock, in schedule order, judged by their bodies', () => {
     const text = [
-      line({ seq: 1, servedBy: 'standby', failover: 'retry', body: 'garbled' }),
+      line({ seq: 1, servedBy: 'standby', failover: 'retry', serverTiming: 'gateway;dur=1.2, upstream;dur=0.8', body: 'garbled' }),
       '',
       line({ seq: 0, servedBy: 'primary', failover: 'none', body: 'ok-0' }),
       line({ seq: 2, elapsedMs: 0.25, body: 'ok-2' }),
     ].join('\n');
     expect(parseK6Lines(text, { rate: 200 }, T0_WALL_MS, judge)).toEqual([
       { seq: 0, request: 0, scheduledMs: -0.25, sentMs: -0.25, doneMs: 1.25, status: 200, servedBy: 'primary', failover: 'none', maxAbsDelta: 0, wrong: false },
-      { seq: 1, request: 1, scheduledMs: 4.75, sentMs: 4.75, doneMs: 6.25, status: 200, servedBy: 'standby', failover: 'retry', maxAbsDelta: Infinity, wrong: true },
+      { seq: 1, request: 1, scheduledMs: 4.75, sentMs: 4.75, doneMs: 6.25, status: 200, servedBy: 'standby', failover: 'retry', gatewayMs: 1.2, upstreamMs: 0.8, maxAbsDelta: Infinity, wrong: true },
       { seq: 2, request: 2, scheduledMs: 9.75, sentMs: 9.75, doneMs: 10, status: 200, maxAbsDelta: 0, wrong: false },
     ]);
   });

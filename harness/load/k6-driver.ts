@@ -12,6 +12,7 @@ import { InfrastructureError } from '../errors';
 import type { RequestRecord } from '../measure/records';
 import { projectRoot } from '../paths';
 import { readSetupState } from '../setup/state';
+import { gatewayTimingOf } from './gateway-timing';
 import type { K6RequestEntry, K6RequestLine } from './k6/rank-load';
 import type { LoadPlan } from './open-load';
 import { errorCode } from './open-load-sender';
@@ -77,6 +78,7 @@ function toRecord(line: K6RequestLine, rate: number, t0WallMs: number, judge: Ju
     status: line.status,
     ...(line.servedBy ? { servedBy: line.servedBy as Role } : {}),
     ...(line.failover ? { failover: line.failover } : {}),
+    ...gatewayTimingOf(line.serverTiming),
   };
   const body = line.bodyBase64 !== undefined ? Buffer.from(line.bodyBase64, 'base64') : (line.body ?? '');
   if (line.status === 0) {

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../../services/common/contract';
+import { gatewayTimingOf } from './gateway-timing';
 import type { RequestRecord } from '../measure/records';
 import { REFERENCE_SERVED_BY, servedByRole } from '../topology/served-by';
 import type { LoadPlan } from './open-load';
@@ -39,7 +40,10 @@ async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Prom
     const doneMs = performance.now() - plan.t0;
     const servedBy = servedByRole(res.headers[attribution.header], attribution);
     const failover = res.headers['x-failover'] as string | undefined;
-    const base = { seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode, ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}) };
+    const base = {
+      seq, request, scheduledMs, sentMs, doneMs, status: res.statusCode,
+      ...(servedBy ? { servedBy } : {}), ...(failover ? { failover } : {}), ...gatewayTimingOf(res.headers['server-timing']),
+    };
     const headerLength = res.headers[INFERENCE_HEADER_CONTENT_LENGTH];
     if (res.statusCode >= 200 && res.statusCode < 300) return { ...base, ...judge(request, answer, typeof headerLength === 'string' ? headerLength : undefined) };
     const code = errorCode(answer.toString('utf8'));

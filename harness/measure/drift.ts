@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type Dockerode from 'dockerode';
 import { summarizeLatency } from './latency';
 import { isGood, latencyOf, type FaultWindow, type RequestRecord } from './records';
+import { median } from './numbers';
 
 export interface ResourceSample {
   /** ms since the load's t0 */
@@ -46,12 +47,6 @@ export interface Drift {
 
 const MB = 1024 * 1024;
 const MIN_WINDOW_ANSWERS = 20;
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 function slope(points: readonly { x: number; y: number }[]): number {
   const n = points.length;

@@ -5,6 +5,7 @@ import type { EnvironmentMeasurements } from './environment';
 import type { Phase } from '../scenario/schema';
 import { summarizeLatency, type LatencySummary } from './latency';
 import { isError, isGood, isLate, isUncleanError, isWrong, latencyOf, phaseOf, type FaultWindow, type RequestRecord } from './records';
+import { median, micro } from './numbers';
 
 // measure()'s parameter type: callers name it from here.
 export type { FaultWindow };
@@ -18,6 +19,23 @@ export interface PhaseMeasurements {
   lateResponses: number;
   servedBy: Record<string, number>;
   latency: LatencySummary;
+  /** Where the phase's slowest 1 % of answers spent their time, when the gateway said (Server-Timing). */
+  slowest?: SlowestAnswers;
+}
+
+/**
+ * The slowest 1 % of the phase's answers (at least one), among those the gateway timed, and where their time went, each part a median over them (so the
+ * parts need not add up to the median latency exactly).
+ */
+export interface SlowestAnswers {
+  answers: number;
+  latencyMs: number;
+  /** The attempt that answered, from its dispatch to its last byte (connection, replica, the link's faults). */
+  attemptMs: number | null;
+  /** In the gateway before that attempt answered: failed attempts, the wait before a hedge. */
+  beforeAttemptMs: number | null;
+  /** Outside the gateway: the client, the network, the gateway's accept queue and socket buffers. */
+  outsideMs: number;
 }
 
 /** The moments (ms from the load's start) the failover and fail-back figures are counted from and to. null: did not happen. */
@@ -65,6 +83,9 @@ export interface MeasureOptions {
 function summarizePhase(records: readonly RequestRecord[], sloMs: number): PhaseMeasurements {
   const servedBy: Record<string, number> = {};
   for (const r of records) if (r.servedBy && !isError(r)) servedBy[r.servedBy] = (servedBy[r.servedBy] ?? 0) + 1;
+  const answers = records.filter((r) => !isError(r));
+  const latency = summarizeLatency(answers.map(latencyOf));
+  const slowest = slowestAnswers(answers);
   return {
     requests: records.length,
     errors: records.filter(isError).length,
@@ -72,7 +93,24 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
     wrongAnswers: records.filter(isWrong).length,
     lateResponses: records.filter((r) => isLate(r, sloMs)).length,
     servedBy,
-    latency: summarizeLatency(records.filter((r) => !isError(r)).map(latencyOf)),
+    latency,
+    ...(slowest ? { slowest } : {}),
+  };
+}
+
+
+function slowestAnswers(answers: readonly RequestRecord[]): SlowestAnswers | undefined {
+  const timed = answers.filter((r) => r.gatewayMs !== undefined).sort((a, b) => latencyOf(b) - latencyOf(a));
+  if (timed.length === 0) return undefined;
+  const slow = timed.slice(0, Math.ceil(timed.length / 100));
+  const attempted = slow.filter((r) => r.upstreamMs !== undefined);
+  const medianOr = (values: number[]): number | null => (values.length === 0 ? null : micro(median(values)));
+  return {
+    answers: slow.length,
+    latencyMs: micro(median(slow.map(latencyOf))),
+    attemptMs: medianOr(attempted.map((r) => r.upstreamMs!)),
+    beforeAttemptMs: medianOr(attempted.map((r) => r.gatewayMs! - r.upstreamMs!)),
+    outsideMs: micro(median(slow.map((r) => latencyOf(r) - r.gatewayMs!))),
   };
 }
 

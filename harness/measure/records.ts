@@ -14,6 +14,12 @@ export interface RequestRecord {
   status: number;
   servedBy?: Role;
   failover?: string;
+  /**
+   * What the gateway said of its own time (Server-Timing, the reference gateway): how long it held the request
+   * (`gateway`) and how long the attempt that answered took (`upstream`). Absent when it said nothing.
+   */
+  gatewayMs?: number;
+  upstreamMs?: number;
   /** Transport error or error code from the body. */
   error?: string;
   /** For a 2xx: the largest |score - reference| for the model version the answer claims; Infinity when unjudgeable. */

@@ -1,6 +1,7 @@
 import type { Measurements, Moments } from '../measure/measure';
 import { outcomeOf, type Outcome, type RequestRecord } from '../measure/records';
 import type { ThresholdResult } from '../measure/thresholds';
+import { micro } from '../measure/numbers';
 
 export type Verdict = 'pass' | 'fail' | 'error';
 
@@ -171,9 +172,14 @@ export interface JournalRecords {
    * breaker, panic), null where it said nothing. Absent when no answer carried it (stock gateways, older journals).
    */
   failover?: (string | null)[];
+  /**
+   * What the gateway said of its own time per request (Server-Timing): how long it held the request, and how long
+   * the attempt that answered took; null where it said nothing. Absent when no answer carried them.
+   */
+  gatewayMs?: (number | null)[];
+  upstreamMs?: (number | null)[];
 }
 
-const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** The journal's columns for the load's records, each request judged against the SLO as the measurements judged it. */
 export function journalRecords(records: readonly RequestRecord[], sloMs: number): JournalRecords {
@@ -187,6 +193,8 @@ export function journalRecords(records: readonly RequestRecord[], sloMs: number)
     outcome: records.map((r) => outcomeOf(r, sloMs)),
     sloMs,
     ...(records.some((r) => r.failover !== undefined) ? { failover: records.map((r) => r.failover ?? null) } : {}),
+    ...(records.some((r) => r.gatewayMs !== undefined) ? { gatewayMs: records.map((r) => (r.gatewayMs === undefined ? null : micro(r.gatewayMs))) } : {}),
+    ...(records.some((r) => r.upstreamMs !== undefined) ? { upstreamMs: records.map((r) => (r.upstreamMs === undefined ? null : micro(r.upstreamMs))) } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Scenario } from '../scenario/load';
 import type { Link, Topology } from '../topology/topology';
 import type { Emitter } from './events';
 import type { DrillPlan } from './plan';
+import { micro } from '../measure/numbers';
 
 type ScenarioFault = Scenario['faults'][number];
 
@@ -29,7 +30,6 @@ function faultContext({ scenario, runId, models }: DrillPlan, topology: Topology
   return { id: `${runId}-fault-${i}`, topology, models, target: topology.target((scenario.faults[i] as ScenarioFault).target) };
 }
 
-const micro = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** A fault's request and effect (on performance.now()'s clock) as the journal records them: ms from the load's t0. */
 export function journalTiming(requestedMs: number, effect: Effect, t0: number): Pick<JournalFault, 'requestedAtMs' | 'effectiveAtMs' | 'effect'> {

@@ -1,6 +1,7 @@
 // The verdict of a drill, from what its stages found: a pure function, so every rule is tested on its own.
 // Order matters: the first rule that applies names the drill's first failure.
 import { CPU_PRESSURE_LEVEL_PERCENT, type EnvironmentMeasurements } from '../measure/environment';
+import type { SlowestAnswers } from '../measure/measure';
 import type { Metric } from '../measure/metrics';
 import type { ThresholdResult } from '../measure/thresholds';
 import type { JournalFault, SteadyStateCheck, Verdict } from '../report/journal';
@@ -20,6 +21,8 @@ export interface VerdictFacts {
   steadyAfter?: SteadyStateCheck;
   /** The machine during the load: evidence for a failing threshold, never a verdict of its own. */
   environment?: EnvironmentMeasurements;
+  /** Where each phase's slowest answers spent their time, when the gateway said: evidence too. */
+  slowest?: Partial<Record<Phase, SlowestAnswers>>;
 }
 
 export interface Decision {
@@ -45,10 +48,28 @@ export function decideVerdict(f: VerdictFacts): Decision {
   const failedThreshold = f.thresholds?.find((t) => !t.pass);
   if (failedThreshold) {
     const observed = `threshold ${failedThreshold.name} failed: observed ${failedThreshold.observed ?? 'never (the event did not happen)'}`;
-    return { verdict: 'fail', firstFailure: observed + underPressure(failedThreshold, f.environment) };
+    return { verdict: 'fail', firstFailure: observed + underPressure(failedThreshold, f.environment) + whereTheTimeWent(failedThreshold, f.slowest) };
   }
   if (f.steadyAfter && !f.steadyAfter.ok) return { verdict: 'fail', firstFailure: `steady state after faults: the system did not recover: ${f.steadyAfter.detail}` };
   return { verdict: 'pass' };
+}
+
+/** The latency metrics, which the slowest answers explain (failover and unavailability are about other requests). */
+const LATENCY_METRICS: ReadonlySet<Metric> = new Set(['p90Ms', 'p99Ms', 'maxMs', 'lateResponses']);
+
+/**
+ * "; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered, 300 ms
+ * in the gateway before it, 8 ms outside the gateway (medians)" when a latency threshold failed and the gateway said (Server-Timing).
+ */
+function whereTheTimeWent(t: ThresholdResult, slowest: VerdictFacts['slowest']): string {
+  const s = LATENCY_METRICS.has(t.metric) ? slowest?.[t.phase] : undefined;
+  if (!s) return '';
+  const whole = Math.round;
+  const inGateway = s.attemptMs === null || s.beforeAttemptMs === null
+    ? ''
+    : `${whole(s.attemptMs)} ms in the attempt that answered, ${whole(s.beforeAttemptMs)} ms in the gateway before it, `;
+  const answers = `${s.answers} answer${s.answers === 1 ? '' : 's'}`;
+  return `; its slowest 1 % (${answers}) took a median ${whole(s.latencyMs)} ms: ${inGateway}${whole(s.outsideMs)} ms outside the gateway (medians)`;
 }
 
 /** The phase a timing metric describes: failover and unavailability happen in the fault window, fail-back after it. */

@@ -16,8 +16,11 @@ export interface RouteOptions {
 }
 
 export interface Routed {
-  /** The first valid answer, with the replica that gave it and how it was obtained; null when none did. */
-  answer: { upstream: Upstream; result: Answer; mode: FailoverMode } | null;
+  /**
+   * The first valid answer, with the replica that gave it, how it was obtained, and how long its attempt took
+   * (from its dispatch to its last byte); null when none did.
+   */
+  answer: { upstream: Upstream; result: Answer; mode: FailoverMode; attemptMs: number } | null;
   /** Attempts started. */
   attempts: number;
   /** One line per failed attempt, for the 503 message. */
@@ -130,8 +133,9 @@ class RankRoute {
       return;
     }
     if (result.outcome === 'answer') {
-      this.settle({ upstream: attempt.upstream, result, mode: this.opts.panic ? 'panic' : modeOf(attempt) });
-      metrics.attempt(attempt.upstream.role, result, (performance.now() - started) / 1000);
+      const attemptMs = performance.now() - started;
+      this.settle({ upstream: attempt.upstream, result, mode: this.opts.panic ? 'panic' : modeOf(attempt), attemptMs });
+      metrics.attempt(attempt.upstream.role, result, attemptMs / 1000);
       this.cancelOthers(attempt);
       const second = this.attempts[1];
       if (second?.how === 'hedge') metrics.hedge(second.upstream.role, attempt.how === 'hedge' ? 'hedge' : 'original');

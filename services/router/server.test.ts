@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { RankRequest } from '../common/contract';
+import { serverTimingDurations } from '../common/server-timing';
 import { answers, delayed, FAKE_MODEL_SHA256, hangs, refusedUrl, resetsMidResponse, scoresFor, startFakeReplica, type FakeReplica } from './fake-replica';
 import { startRouter, type RouterOptions, type StartedRouter } from './server';
 
@@ -51,6 +52,7 @@ async function rank(body: string = JSON.stringify(rankRequest)) {
     servedBy: res.headers.get('x-served-by'),
     failover: res.headers.get('x-failover'),
     attempts: res.headers.get('x-attempts'),
+    timing: serverTimingDurations(res.headers.get('server-timing')),
     bytes,
     json: JSON.parse(bytes.toString('utf8')) as Record<string, any>,
     elapsedMs: performance.now() - started,
@@ -68,6 +70,36 @@ async function waitFor(condition: () => Promise<boolean>, what: string, timeoutM
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('router, Server-Timing', () => {
+  it('says how long the answering attempt took and how long the gateway held the request', async () => {
+    primary.behaviour = delayed(120, primary.answersCorrectly);
+    await start({ hedging: false });
+    const res = await rank();
+    expect(res.status).toBe(200);
+    // The replica's 120 ms is inside the attempt, the attempt inside the gateway's time, and that inside the client's.
+    expect(res.timing.upstream).toBeGreaterThanOrEqual(119);
+    expect(res.timing.gateway).toBeGreaterThanOrEqual(res.timing.upstream!);
+    expect(res.elapsedMs).toBeGreaterThanOrEqual(res.timing.gateway!);
+  });
+
+  it('counts the wait before a hedge in the gateway, not in the attempt that answered', async () => {
+    primary.behaviour = hangs;
+    await start({ hedgeDelayMs: 80 });
+    const res = await rank();
+    expect([res.servedBy, res.failover]).toEqual(['standby', 'hedge']);
+    expect(res.timing.gateway! - res.timing.upstream!).toBeGreaterThanOrEqual(79);
+  });
+
+  it('times a 503 too: the gateway only, no attempt answered', async () => {
+    primary.behaviour = answers(500, '{}');
+    standby.behaviour = answers(500, '{}');
+    await start();
+    const res = await rank();
+    expect(res.status).toBe(503);
+    expect(Object.keys(res.timing)).toEqual(['gateway']);
+  });
+});
 
 describe('router, healthy primary', () => {
   it('serves from the primary and passes its body bytes through unchanged', async () => {

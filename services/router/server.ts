@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { INFERENCE_HEADER_CONTENT_LENGTH, MAX_BODY_BYTES } from '../common/contract';
 import { gracefulClose, HttpError, isHttpError, listen, localUrl, sendError, sendJson, sendMetrics } from '../common/http';
+import { gatewayServerTiming } from '../common/server-timing';
 import { withDefaults } from '../common/settings';
 import { HedgeDelay } from './hedge-delay';
 import { type RouteOptions, routeRank, type Routed } from './hedged-failover';
@@ -160,7 +161,7 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
     const candidates = panic ? upstreams.filter((u) => u.state.panicEligible) : up;
     routeRank(candidates, call, panic ? panicOptions : routeOptions, started, (routed) => {
       try {
-        respond(res, routed, panic, shape);
+        respond(res, routed, panic, shape, started);
       } catch (e) {
         res.destroy(e as Error);
       }
@@ -182,9 +183,15 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
   };
 }
 
-function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: ErrorShape): void {
+/**
+ * Server-Timing on every rank answer, so a client can tell where a slow answer's time went (see gatewayServerTiming).
+ * The client's latency less `gateway` was spent outside it: in the client, on the network, in its accept queue.
+ */
+const serverTiming = (started: number, attemptMs?: number): string => gatewayServerTiming(performance.now() - started, attemptMs);
+
+function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: ErrorShape, started: number): void {
   if (routed.answer) {
-    const { upstream, result, mode } = routed.answer;
+    const { upstream, result, mode, attemptMs } = routed.answer;
     res.writeHead(result.status, [
       'content-type', result.contentType,
       'content-length', String(result.body.length),
@@ -192,11 +199,13 @@ function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: Err
       'x-served-by', upstream.role,
       'x-failover', mode,
       'x-attempts', String(routed.attempts),
+      'server-timing', serverTiming(started, attemptMs),
     ]);
     res.end(result.body);
     return;
   }
-  sendShaped(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), shape, { 'x-attempts': String(routed.attempts) });
+  const headers = { 'x-attempts': String(routed.attempts), 'server-timing': serverTiming(started) };
+  sendShaped(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), shape, headers);
 }
 
 /**

@@ -30,6 +30,8 @@ export interface K6RequestLine {
   status: number;
   servedBy?: string;
   failover?: string;
+  /** The answer's Server-Timing header, as sent. */
+  serverTiming?: string;
   /** k6's error code (https://grafana.com/docs/k6/latest/javascript-api/error-codes/) when the request failed in transport. */
   k6ErrorCode?: number;
   k6Error?: string;
@@ -151,6 +153,8 @@ export async function rank(): Promise<void> {
   const failover = res.headers['X-Failover'];
   if (servedBy) line.servedBy = servedBy;
   if (failover) line.failover = failover;
+  const serverTiming = res.headers['Server-Timing'];
+  if (serverTiming) line.serverTiming = serverTiming;
   if (res.error_code) {
     line.k6ErrorCode = res.error_code;
     line.k6Error = res.error;
