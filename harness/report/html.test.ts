@@ -119,6 +119,14 @@ describe('renderDrillHtml', () => {
     expect(before).not.toContain('Send lateness');
   });
 
+  it("shows under a phase's p99 where its slowest answers' time went, when the gateway said", () => {
+    const j = recordedJournal();
+    const slowest = { answers: 7, latencyMs: 320.44, attemptMs: 12.2, beforeAttemptMs: 300.1, outsideMs: 8 };
+    const table = tableIn(renderedWith({ phases: { ...j.measurements!.phases, fault: { ...j.measurements!.phases.fault, slowest } } }), 'phases');
+    expect(table).toContain('slowest 1 %: 320.4 ms: 12.2 ms answering attempt, 300.1 ms in the gateway before it, 8.0 ms outside the gateway');
+    expect(tableIn(renderDrillHtml(j), 'phases')).not.toContain('slowest 1 %');
+  });
+
   it('shows each fault\'s request, the moment it took effect, how that was seen and Docker\'s exit time', () => {
     const faults: Journal['faults'] = [{
       fault: 'crash', target: 'primary', at: 2000, attributes: {}, requestedAtMs: 2000.2, effectiveAtMs: 2026.7, revertedAtMs: 4000,

@@ -1,6 +1,6 @@
 // The sections of a drill's page, each rendering one part of the journal as it was recorded.
 import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
-import type { PhaseMeasurements } from '../../measure/measure';
+import type { PhaseMeasurements, SlowestAnswers } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
 import { failoverFigure, megabytes, ms, percent as percentOf, seconds, stepTimes } from '../format';
 import { faultEffectiveAtMs, type Journal, type JournalFault, type SteadyStateCheck } from '../journal';
@@ -65,6 +65,13 @@ function environmentColumns(j: Journal): { head: SafeHtml; cells(phase: (typeof 
   };
 }
 
+/** Under a phase's p99: where its slowest 1 % of answers spent their time, when the gateway said (medians). */
+function slowestCaption(s: SlowestAnswers | undefined): SafeHtml {
+  if (!s) return html``;
+  const attempt = s.attemptMs === null || s.beforeAttemptMs === null ? '' : `${ms(s.attemptMs)} answering attempt, ${ms(s.beforeAttemptMs)} in the gateway before it, `;
+  return html`<div class="caption" title="the slowest 1 % of answers (${s.answers}), medians, from the gateway's Server-Timing">slowest 1 %: ${ms(s.latencyMs)}: ${attempt}${ms(s.outsideMs)} outside the gateway</div>`;
+}
+
 export function phaseTable(j: Journal, replicaColors: Map<string, string>): SafeHtml {
   const m = j.measurements;
   if (!m) return html`<p>Not measured.</p>`;
@@ -74,7 +81,7 @@ export function phaseTable(j: Journal, replicaColors: Map<string, string>): Safe
 <tbody>
 ${PHASE_ORDER.map((phase) => {
     const p = m.phases[phase];
-    return html`<tr><td>${PHASE_LABEL[phase]}</td><td class="num">${p.requests}</td><td class="num">${p.errors}</td><td class="num">${p.wrongAnswers}</td><td class="num">${p.lateResponses}</td><td class="num">${ms(p.latency.p50Ms)}</td><td class="num">${ms(p.latency.p90Ms)}</td><td class="num">${ms(p.latency.p99Ms)}</td><td class="num">${ms(p.latency.maxMs)}</td>${machine.cells(phase)}<td>${servedByCell(p, replicaColors)}</td></tr>
+    return html`<tr><td>${PHASE_LABEL[phase]}</td><td class="num">${p.requests}</td><td class="num">${p.errors}</td><td class="num">${p.wrongAnswers}</td><td class="num">${p.lateResponses}</td><td class="num">${ms(p.latency.p50Ms)}</td><td class="num">${ms(p.latency.p90Ms)}</td><td class="num">${ms(p.latency.p99Ms)}${slowestCaption(p.slowest)}</td><td class="num">${ms(p.latency.maxMs)}</td>${machine.cells(phase)}<td>${servedByCell(p, replicaColors)}</td></tr>
 `;
   })}</tbody>
 </table>
