@@ -14,15 +14,18 @@ export function gatewayServerTiming(gatewayMs: number, upstreamMs?: number): str
   return upstreamMs === undefined ? gateway : `${gateway}, ${UPSTREAM_TIMING};dur=${upstreamMs.toFixed(2)}`;
 }
 
+/** One metric of a Server-Timing value: its name, and its `dur` parameter if it has one (quoted or not). */
+const METRIC = /(?:^|,)\s*([^\s;,]+)((?:\s*;[^;,]*)*)/g;
+const DUR = /;\s*dur\s*=\s*"?([^";,\s]+)/i;
+
 /** The `dur` of each metric in a Server-Timing header value (metrics without one are left out). */
 export function serverTimingDurations(header: string | readonly string[] | null | undefined): Record<string, number> {
   const value = Array.isArray(header) ? header.join(',') : ((header as string | null | undefined) ?? '');
   const durations: Record<string, number> = {};
-  for (const entry of value.split(',')) {
-    const [name, ...params] = entry.split(';').map((part) => part.trim());
-    const dur = params.find((p) => /^dur=/i.test(p))?.slice(4);
-    const ms = dur === undefined ? NaN : Number(dur.replace(/^"|"$/g, ''));
-    if (name && Number.isFinite(ms)) durations[name] = ms;
+  for (const [, name, params] of value.matchAll(METRIC)) {
+    const dur = DUR.exec(params!)?.[1];
+    const ms = dur === undefined ? NaN : Number(dur);
+    if (Number.isFinite(ms)) durations[name!] = ms;
   }
   return durations;
 }
