@@ -1,6 +1,6 @@
 import { HedgeDelay, select } from './hedge-delay';
 
-const adaptive = { percentile: 95, minMs: 2, windowSize: 100, initialMs: 20 };
+const adaptive = { percentile: 95, minMs: 2, maxMs: 1000, windowSize: 100, initialMs: 20 };
 
 describe('HedgeDelay', () => {
   it('waits the initial delay until ten answers are sampled', () => {
@@ -21,6 +21,12 @@ describe('HedgeDelay', () => {
     const delay = new HedgeDelay(adaptive);
     for (let i = 0; i < 50; i += 1) delay.record(0.3);
     expect(delay.delayMs()).toBe(2);
+  });
+
+  it('never goes above the ceiling, however slow the replica has been', () => {
+    const delay = new HedgeDelay({ ...adaptive, maxMs: 50 });
+    for (let i = 0; i < 100; i += 1) delay.record(i < 80 ? 5 : 300);
+    expect(delay.delayMs()).toBe(50);
   });
 
   it('forgets latencies older than the window', () => {

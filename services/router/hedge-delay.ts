@@ -5,6 +5,11 @@ export interface HedgeDelayOptions {
   percentile: number;
   /** Lower bound of the adaptive delay, so a very tight latency distribution does not hedge on jitter. */
   minMs: number;
+  /**
+   * Upper bound of the adaptive delay: a slow spell of the replica fills the window with its slow answers, and the
+   * percentile would then hold every request that long before asking the other replica.
+   */
+  maxMs: number;
   /** Number of recent answer latencies the percentile is taken over. */
   windowSize: number;
   /** The delay until MIN_SAMPLES answers are known: new connections are slow, and a guess from two samples is noise. */
@@ -51,7 +56,7 @@ export class HedgeDelay {
       this.sinceComputed = 0;
       const index = Math.max(0, Math.min(this.count - 1, Math.ceil((this.opts.percentile / 100) * this.count) - 1));
       this.scratch.set(this.count === this.samples.length ? this.samples : this.samples.subarray(0, this.count));
-      this.cachedMs = Math.max(this.opts.minMs, select(this.scratch, this.count, index));
+      this.cachedMs = Math.min(this.opts.maxMs, Math.max(this.opts.minMs, select(this.scratch, this.count, index)));
     }
   }
 

@@ -66,6 +66,10 @@ export const ROUTER_SETTINGS = {
   hedgeDelayMs: setting.optional('--hedge-delay-ms <n>', 'fixed hedge delay, instead of the adaptive percentile of recent latency', nonNegative, 'adaptive'),
   hedgePercentile: setting.withDefault('--hedge-percentile <n>', 'percentile of recent answer latency after which the adaptive hedge fires', parseInteger(1, 100), 95),
   hedgeMinDelayMs: setting.withDefault('--hedge-min-delay-ms <n>', 'floor of the adaptive hedge delay', nonNegative, 2),
+  // The gate's drills under 1 busy neighbour: the slowest 1 % of fault-window answers waited a median 100-200 ms in
+  // the gateway before the attempt that answered (bad-deploy-reload, flapping-primary, primary-latency), where a
+  // slow spell of the primary had filled the window; a healthy primary's p90 was 4-55 ms in the same runs.
+  hedgeMaxDelayMs: setting.withDefault('--hedge-max-delay-ms <n>', 'ceiling of the adaptive hedge delay', nonNegative, 50),
   hedgeInitialDelayMs: setting.withDefault('--hedge-initial-delay-ms <n>', 'hedge delay until a replica has 10 sampled answers', nonNegative, 100),
   hedgeWindowSize: setting.withDefault('--hedge-window-size <n>', 'recent answers per replica the adaptive hedge delay is computed over', parseInteger(10), 500),
   allowedSha256: setting.optional(

@@ -665,6 +665,14 @@ describe('router, hedging against a slow primary', () => {
     expect(await rank()).toMatchObject({ servedBy: 'standby', failover: 'hedge' });
   });
 
+  it('holds the adaptive hedge delay at its ceiling after a slow spell of the primary', async () => {
+    primary.behaviour = delayed(100, primary.answersCorrectly);
+    // No hedge while the ten samples are taken: the primary answers them all, each in 100 ms.
+    await start({ hedgeInitialDelayMs: 5000, hedgeMaxDelayMs: 30 });
+    for (let i = 0; i < 10; i += 1) expect((await rank()).servedBy).toBe('primary');
+    expect((await routing()).replicas.primary.hedgeDelayMs).toBe(30);
+  });
+
   it('adapts the hedge delay to a high percentile of the primary latency', async () => {
     primary.behaviour = delayed(10, primary.answersCorrectly);
     // A slow standby lets the primary win every race while the delay is learned: about one request in ten is

@@ -75,6 +75,7 @@ function hedgeDelay(config: RouterConfig): HedgeDelay {
     fixedMs: config.hedgeDelayMs,
     percentile: config.hedgePercentile,
     minMs: config.hedgeMinDelayMs,
+    maxMs: config.hedgeMaxDelayMs,
     windowSize: config.hedgeWindowSize,
     initialMs: config.hedgeInitialDelayMs,
   });
