@@ -45,7 +45,7 @@ describe('runOpenLoad on its worker thread', () => {
         arrivals.set(i, atMs);
         // Request 3 is answered with the scores of another request: a wrong answer.
         const scores = i === 3 ? [0, 0.5] : [i, i + 0.5];
-        res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': i % 2 ? 'standby' : 'primary', 'server-timing': `gateway;dur=${i}.5, upstream;dur=${i}` });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': i % 2 ? 'standby' : 'primary', 'server-timing': `gateway;dur=${i}.5, upstream;dur=${i}, replica;dur=0.25` });
         res.end(JSON.stringify({ scores, ranking: [], model: { version: 'v1', sha256: SHA, precision: 'fp32' }, replica: { name: 'x', role: 'primary' } }));
       });
     });
@@ -68,7 +68,7 @@ describe('runOpenLoad on its worker thread', () => {
     expect(live).toHaveLength(40);
     for (const r of records) {
       expect(r.scheduledMs).toBe(r.seq * 10);
-      expect(r).toMatchObject({ status: 200, servedBy: r.seq % 2 ? 'standby' : 'primary', wrong: r.request === 3, gatewayMs: r.request + 0.5, upstreamMs: r.request });
+      expect(r).toMatchObject({ status: 200, servedBy: r.seq % 2 ? 'standby' : 'primary', wrong: r.request === 3, gatewayMs: r.request + 0.5, upstreamMs: r.request, replicaMs: 0.25 });
       // The server saw each request after the worker stamped it sent and before it stamped it done. A worker
       // clock with its own origin (the thread started after this one) would put the sends seconds off.
       const arrivedMs = arrivals.get(r.request) as number;

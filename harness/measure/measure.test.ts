@@ -29,8 +29,8 @@ describe('summarizeLatency', () => {
 describe('where the slowest answers spent their time', () => {
   it('splits the slowest 1 % of answers into the answering attempt, the gateway before it, and outside the gateway', () => {
     // 200 answers of 5 ms; the last two took 300 ms: 250 ms waiting for a hedge, 40 ms in it, 10 ms outside the gateway.
-    const rs = records(200, (i) => (i >= 198 ? { latency: 300, gatewayMs: 290, upstreamMs: 40 } : { gatewayMs: 4, upstreamMs: 3 }));
-    expect(measure(rs, [], opts).phases.baseline.slowest).toEqual({ answers: 2, latencyMs: 300, attemptMs: 40, beforeAttemptMs: 250, outsideMs: 10 });
+    const rs = records(200, (i) => (i >= 198 ? { latency: 300, gatewayMs: 290, upstreamMs: 40, replicaMs: 1 } : { gatewayMs: 4, upstreamMs: 3 }));
+    expect(measure(rs, [], opts).phases.baseline.slowest).toEqual({ answers: 2, latencyMs: 300, attemptMs: 40, replicaMs: 1, beforeAttemptMs: 250, outsideMs: 10 });
   });
 
   it('leaves out failed requests, and says nothing when the gateway gave no timing', () => {

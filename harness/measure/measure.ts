@@ -32,6 +32,8 @@ export interface SlowestAnswers {
   latencyMs: number;
   /** The attempt that answered, from its dispatch to its last byte (connection, replica, the link's faults). */
   attemptMs: number | null;
+  /** Of that attempt, the replica's own time, when it said (Server-Timing `replica`, from its headers read to its answer). */
+  replicaMs?: number | null;
   /** In the gateway before that attempt answered: failed attempts, the wait before a hedge. */
   beforeAttemptMs: number | null;
   /** Outside the gateway: the client, the network, the gateway's accept queue and socket buffers. */
@@ -109,6 +111,7 @@ function slowestAnswers(answers: readonly RequestRecord[]): SlowestAnswers | und
     answers: slow.length,
     latencyMs: micro(median(slow.map(latencyOf))),
     attemptMs: medianOr(attempted.map((r) => r.upstreamMs!)),
+    ...(attempted.some((r) => r.replicaMs !== undefined) ? { replicaMs: medianOr(attempted.flatMap((r) => (r.replicaMs === undefined ? [] : [r.replicaMs]))) } : {}),
     beforeAttemptMs: medianOr(attempted.map((r) => r.gatewayMs! - r.upstreamMs!)),
     outsideMs: micro(median(slow.map((r) => latencyOf(r) - r.gatewayMs!))),
   };

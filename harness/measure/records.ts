@@ -16,10 +16,12 @@ export interface RequestRecord {
   failover?: string;
   /**
    * What the gateway said of its own time (Server-Timing, the reference gateway): how long it held the request
-   * (`gateway`) and how long the attempt that answered took (`upstream`). Absent when it said nothing.
+   * (`gateway`), how long the attempt that answered took (`upstream`), and what the replica said of its own time
+   * (`replica`, passed on by the gateway). Absent when nothing was said.
    */
   gatewayMs?: number;
   upstreamMs?: number;
+  replicaMs?: number;
   /** Transport error or error code from the body. */
   error?: string;
   /** For a 2xx: the largest |score - reference| for the model version the answer claims; Infinity when unjudgeable. */

@@ -33,9 +33,9 @@ describe('journalRecords', () => {
   });
 
   it("keeps the gateway's own timing, to the microsecond, when it gave one", () => {
-    const rs = [record(0, { gatewayMs: 3.14159, upstreamMs: 2.5 }), record(1, { status: 503, gatewayMs: 1 }), record(2, {})];
+    const rs = [record(0, { gatewayMs: 3.14159, upstreamMs: 2.5, replicaMs: 0.5 }), record(1, { status: 503, gatewayMs: 1 }), record(2, {})];
     const columns = journalRecords(rs, 100);
-    expect([columns.gatewayMs, columns.upstreamMs]).toEqual([[3.142, 1, null], [2.5, null, null]]);
+    expect([columns.gatewayMs, columns.upstreamMs, columns.replicaMs]).toEqual([[3.142, 1, null], [2.5, null, null], [0.5, null, null]]);
     expect(journalRecords([record(0, {})], 100)).not.toHaveProperty('gatewayMs');
   });
 });

@@ -173,13 +173,21 @@ export interface JournalRecords {
    */
   failover?: (string | null)[];
   /**
-   * What the gateway said of its own time per request (Server-Timing): how long it held the request, and how long
-   * the attempt that answered took; null where it said nothing. Absent when no answer carried them.
+   * What the gateway said of its own time per request (Server-Timing): how long it held the request, how long the
+   * attempt that answered took, and the replica's own time on it; null where nothing was said. Absent when no
+   * answer carried them.
    */
   gatewayMs?: (number | null)[];
   upstreamMs?: (number | null)[];
+  replicaMs?: (number | null)[];
 }
 
+
+/** One Server-Timing column, to the microsecond, null where a request had none; nothing when none had it. */
+function timingColumn<K extends 'gatewayMs' | 'upstreamMs' | 'replicaMs'>(records: readonly RequestRecord[], key: K): Partial<Record<K, (number | null)[]>> {
+  if (!records.some((r) => r[key] !== undefined)) return {};
+  return { [key]: records.map((r) => (r[key] === undefined ? null : micro(r[key]!))) } as Partial<Record<K, (number | null)[]>>;
+}
 
 /** The journal's columns for the load's records, each request judged against the SLO as the measurements judged it. */
 export function journalRecords(records: readonly RequestRecord[], sloMs: number): JournalRecords {
@@ -193,8 +201,9 @@ export function journalRecords(records: readonly RequestRecord[], sloMs: number)
     outcome: records.map((r) => outcomeOf(r, sloMs)),
     sloMs,
     ...(records.some((r) => r.failover !== undefined) ? { failover: records.map((r) => r.failover ?? null) } : {}),
-    ...(records.some((r) => r.gatewayMs !== undefined) ? { gatewayMs: records.map((r) => (r.gatewayMs === undefined ? null : micro(r.gatewayMs))) } : {}),
-    ...(records.some((r) => r.upstreamMs !== undefined) ? { upstreamMs: records.map((r) => (r.upstreamMs === undefined ? null : micro(r.upstreamMs))) } : {}),
+    ...timingColumn(records, 'gatewayMs'),
+    ...timingColumn(records, 'upstreamMs'),
+    ...timingColumn(records, 'replicaMs'),
   };
 }
 

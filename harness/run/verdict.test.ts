@@ -96,10 +96,10 @@ describe('decideVerdict', () => {
     });
 
     it("says where the slowest answers' time went, for a latency threshold, when the gateway gave its timing", () => {
-      const slowest = { fault: { answers: 7, latencyMs: 320.4, attemptMs: 12.2, beforeAttemptMs: 300.1, outsideMs: 8 } };
+      const slowest = { fault: { answers: 7, latencyMs: 320.4, attemptMs: 12.2, replicaMs: 1.4, beforeAttemptMs: 300.1, outsideMs: 8 } };
       const d = decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 325, 'p99Ms', 'fault')], environment: environment(63.4), slowest });
       expect(d.firstFailure).toBe('threshold p99Ms[fault] <= 100 failed: observed 325 — under CPU pressure: 63 % (psi) in the fault phase, send lateness p99 12.0 ms' +
-        '; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered, 300 ms in the gateway before it, 8 ms outside the gateway (medians)');
+        '; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered (1 ms of it in the replica), 300 ms in the gateway before it, 8 ms outside the gateway (medians)');
       const failover = decideVerdict({ ...healthy, thresholds: [threshold('failoverMs[run] <= 100', false, 325, 'failoverMs', 'run')], slowest });
       expect(failover.firstFailure).toBe('threshold failoverMs[run] <= 100 failed: observed 325');
     });

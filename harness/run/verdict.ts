@@ -67,7 +67,7 @@ function whereTheTimeWent(t: ThresholdResult, slowest: VerdictFacts['slowest']):
   const whole = Math.round;
   const inGateway = s.attemptMs === null || s.beforeAttemptMs === null
     ? ''
-    : `${whole(s.attemptMs)} ms in the attempt that answered, ${whole(s.beforeAttemptMs)} ms in the gateway before it, `;
+    : `${whole(s.attemptMs)} ms in the attempt that answered${s.replicaMs == null ? '' : ` (${whole(s.replicaMs)} ms of it in the replica)`}, ${whole(s.beforeAttemptMs)} ms in the gateway before it, `;
   const answers = `${s.answers} answer${s.answers === 1 ? '' : 's'}`;
   return `; its slowest 1 % (${answers}) took a median ${whole(s.latencyMs)} ms: ${inGateway}${whole(s.outsideMs)} ms outside the gateway (medians)`;
 }

@@ -4,14 +4,24 @@
 /** The reference gateway's metrics: its whole hold of the request, and the attempt that answered. */
 export const GATEWAY_TIMING = 'gateway';
 export const UPSTREAM_TIMING = 'upstream';
+/** The reference model server's: from a rank or infer request's arrival to its answer's head. */
+export const REPLICA_TIMING = 'replica';
+
+const metric = (name: string, ms: number): string => `${name};dur=${ms.toFixed(2)}`;
+
+/** `replica;dur=<ms>`: the model server's time on a rank or infer request, from its headers read to its answer. */
+export const replicaServerTiming = (replicaMs: number): string => metric(REPLICA_TIMING, replicaMs);
 
 /**
- * `gateway;dur=<ms>[, upstream;dur=<ms>]`: `gateway` from the request's arrival (its headers read) to its answer,
- * `upstream` from the answering attempt's dispatch to its last byte (absent when no attempt answered).
+ * `gateway;dur=<ms>[, upstream;dur=<ms>[, replica;dur=<ms>]]`: `gateway` from the request's arrival (its headers
+ * read) to its answer; `upstream` from the answering attempt's dispatch to its last byte (absent when no attempt
+ * answered); `replica` what that replica said of its own time, when it said (the reference model server does).
  */
-export function gatewayServerTiming(gatewayMs: number, upstreamMs?: number): string {
-  const gateway = `${GATEWAY_TIMING};dur=${gatewayMs.toFixed(2)}`;
-  return upstreamMs === undefined ? gateway : `${gateway}, ${UPSTREAM_TIMING};dur=${upstreamMs.toFixed(2)}`;
+export function gatewayServerTiming(gatewayMs: number, upstreamMs?: number, replicaMs?: number): string {
+  const parts = [metric(GATEWAY_TIMING, gatewayMs)];
+  if (upstreamMs !== undefined) parts.push(metric(UPSTREAM_TIMING, upstreamMs));
+  if (upstreamMs !== undefined && replicaMs !== undefined) parts.push(metric(REPLICA_TIMING, replicaMs));
+  return parts.join(', ');
 }
 
 /** One metric of a Server-Timing value: its name, and its `dur` parameter if it has one (quoted or not). */

@@ -53,6 +53,7 @@ describe('OIP v2 with a verified model', () => {
     const { body, headers } = encodeInferRequest(req, { binaryInputs, binaryOutputs, id: 'req-1' });
     const res = await call(server, 'POST', path, body, headers);
     expect(res.status).toBe(200);
+    expect(res.headers.get('server-timing')).toMatch(/^replica;dur=\d+\.\d\d$/);
     return { res, ...decodeInferResponse(res.bytes, res.headers.get(INFERENCE_HEADER_CONTENT_LENGTH) ?? undefined) };
   }
 

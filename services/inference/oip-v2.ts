@@ -15,6 +15,7 @@ import {
   type V2Parameters,
 } from '../common/contract';
 import { HttpError, readBody, sendJson } from '../common/http';
+import { replicaServerTiming } from '../common/server-timing';
 import type { VerifiedModel } from './model-state';
 import { frameBody, splitBody, tensorBytes } from './oip-binary';
 import { type InferInput, readInferRequest } from './oip-v2-request';
@@ -99,6 +100,7 @@ function named(model: VerifiedModel, ref: ModelRef): VerifiedModel {
 /** POST /v2/models/{name}[/versions/{version}]/infer. */
 function inferHandler(deps: V2Dependencies): V2Handler {
   return async (req, res, ref) => {
+    const started = performance.now();
     // Refuse before reading the body: an unverified replica must not spend time on work it will not serve.
     named(deps.served(), ref);
     const framed = splitBody(await readBody(req, MAX_BODY_BYTES), req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
@@ -107,7 +109,7 @@ function inferHandler(deps: V2Dependencies): V2Handler {
       const request = readInferRequest(framed, named(model, ref).manifest);
       return { request, scores: await model.ranker.scoreInput(request.input), model };
     });
-    sendInferResponse(res, inferResponse(request, scores, model, deps.replica));
+    sendInferResponse(res, inferResponse(request, scores, model, deps.replica), started);
   };
 }
 
@@ -148,11 +150,13 @@ function numbersJson(values: Float32Array | Int32Array): string {
   return values.every(Number.isFinite) ? `[${values.join(',')}]` : JSON.stringify(Array.from(values, (x) => (Number.isFinite(x) ? x : null)));
 }
 
-function sendInferResponse(res: ServerResponse, { body, headerLength }: Framed): void {
+/** The answer, with the server's own time on the request since `started` (Server-Timing). */
+function sendInferResponse(res: ServerResponse, { body, headerLength }: Framed, started: number): void {
   res.writeHead(200, {
     'content-type': headerLength === undefined ? 'application/json' : 'application/octet-stream',
     'content-length': Buffer.byteLength(body),
     ...(headerLength === undefined ? {} : { [INFERENCE_HEADER_CONTENT_LENGTH]: headerLength }),
+    'server-timing': replicaServerTiming(performance.now() - started),
   });
   res.end(body);
 }

@@ -63,9 +63,11 @@ describe('inference server with a verified model', () => {
   it('ranks candidates with exactly the in-process scores', async () => {
     const manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8'));
     for (const req of requests) {
-      const { status, json } = await call(server, 'POST', '/v1/rank', req);
+      const { status, json, headers } = await call(server, 'POST', '/v1/rank', req);
       const expected = Array.from(await ranker.score(req));
       expect(status).toBe(200);
+      // Its own time on the request, for a gateway to pass on (Server-Timing).
+      expect(headers.get('server-timing')).toMatch(/^replica;dur=\d+\.\d\d$/);
       expect(json.scores).toEqual(expected);
       expect(json.ranking).toEqual(rankingOf(expected));
       expect(json.model).toEqual({ version: manifest.version, sha256: manifest.sha256, precision: 'fp32' });

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { jsonLineLog, type Log } from '../common/cli';
 import { MAX_BODY_BYTES, rankingOf, type RankResponse } from '../common/contract';
 import { gracefulClose, HttpError, isHttpError, listen, localUrl, readBody, sendError, sendJson, sendJsonText, sendMetrics } from '../common/http';
+import { replicaServerTiming } from '../common/server-timing';
 import { type OptionsOf, withDefaults } from '../common/settings';
 import { hasBearerToken } from './admin';
 import { createMetrics, type InferenceMetrics } from './metrics';
@@ -143,6 +144,7 @@ async function sendWeights(res: ServerResponse, weights: ServedWeights, manifest
 /** POST /v1/rank. */
 function rank(manager: ModelManager, replica: Replica): Handler {
   return async (req, res) => {
+    const started = performance.now();
     // Refuse before reading the body: an unverified replica must not spend time on work it will not serve.
     servedModel(manager);
     const body = await readBody(req, MAX_BODY_BYTES);
@@ -152,7 +154,8 @@ function rank(manager: ModelManager, replica: Replica): Handler {
       const input = readRankRequest(body, model.manifest.io.vocab);
       return { scores: await model.ranker.scoreInput(input), model: model.identity };
     });
-    sendJsonText(res, 200, rankResponseJson({ scores, model, replica }));
+    const json = rankResponseJson({ scores, model, replica });
+    sendJsonText(res, 200, json, { 'server-timing': replicaServerTiming(performance.now() - started) });
   };
 }
 

@@ -91,6 +91,17 @@ describe('router, Server-Timing', () => {
     expect(res.timing.gateway! - res.timing.upstream!).toBeGreaterThanOrEqual(79);
   });
 
+  it("passes on the replica's own time on the request, when it gives one", async () => {
+    primary.behaviour = (req, res) => {
+      res.setHeader('server-timing', 'replica;dur=7.5, db;dur=1');
+      primary.answersCorrectly(req, res);
+    };
+    await start();
+    expect((await rank()).timing).toMatchObject({ replica: 7.5 });
+    primary.behaviour = primary.answersCorrectly;
+    expect((await rank()).timing).not.toHaveProperty('replica');
+  });
+
   it('times a 503 too: the gateway only, no attempt answered', async () => {
     primary.behaviour = answers(500, '{}');
     standby.behaviour = answers(500, '{}');

@@ -188,7 +188,7 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
  * Server-Timing on every rank answer, so a client can tell where a slow answer's time went (see gatewayServerTiming).
  * The client's latency less `gateway` was spent outside it: in the client, on the network, in its accept queue.
  */
-const serverTiming = (started: number, attemptMs?: number): string => gatewayServerTiming(performance.now() - started, attemptMs);
+const serverTiming = (started: number, attemptMs?: number, replicaMs?: number): string => gatewayServerTiming(performance.now() - started, attemptMs, replicaMs);
 
 function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: ErrorShape, started: number): void {
   if (routed.answer) {
@@ -200,7 +200,7 @@ function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: Err
       'x-served-by', upstream.role,
       'x-failover', mode,
       'x-attempts', String(routed.attempts),
-      'server-timing', serverTiming(started, attemptMs),
+      'server-timing', serverTiming(started, attemptMs, result.replicaMs),
     ]);
     res.end(result.body);
     return;

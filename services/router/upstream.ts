@@ -1,5 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import { INFERENCE_HEADER_CONTENT_LENGTH } from '../common/contract';
+import { REPLICA_TIMING, serverTimingDurations } from '../common/server-timing';
 import type { HedgeDelay } from './hedge-delay';
 import type { ModelAllowList } from './model-allow-list';
 import { readySha256Of } from './rank-answer';
@@ -14,6 +15,8 @@ export interface Answer {
   body: Buffer;
   /** Inference-Header-Content-Length of a v2 answer with binary outputs: passed on with the body. */
   headerLength?: string;
+  /** The replica's own time on the request, when it said (its Server-Timing `replica`). */
+  replicaMs?: number;
 }
 
 export interface Failure {
@@ -45,6 +48,7 @@ export interface Reply {
   contentType: string;
   body: Buffer;
   headerLength?: string;
+  replicaMs?: number;
 }
 const ABORTED = new Error('the gateway ended the attempt');
 
@@ -68,6 +72,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private status = 0;
   private contentType = 'application/json';
   private headerLength: string | undefined;
+  private replicaMs: number | undefined;
   private chunks: Buffer[] = [];
 
   constructor(
@@ -109,6 +114,8 @@ class Exchange implements Dispatcher.DispatchHandler {
         this.contentType = rawHeaders[i + 1]!.toString('latin1');
       } else if (name.length === 31 && name.toString('latin1').toLowerCase() === INFERENCE_HEADER_CONTENT_LENGTH) {
         this.headerLength = rawHeaders[i + 1]!.toString('latin1');
+      } else if (name.length === 13 && name.toString('latin1').toLowerCase() === 'server-timing') {
+        this.replicaMs = serverTimingDurations(rawHeaders[i + 1]!.toString('latin1'))[REPLICA_TIMING];
       }
     }
     return true;
@@ -123,7 +130,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.detached) return this.release();
     const { chunks } = this;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    this.finish({ status: this.status, contentType: this.contentType, body, ...(this.headerLength === undefined ? {} : { headerLength: this.headerLength }) });
+    const { headerLength, replicaMs } = this;
+    this.finish({ status: this.status, contentType: this.contentType, body, ...(headerLength === undefined ? {} : { headerLength }), ...(replicaMs === undefined ? {} : { replicaMs }) });
   }
 
   onError(err: Error): void {

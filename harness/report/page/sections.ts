@@ -68,7 +68,8 @@ function environmentColumns(j: Journal): { head: SafeHtml; cells(phase: (typeof 
 /** Under a phase's p99: where its slowest 1 % of answers spent their time, when the gateway said (medians). */
 function slowestCaption(s: SlowestAnswers | undefined): SafeHtml {
   if (!s) return html``;
-  const attempt = s.attemptMs === null || s.beforeAttemptMs === null ? '' : `${ms(s.attemptMs)} answering attempt, ${ms(s.beforeAttemptMs)} in the gateway before it, `;
+  const replica = s.replicaMs == null ? '' : ` (${ms(s.replicaMs)} in the replica)`;
+  const attempt = s.attemptMs === null || s.beforeAttemptMs === null ? '' : `${ms(s.attemptMs)} answering attempt${replica}, ${ms(s.beforeAttemptMs)} in the gateway before it, `;
   return html`<div class="caption" title="the slowest 1 % of answers (${s.answers}), medians, from the gateway's Server-Timing">slowest 1 %: ${ms(s.latencyMs)}: ${attempt}${ms(s.outsideMs)} outside the gateway</div>`;
 }
 
