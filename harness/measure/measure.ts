@@ -24,8 +24,8 @@ export interface PhaseMeasurements {
 }
 
 /**
- * The slowest 1 % of the phase's answers (at least one), among those the gateway timed, and where their time went, each part a median over them (so the
- * parts need not add up to the median latency exactly).
+ * The slowest 1 % of the phase's answers (at least one) among those the gateway timed, and where their time went,
+ * each part a median over them (so the parts need not add up to the median latency exactly).
  */
 export interface SlowestAnswers {
   answers: number;
@@ -36,7 +36,7 @@ export interface SlowestAnswers {
   replicaMs?: number | null;
   /** In the gateway before that attempt answered: failed attempts, the wait before a hedge. */
   beforeAttemptMs: number | null;
-  /** Outside the gateway: the client, the network, the gateway's accept queue and socket buffers. */
+  /** Outside the gateway's handling: the client, the network, and the gateway's accept queue and event loop before it read the request. */
   outsideMs: number;
 }
 
