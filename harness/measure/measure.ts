@@ -100,7 +100,6 @@ function summarizePhase(records: readonly RequestRecord[], sloMs: number): Phase
   };
 }
 
-
 function slowestAnswers(answers: readonly RequestRecord[]): SlowestAnswers | undefined {
   const timed = answers.filter((r) => r.gatewayMs !== undefined).sort((a, b) => latencyOf(b) - latencyOf(a));
   if (timed.length === 0) return undefined;

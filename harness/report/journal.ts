@@ -182,7 +182,6 @@ export interface JournalRecords {
   replicaMs?: (number | null)[];
 }
 
-
 /** One Server-Timing column, to the microsecond, null where a request had none; nothing when none had it. */
 function timingColumn<K extends 'gatewayMs' | 'upstreamMs' | 'replicaMs'>(records: readonly RequestRecord[], key: K): Partial<Record<K, (number | null)[]>> {
   if (!records.some((r) => r[key] !== undefined)) return {};

@@ -58,8 +58,9 @@ export function decideVerdict(f: VerdictFacts): Decision {
 const LATENCY_METRICS: ReadonlySet<Metric> = new Set(['p90Ms', 'p99Ms', 'maxMs', 'lateResponses']);
 
 /**
- * "; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered, 300 ms
- * in the gateway before it, 8 ms outside the gateway (medians)" when a latency threshold failed and the gateway said (Server-Timing).
+ * "; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered (1 ms of it in the
+ * replica), 300 ms in the gateway before it, 8 ms outside the gateway (medians)" when a latency threshold failed and
+ * the gateway said (Server-Timing).
  */
 function whereTheTimeWent(t: ThresholdResult, slowest: VerdictFacts['slowest']): string {
   const s = LATENCY_METRICS.has(t.metric) ? slowest?.[t.phase] : undefined;

@@ -185,11 +185,9 @@ function rankHandler(config: RouterConfig, upstreams: readonly Upstream[], metri
 }
 
 /**
- * Server-Timing on every rank answer, so a client can tell where a slow answer's time went (see gatewayServerTiming).
- * The client's latency less `gateway` was spent outside it: in the client, on the network, in its accept queue.
+ * Writes the answer, or the 503, with Server-Timing (see gatewayServerTiming), so a client can tell where a slow
+ * answer's time went: its latency less `gateway` was spent outside the gateway.
  */
-const serverTiming = (started: number, attemptMs?: number, replicaMs?: number): string => gatewayServerTiming(performance.now() - started, attemptMs, replicaMs);
-
 function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: ErrorShape, started: number): void {
   if (routed.answer) {
     const { upstream, result, mode, attemptMs } = routed.answer;
@@ -200,12 +198,12 @@ function respond(res: ServerResponse, routed: Routed, panic: boolean, shape: Err
       'x-served-by', upstream.role,
       'x-failover', mode,
       'x-attempts', String(routed.attempts),
-      'server-timing', serverTiming(started, attemptMs, result.replicaMs),
+      'server-timing', gatewayServerTiming(performance.now() - started, attemptMs, result.replicaMs),
     ]);
     res.end(result.body);
     return;
   }
-  const headers = { 'x-attempts': String(routed.attempts), 'server-timing': serverTiming(started) };
+  const headers = { 'x-attempts': String(routed.attempts), 'server-timing': gatewayServerTiming(performance.now() - started) };
   sendShaped(res, new HttpError(503, 'no_healthy_replica', noAnswerMessage(routed.failures, panic)), shape, headers);
 }
 
