@@ -1,6 +1,9 @@
 import { InfrastructureError } from '../errors';
 import type { K6RequestLine } from './k6/rank-load';
-import { parseK6Lines, runK6Load } from './k6-driver';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { K6_GOGC, k6Environment, parseK6Lines, runK6Load } from './k6-driver';
 import { loadShortfall } from './open-load';
 import { V1_PROTOCOL, v1Requests } from './protocol';
 import type { Judge } from './reference';
@@ -71,4 +74,25 @@ it('a missing k6 is an infrastructure error that says to run setup', async () =>
   const run = runK6Load(plan, judge, '/nonexistent/k6');
   await expect(run).rejects.toThrow(InfrastructureError);
   await expect(run).rejects.toThrow(/k6 is not executable at \/nonexistent\/k6: run `npx drill setup --k6`/);
+});
+
+describe("k6's Go GC target", () => {
+  it('is K6_GOGC unless the environment sets its own', () => {
+    expect(k6Environment({ PATH: '/bin' })).toEqual({ PATH: '/bin', GOGC: K6_GOGC });
+    expect(k6Environment({ PATH: '/bin', GOGC: '150' })).toEqual({ PATH: '/bin', GOGC: '150' });
+  });
+
+  it('reaches the k6 process the driver starts', async () => {
+    // A stand-in k6 that prints the GOGC it was given and fails, so the driver quotes its output in the error.
+    const dir = await mkdtemp(join(tmpdir(), 'fake-k6-'));
+    const k6 = join(dir, 'k6');
+    await writeFile(k6, '#!/bin/sh\necho "GOGC=$GOGC"\nexit 3\n');
+    await chmod(k6, 0o755);
+    try {
+      const plan = { url: 'http://127.0.0.1:9', rate: 10, durationMs: 1000, timeoutMs: 100, requests: v1Requests(['{}']), t0: 0 };
+      await expect(runK6Load(plan, judge, k6)).rejects.toThrow(new RegExp(`k6 exited with 3: GOGC=${process.env['GOGC'] ?? K6_GOGC}$`));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -205,10 +205,25 @@ class LineFollower {
   }
 }
 
+/**
+ * k6's Go garbage collector target when the environment sets none. k6 allocates per request and keeps a JS runtime
+ * per VU (401 at 200 req/s with a 2 s timeout), and at Go's default (100) it collected often enough that k6 was the
+ * first process of a drill to fall behind beside a busy neighbour. Measured on the 2-core runner, primary-crash-k6
+ * (1200 requests) beside one busy process, 4 runs each, interleaved: k6's CPU 1.86-2.45 s at 400 against 2.26-2.55 s
+ * at 100, its send lateness p99 16-65 ms against 23-112 ms (one run at 100 errored with the generator behind); its
+ * resident memory 290-320 MB against 230-260 MB. A user's own GOGC wins.
+ */
+export const K6_GOGC = '400';
+
+/** The environment k6 runs in: the harness's own, with K6_GOGC when it sets no GOGC. */
+export function k6Environment(parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { GOGC: K6_GOGC, ...parent };
+}
+
 /** Runs k6 to its end. When `signal` aborts, k6 gets SIGINT: it stops starting requests and exits. */
 function runK6(command: string, args: string[], limitMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: k6Environment() });
     let output = '';
     const keep = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4000);
