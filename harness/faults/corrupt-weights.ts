@@ -43,7 +43,7 @@ export const corruptWeights = defineReplicaFault<Attributes>({
     await ctx.target.stageModel(`${ctx.id}-good`, good);
   },
   inject: (ctx, attrs) => installAndPickUp(ctx.target, `${ctx.id}-bad`, attrs.then),
-  verify: (ctx, attrs) => ctx.target.modelFileProblem(damaged(ctx, attrs).onnx),
+  verify: async (ctx, attrs) => ctx.target.installedModelProblem(damaged(ctx, attrs).onnx),
   async revert(ctx, attrs) {
     await ctx.target.installStagedModel(`${ctx.id}-good`);
     await pickUp(ctx.target, attrs.then);

@@ -18,7 +18,7 @@ export const deploy = defineReplicaFault<z.output<typeof attributes>>({
     await ctx.target.stageModel(`${ctx.id}-current`, ctx.models[ctx.target.precision]);
   },
   inject: (ctx, attrs) => installAndPickUp(ctx.target, `${ctx.id}-next`, attrs.then),
-  verify: (ctx) => ctx.target.modelFileProblem(ctx.models.next.onnx),
+  verify: async (ctx) => ctx.target.installedModelProblem(ctx.models.next.onnx),
   async revert(ctx, attrs) {
     await ctx.target.installStagedModel(`${ctx.id}-current`);
     await pickUp(ctx.target, attrs.then);

@@ -180,11 +180,19 @@ export interface StartedReplicaContainer extends StartedTestContainer, Link {
    * CPU that would show up as latency inside the measured window.
    */
   stageModel(key: string, files: ModelFiles): Promise<void>;
-  /** Moves the files staged under `key` to where the server reads its model: one quick step, timed by a fault. */
+  /**
+   * Moves the files staged under `key` to where the server reads its model: one quick step, timed by a fault. The
+   * same step reads the sha256 of the model file it left, for installedModelProblem.
+   */
   installStagedModel(key: string): Promise<void>;
   /** Stages and installs at once, for when no load is running. */
   replaceModel(files: ModelFiles): Promise<void>;
-  /** Why the model file on the replica's disk is not `expected` (compared by sha256); undefined when it is. */
+  /**
+   * Why the model file the last install left on the replica's disk is not `expected` (by sha256, as that install
+   * read it); undefined when it is.
+   */
+  installedModelProblem(expected: Uint8Array): string | undefined;
+  /** Why the model file on the replica's disk now is not `expected` (by sha256); undefined when it is. */
   modelFileProblem(expected: Uint8Array): Promise<string | undefined>;
   /**
    * Asks the server to load its model files again, as a deploy pipeline would. A refused reload (the files fail

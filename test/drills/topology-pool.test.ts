@@ -25,6 +25,11 @@ test('a reused topology comes back clean: no toxics, proxies enabled, the image 
   await primary.proxy.instance.addToxic({ name: 'left-over', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 500, jitter: 0 } });
   await standby.proxy.setEnabled(false);
   await primary.replaceModel(prepared.models.next);
+  // The install read back the file it left, in the same exec: a fault's check that it took effect needs no other.
+  expect(primary.installedModelProblem(prepared.models.next.onnx)).toBeUndefined();
+  expect(primary.installedModelProblem(prepared.models.fp32.onnx)).toMatch(/primary's \/models\/fp32\/model\.onnx has sha256 [0-9a-f]{64} after the install, not the written [0-9a-f]{64}/);
+  expect(standby.installedModelProblem(prepared.models.fp32.onnx)).toBe('no model files were installed in standby');
+  expect(await primary.modelFileProblem(prepared.models.next.onnx)).toBeUndefined();
   await primary.restartGracefully(1000);
   await standby.pause();
   await pool.release(first.topology, true, spec);

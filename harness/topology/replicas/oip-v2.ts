@@ -3,7 +3,6 @@
 // harness writes the replica's model file there before the server starts and reaches the server only through the
 // protocol, so it has none of the reference server's extras: no admin reload, no hot-backup sync, no readiness
 // reasons. Faults still work: the process operations are Docker's, and damaged weights are written to the file.
-import { createHash } from 'node:crypto';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { request } from 'undici';
 import { InfrastructureError } from '../../errors';
@@ -80,10 +79,12 @@ export class OipV2ReplicaContainer extends GenericContainer {
 export class StartedOipV2ReplicaContainer extends StartedReplicaBase {
   readonly readinessNamesModel = false;
   private readonly readinessPath: string;
+  protected readonly modelPath: string;
 
   constructor(started: StartedTestContainer, plan: ReplicaPlan, private readonly spec: OipV2ReplicaSpec, readonly modelName: string) {
     super(started, plan.role, plan.precision, plan.proxy, spec.port);
     this.readinessPath = fill(spec.readiness, modelName);
+    this.modelPath = spec.modelPath;
   }
 
   /** 200 from the readiness route is ready; the server names no model sha256 and gives no reason beyond its body. */
@@ -105,16 +106,7 @@ export class StartedOipV2ReplicaContainer extends StartedReplicaBase {
     const moves = [this.spec.manifestPath, this.spec.modelPath]
       .filter((p): p is string => p !== undefined)
       .map((target) => `[ ! -f ${stagingPath(target, key)} ] || mv -f ${stagingPath(target, key)} ${target}`);
-    const { exitCode, output } = await this.exec(['sh', '-c', `set -e; ${moves.join('; ')}`], { user: 'root' });
-    if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${this.role} failed (exit ${exitCode}): ${output.trim()}`);
-  }
-
-  async modelFileProblem(expected: Uint8Array): Promise<string | undefined> {
-    const want = createHash('sha256').update(expected).digest('hex');
-    const { output, exitCode } = await this.exec(['sha256sum', this.spec.modelPath]);
-    if (exitCode !== 0) return `cannot read the model file ${this.spec.modelPath} in ${this.role}: ${output.trim()}`;
-    const got = output.trim().split(/\s+/)[0];
-    return got === want ? undefined : `${this.role}'s ${this.spec.modelPath} has sha256 ${got}, not the written ${want}`;
+    await this.installAndHash(moves.join('; '));
   }
 
   reload(): Promise<{ status: number; body: string }> {

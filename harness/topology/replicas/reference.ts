@@ -1,6 +1,6 @@
 // The reference model server: services/inference in its image, with the fp32 and int8 models baked in at
 // /models/<precision>. Readiness, model files, admin reload and hot-backup sync as that service defines them.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { request } from 'undici';
 import type { Precision } from '../../../services/common/contract';
@@ -78,11 +78,13 @@ export class ReferenceReplicaContainer extends GenericContainer {
 export class StartedReferenceReplicaContainer extends StartedReplicaBase {
   readonly readinessNamesModel = true;
   private readonly modelDir: string;
+  protected readonly modelPath: string;
   private readonly reloadTimeoutMs: number;
 
   constructor(started: StartedTestContainer, plan: ReplicaPlan, private readonly adminToken: string) {
     super(started, plan.role, plan.precision, plan.proxy, PORT);
     this.modelDir = modelDir(plan.precision);
+    this.modelPath = `${this.modelDir}/${MODEL_FILE}`;
     this.reloadTimeoutMs = modelLoadBudgetMs(RELOAD_TIMEOUT_MS, plan.model?.onnx.byteLength ?? 0);
   }
 
@@ -115,18 +117,9 @@ export class StartedReferenceReplicaContainer extends StartedReplicaBase {
     // weights alone (no manifest) leave it: the server publishes a variant only beside a model that verifies.
     const variant = `${this.modelDir}/${INT8_VARIANT_DIR}`;
     const script =
-      `set -e; if [ -d ${dir}/${INT8_VARIANT_DIR} ]; then rm -rf ${variant}; mv ${dir}/${INT8_VARIANT_DIR} ${variant}; elif [ -f ${dir}/${MANIFEST_FILE} ]; then rm -rf ${variant}; fi; ` +
+      `if [ -d ${dir}/${INT8_VARIANT_DIR} ]; then rm -rf ${variant}; mv ${dir}/${INT8_VARIANT_DIR} ${variant}; elif [ -f ${dir}/${MANIFEST_FILE} ]; then rm -rf ${variant}; fi; ` +
       `[ ! -f ${dir}/${MANIFEST_FILE} ] || mv -f ${dir}/${MANIFEST_FILE} ${this.modelDir}/${MANIFEST_FILE}; mv -f ${dir}/${MODEL_FILE} ${this.modelDir}/${MODEL_FILE}`;
-    const { exitCode, output } = await this.exec(['sh', '-c', script], { user: 'root' });
-    if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${this.role} failed (exit ${exitCode}): ${output.trim()}`);
-  }
-
-  async modelFileProblem(expected: Uint8Array): Promise<string | undefined> {
-    const want = createHash('sha256').update(expected).digest('hex');
-    const { output, exitCode } = await this.exec(['sha256sum', `${this.modelDir}/${MODEL_FILE}`]);
-    if (exitCode !== 0) return `cannot read the model file in ${this.role}: ${output.trim()}`;
-    const got = output.trim().split(/\s+/)[0];
-    return got === want ? undefined : `${this.role}'s ${MODEL_FILE} has sha256 ${got}, not the written ${want}`;
+    await this.installAndHash(script);
   }
 
   /** POST /admin/reload; 422 is a refused reload (the files fail verification), an outcome like 200. */

@@ -1,5 +1,6 @@
 // What every replica part does the same way, because each runs as one container: the process operations the
 // faults use, its address from the host and its output. A replica kind adds what depends on its server.
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type Dockerode from 'dockerode';
@@ -22,6 +23,9 @@ const REFUSAL_AFTER_EXIT_MS = 200;
 /** The port probe never runs longer than this: the longest grace period plus a start. */
 const MAX_PROBE_MS = 70_000;
 
+/** The checksum sha256sum printed (its line starts with it). */
+const sha256Of = (output: string): string | undefined => /^([0-9a-f]{64})\s/m.exec(output)?.[1];
+
 export abstract class StartedReplicaBase extends AbstractStartedContainer implements StartedReplicaContainer {
   readonly name: Role;
   readonly containerId: string;
@@ -43,8 +47,41 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
   abstract readonly readinessNamesModel: boolean;
   abstract stageModel(key: string, files: ModelFiles): Promise<void>;
   abstract installStagedModel(key: string): Promise<void>;
-  abstract modelFileProblem(expected: Uint8Array): Promise<string | undefined>;
   abstract reload(): Promise<{ status: number; body: string }>;
+
+  /** Where the server reads its model file, in the container. */
+  protected abstract readonly modelPath: string;
+  /** The sha256 of the model file as the last install left it, read in the same exec as the move. */
+  private installedSha256: string | undefined;
+
+  /**
+   * Runs `script` (the moves) as root and, in the same `docker exec`, sha256sum of the model file. One exec, not two:
+   * an exec costs ~100 ms of CPU on a 2-core runner, and a second one to check the file landed ran in the fault window.
+   */
+  protected async installAndHash(script: string): Promise<void> {
+    this.installedSha256 = undefined;
+    const { exitCode, output } = await this.exec(['sh', '-c', `set -e; ${script}; sha256sum ${this.modelPath}`], { user: 'root' });
+    if (exitCode !== 0) throw new InfrastructureError(`installing staged model files in ${this.role} failed (exit ${exitCode}): ${output.trim()}`);
+    this.installedSha256 = sha256Of(output);
+    if (!this.installedSha256) throw new InfrastructureError(`installing staged model files in ${this.role}: sha256sum ${this.modelPath} printed no checksum: ${output.trim().slice(0, 200)}`);
+  }
+
+  installedModelProblem(expected: Uint8Array): string | undefined {
+    if (this.installedSha256 === undefined) return `no model files were installed in ${this.role}`;
+    return this.checksumProblem(this.installedSha256, expected, 'after the install');
+  }
+
+  async modelFileProblem(expected: Uint8Array): Promise<string | undefined> {
+    const { output, exitCode } = await this.exec(['sha256sum', this.modelPath]);
+    const got = sha256Of(output);
+    if (exitCode !== 0 || !got) return `cannot read the model file ${this.modelPath} in ${this.role}: ${output.trim()}`;
+    return this.checksumProblem(got, expected, 'on disk');
+  }
+
+  private checksumProblem(got: string, expected: Uint8Array, when: string): string | undefined {
+    const want = createHash('sha256').update(expected).digest('hex');
+    return got === want ? undefined : `${this.role}'s ${this.modelPath} has sha256 ${got} ${when}, not the written ${want}`;
+  }
 
   async replaceModel(files: ModelFiles): Promise<void> {
     await this.stageModel('replace', files);
