@@ -23,7 +23,7 @@ export async function pickUp(target: StartedReplicaContainer, how: Pickup): Prom
  * the move (a restart or reload that follows is how the replica meets it, and part of what the drill measures).
  */
 export async function installAndPickUp(target: StartedReplicaContainer, key: string, how: Pickup): Promise<Effect> {
-  const installed = await whenAnswered('the staged model files were moved into place (docker exec answered)', () => target.installStagedModel(key));
+  const installed = await whenAnswered('the staged model files were moved into place (the shell kept open in the container answered)', () => target.installStagedModel(key));
   await pickUp(target, how);
   return installed;
 }

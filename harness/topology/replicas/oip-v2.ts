@@ -98,7 +98,7 @@ export class StartedOipV2ReplicaContainer extends StartedReplicaBase {
     }
   }
 
-  async stageModel(key: string, files: ModelFiles): Promise<void> {
+  protected async upload(key: string, files: ModelFiles): Promise<void> {
     await this.copyContentToContainer(placed(this.spec, files, (target) => stagingPath(target, key)));
   }
 

@@ -105,7 +105,7 @@ export class StartedReferenceReplicaContainer extends StartedReplicaBase {
     }
   }
 
-  async stageModel(key: string, files: ModelFiles): Promise<void> {
+  protected async upload(key: string, files: ModelFiles): Promise<void> {
     await this.copyContentToContainer(modelDirContents(stagingDir(key), files));
   }
 
