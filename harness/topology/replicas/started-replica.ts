@@ -23,7 +23,7 @@ const graceSeconds = (graceMs: number): number => Math.ceil(graceMs / 1000);
 const REFUSAL_AFTER_EXIT_MS = 200;
 /** The port probe never runs longer than this: the longest grace period plus a start. */
 const MAX_PROBE_MS = 70_000;
-/** Moving staged files and hashing the model file (tens of MB at most) in the container. */
+/** Moving staged files and hashing the model file in the container (sha256sum reads a GB in seconds). */
 const INSTALL_TIMEOUT_MS = 30_000;
 
 /** The checksum sha256sum printed (its line starts with it). */
@@ -55,7 +55,7 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
 
   /** Where the server reads its model file, in the container. */
   protected abstract readonly modelPath: string;
-  /** The sha256 of the model file as the last install left it, read in the same exec as the move. */
+  /** The sha256 of the model file as the last install left it, read in the same command as the move. */
   private installedSha256: string | undefined;
 
   /** The shell the installs go through, opened when files are staged (ahead of the load). */
