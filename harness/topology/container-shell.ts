@@ -3,7 +3,7 @@
 // container's namespaces) costs ~80 ms of CPU, a command through the open shell ~3 ms. A fault that installs files
 // while the load runs would otherwise spend those 80 ms of CPU inside the window it measures.
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { InfrastructureError } from '../errors';
@@ -24,7 +24,7 @@ export class ContainerShell {
   private readonly marker = `failover-drill-${randomBytes(8).toString('hex')}`;
 
   private constructor(
-    private readonly stream: Duplex,
+    private readonly stream: Socket,
     modem: Dockerode.Container['modem'],
     private readonly label: string,
   ) {
@@ -36,22 +36,22 @@ export class ContainerShell {
     });
     // With no TTY, Docker multiplexes stdout and stderr on the stream in frames; docker-modem takes them apart.
     modem.demuxStream(stream, output, output);
-    const end = (why: string) => (): void => {
+    const end = (why: string): void => {
       this.ended ??= new InfrastructureError(`the shell in ${label} ended (${why}): was the container stopped or restarted?`);
       this.wake?.();
     };
-    stream.on('end', end('its stream ended'));
-    stream.on('close', end('its stream closed'));
-    stream.on('error', (e: Error) => end(e.message)());
+    stream.on('end', () => end('its stream ended'));
+    stream.on('close', () => end('its stream closed'));
+    stream.on('error', (e: Error) => end(e.message));
     // An open shell must not keep the harness alive; the container's removal ends it.
-    (stream as Duplex & { unref?: () => void }).unref?.();
-    (stream as Duplex & { socket?: { unref?: () => void } }).socket?.unref?.();
+    stream.unref();
   }
 
   /** Starts `sh` in the container as `user`, its stdin kept open for commands. */
   static async open(container: Dockerode.Container, label: string, user = 'root'): Promise<ContainerShell> {
     const exec = await container.exec({ Cmd: ['sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true, User: user });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    // A hijacked exec is the HTTP connection itself, upgraded (docker-modem hands over its socket).
+    const stream = (await exec.start({ hijack: true, stdin: true })) as Socket;
     return new ContainerShell(stream, container.modem, label);
   }
 
