@@ -28,13 +28,18 @@ async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Prom
   const { path, headers, body } = plan.requests[request]!;
   const scheduledMs = (seq * 1000) / plan.rate;
   const sentMs = performance.now() - plan.t0;
+  // A timer cleared when the request ends, not AbortSignal.timeout(): its timer fires after the timeout whether
+  // or not the request is done (it holds the signal weakly, and a young signal is rarely collected by then), and
+  // each firing builds a DOMException and dispatches an abort event: 5-7 % of this thread's CPU in a profile.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), plan.timeoutMs);
   try {
     const res = await pool.request({
       path,
       method: 'POST',
       headers,
       body,
-      signal: AbortSignal.timeout(plan.timeoutMs),
+      signal: deadline.signal,
     });
     const answer = Buffer.from(await res.body.arrayBuffer());
     const doneMs = performance.now() - plan.t0;
@@ -49,8 +54,10 @@ async function send(pool: Pool, plan: LoadPlan, seq: number, judge: Judge): Prom
     const code = errorCode(answer.toString('utf8'));
     return { ...base, error: code ?? `http_${res.statusCode}` };
   } catch (e) {
-    const error = (e as Error).name === 'TimeoutError' ? 'client_timeout' : ((e as { code?: string }).code ?? (e as Error).message);
+    const error = deadline.signal.aborted ? 'client_timeout' : ((e as { code?: string }).code ?? (e as Error).message);
     return { seq, request, scheduledMs, sentMs, doneMs: performance.now() - plan.t0, status: 0, error };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestRecord } from '../measure/records';
@@ -100,6 +100,28 @@ describe('runOpenLoad on its worker thread', () => {
     expect(records.length).toBeGreaterThanOrEqual(18);
     expect(records.length).toBeLessThanOrEqual(60);
     expect(records.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('records a request with no answer within the timeout as client_timeout, and a reset connection as its error', async () => {
+    const held: ServerResponse[] = [];
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/hold') held.push(res);
+        else req.socket.destroy();
+      });
+    });
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    try {
+      const requests = [{ path: '/hold', headers: {}, body: Buffer.from('{}') }, { path: '/reset', headers: {}, body: Buffer.from('{}') }];
+      const records = await runOpenLoad({ url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`, rate: 100, durationMs: 20, timeoutMs: 150, requests, t0: performance.now() }, judge);
+      expect(records.map((r) => [r.status, r.error])).toEqual([[0, 'client_timeout'], [0, expect.not.stringMatching(/^client_timeout$/)]]);
+      expect(records[0]!.doneMs - records[0]!.sentMs).toBeGreaterThanOrEqual(145);
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise((done) => slow.close(done));
+    }
   });
 
   it('fails with the reason when the worker cannot run its plan', async () => {
