@@ -1,11 +1,11 @@
 // What every replica part does the same way, because each runs as one container: the process operations the
 // faults use, its address from the host and its output. A replica kind adds what depends on its server.
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CreatedProxy } from '@testcontainers/toxiproxy';
 import type Dockerode from 'dockerode';
 import { AbstractStartedContainer, getContainerRuntimeClient, type StartedTestContainer } from 'testcontainers';
 import type { Precision, Role } from '../../../services/common/contract';
+import { sha256Hex } from '../../../services/model/manifest';
 import { InfrastructureError } from '../../errors';
 import { dockerTimeToPerformanceMs, processEnded, whenAnswered, type Effect } from '../effect';
 import type { ModelFiles, Readiness, StartedReplicaContainer } from '../parts';
@@ -28,6 +28,14 @@ const INSTALL_TIMEOUT_MS = 30_000;
 
 /** The checksum sha256sum printed (its line starts with it). */
 const sha256Of = (output: string): string | undefined => /^([0-9a-f]{64})\s/m.exec(output)?.[1];
+
+/** The sha256 of model bytes the harness holds, computed once per buffer (a GB model takes seconds). */
+const heldSha256 = new WeakMap<Uint8Array, string>();
+function sha256Once(bytes: Uint8Array): string {
+  let hex = heldSha256.get(bytes);
+  if (hex === undefined) heldSha256.set(bytes, (hex = sha256Hex(bytes)));
+  return hex;
+}
 
 export abstract class StartedReplicaBase extends AbstractStartedContainer implements StartedReplicaContainer {
   readonly name: Role;
@@ -64,6 +72,8 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
   async stageModel(key: string, files: ModelFiles): Promise<void> {
     await this.upload(key, files);
     await this.openShell();
+    // Hashed here, ahead of the load, so a fault's check that its install took effect is a lookup in its window.
+    sha256Once(files.onnx);
   }
 
   /**
@@ -97,7 +107,7 @@ export abstract class StartedReplicaBase extends AbstractStartedContainer implem
   }
 
   private checksumProblem(got: string, expected: Uint8Array, when: string): string | undefined {
-    const want = createHash('sha256').update(expected).digest('hex');
+    const want = sha256Once(expected);
     return got === want ? undefined : `${this.role}'s ${this.modelPath} has sha256 ${got} ${when}, not the written ${want}`;
   }
 
