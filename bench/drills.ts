@@ -13,7 +13,7 @@ import { writeJournal } from '../harness/report/write';
 import { runScenario } from '../harness/runner';
 import { loadScenarios, type Scenario } from '../harness/scenario/load';
 import { TopologyPool } from '../harness/topology/pool';
-import { pressureBetween, readPressure } from '../harness/measure/pressure';
+import { pressureBetween, readCpuTimes, readPressure, stealBetween } from '../harness/measure/pressure';
 import { startNoise } from './noise';
 import { median, spread } from './stats';
 
@@ -27,6 +27,8 @@ interface DrillStats {
   faultP99s: number[];
   /** CPU pressure (%) over each run of the drill. */
   pressures: number[];
+  /** The hypervisor's steal (% of the machine's CPU time) over each run, where /proc/stat has it. */
+  steals: number[];
   verdicts: Record<string, number>;
   errors: number;
   wrong: number;
@@ -47,7 +49,7 @@ export async function run({ rounds: repeats = 1, noise = 0 }: DrillBenchOptions 
   const prepareStarted = performance.now();
   await prepare();
   const prepareMs = performance.now() - prepareStarted;
-  const stats = new Map<string, DrillStats>(names.map((name) => [name, { walls: [], fresh: [], resets: [], failovers: [], faultP99s: [], pressures: [], verdicts: {}, errors: 0, wrong: 0, failures: [] }]));
+  const stats = new Map<string, DrillStats>(names.map((name) => [name, { walls: [], fresh: [], resets: [], failovers: [], faultP99s: [], pressures: [], steals: [], verdicts: {}, errors: 0, wrong: 0, failures: [] }]));
   const rounds: number[] = [];
   const neighbours = startNoise(noise);
   try {
@@ -73,9 +75,11 @@ async function runRound(scenarios: readonly Scenario[], stats: Map<string, Drill
     for (const scenario of scenarios) {
       const s = stats.get(scenario.name) as DrillStats;
       const started = performance.now();
-      const before = readPressure();
+      const before = { pressure: readPressure(), times: readCpuTimes() };
       const journal = await runScenario(scenario, { topologies });
-      s.pressures.push(pressureBetween(before, readPressure()).percent);
+      s.pressures.push(pressureBetween(before.pressure, readPressure()).percent);
+      const steal = stealBetween(before.times, readCpuTimes());
+      if (steal !== null) s.steals.push(steal);
       s.walls.push(performance.now() - started);
       (journal.topology?.reused ? s.resets : s.fresh).push(journal.timing.topologyUpMs ?? 0);
       s.verdicts[journal.verdict] = (s.verdicts[journal.verdict] ?? 0) + 1;
@@ -98,15 +102,15 @@ async function runRound(scenarios: readonly Scenario[], stats: Map<string, Drill
 function table(names: readonly string[], stats: Map<string, DrillStats>, rounds: readonly number[], repeats: number, noise: number, prepareMs: number, keepDir: string): string {
   const lines = [
     `${repeats} round(s) of every drill in gate order, ${noise} busy-looping neighbour process(es); topology: start (fresh) or reset (reused) ms, median; ` +
-      `failover, fault-window p99 and CPU pressure (${readPressure().source}, % of the drill's wall time) as min / median / max`,
-    '| drill | verdicts | wall s (median) | topology fresh / reset ms | failover ms | p99 in fault window ms | CPU pressure % | errors (max) | wrong (max) |',
-    '|---|---|---:|---|---|---|---|---:|---:|',
+      `failover, fault-window p99, CPU pressure (${readPressure().source}, % of the drill's wall time) and steal (% of the machine's CPU time its hypervisor gave to others) as min / median / max`,
+    '| drill | verdicts | wall s (median) | topology fresh / reset ms | failover ms | p99 in fault window ms | CPU pressure % | steal % | errors (max) | wrong (max) |',
+    '|---|---|---:|---|---|---|---|---|---:|---:|',
   ];
   for (const name of names) {
     const s = stats.get(name) as DrillStats;
     const verdictText = Object.entries(s.verdicts).map(([v, n]) => `${n} ${v}`).join(', ');
     const topo = `${s.fresh.length ? `${median(s.fresh).toFixed(0)} (${s.fresh.length})` : '-'} / ${s.resets.length ? `${median(s.resets).toFixed(0)} (${s.resets.length})` : '-'}`;
-    lines.push(`| ${name} | ${verdictText} | ${seconds(median(s.walls))} | ${topo} | ${spread(s.failovers)} | ${spread(s.faultP99s)} | ${spread(s.pressures)} | ${s.errors} | ${s.wrong} |`);
+    lines.push(`| ${name} | ${verdictText} | ${seconds(median(s.walls))} | ${topo} | ${spread(s.failovers)} | ${spread(s.faultP99s)} | ${spread(s.pressures)} | ${spread(s.steals)} | ${s.errors} | ${s.wrong} |`);
   }
   lines.push(`${names.length} drills x ${repeats}: a round took ${spread(rounds.map((ms) => ms / 1000))} s (min / median / max), plus ${seconds(prepareMs)} s to prepare (model, images)`);
   const failures = [...stats.values()].flatMap((s) => s.failures);

@@ -3,8 +3,8 @@ import type { FaultWindow } from './records';
 
 /** A fault from 1000 to 2000 ms into the load. */
 const faults: FaultWindow[] = [{ effectiveAtMs: 1000, revertedAtMs: 2000 }];
-const sample = (fromMs: number, toMs: number, cpuPressurePercent: number, harnessCpuPercent = 10): EnvironmentSample =>
-  ({ fromMs, toMs, pressureSource: 'psi', cpuPressurePercent, harnessCpuPercent });
+const sample = (fromMs: number, toMs: number, cpuPressurePercent: number, harnessCpuPercent = 10, cpuStealPercent: number | null = 0): EnvironmentSample =>
+  ({ fromMs, toMs, pressureSource: 'psi', cpuPressurePercent, cpuStealPercent, harnessCpuPercent });
 
 describe('phaseAt', () => {
   it('puts a moment before the first injection, inside a fault window, or after it', () => {
@@ -27,6 +27,14 @@ describe('environmentByPhase', () => {
     expect(e.phases.fault.harnessCpuPercent).toBe(35);
     expect(e.phases.recovery.cpuPressurePercent).toBe(21.4); // (150 x 60 + 900 x 15) / 1050
     expect(e.phases.run.cpuPressurePercent).toBe(21.8); // 53500 / 2450
+  });
+
+  it('weighs the steal of the samples that measured it, and has none where no sample did', () => {
+    const samples = [sample(0, 900, 10, 10, 0), sample(900, 1000, 20, 10, 30), sample(1000, 1100, 80, 50, null), sample(1100, 1400, 40, 30, 12)];
+    const e = environmentByPhase(samples, [], faults);
+    expect(e.phases.baseline.cpuStealPercent).toBe(3); // (900 x 0 + 100 x 30) / 1000
+    expect(e.phases.fault.cpuStealPercent).toBe(12); // the sample without a reading does not count as 0
+    expect(environmentByPhase([sample(0, 900, 10, 10, null)], [], faults).phases.baseline.cpuStealPercent).toBeNull();
   });
 
   it('summarizes the send lateness of each phase from the requests the measurements put there', () => {
@@ -65,6 +73,7 @@ describe('sampleEnvironment', () => {
     expect(sampledCpuMs).toBeGreaterThanOrEqual(95);
     expect(sampledCpuMs).toBeLessThanOrEqual(used + 1);
     expect(samples.every((s) => s.cpuPressurePercent >= 0 && s.cpuPressurePercent <= 100)).toBe(true);
+    if (process.platform === 'linux') expect(samples.every((s) => s.cpuStealPercent === null || (s.cpuStealPercent >= 0 && s.cpuStealPercent <= 100))).toBe(true);
   });
 });
 

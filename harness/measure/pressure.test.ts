@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pressureBetween, readPressure } from './pressure';
+import { pressureBetween, readCpuTimes, readPressure, stealBetween } from './pressure';
 
 describe('CPU pressure', () => {
   let dir: string;
@@ -28,5 +28,28 @@ describe('CPU pressure', () => {
     expect(reading.loadPerCore).toBeGreaterThanOrEqual(0);
     const p = pressureBetween(reading, { ...reading, loadPerCore: 1.5 });
     expect(p).toEqual({ source: 'loadavg', percent: 150 });
+  });
+
+  const stat = (line: string): string => {
+    const file = join(dir, `stat-${Math.random()}`);
+    writeFileSync(file, `${line}\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 12345\n`);
+    return file;
+  };
+
+  it('steal: the share of all CPU ticks between two readings that the hypervisor took', () => {
+    // user nice system idle iowait irq softirq steal guest guest_nice: guest (in user already) is not added.
+    const from = readCpuTimes(stat('cpu  1000 0 200 700 0 0 0 100 50 0'));
+    const to = readCpuTimes(stat('cpu  1300 0 300 900 0 0 0 300 80 0'));
+    expect(from).toEqual({ steal: 100, total: 2000 });
+    expect(to).toEqual({ steal: 300, total: 2800 });
+    expect(stealBetween(from, to)).toBe(25); // 200 of 800 ticks
+    expect(stealBetween(to, to)).toBeNull(); // no tick passed
+  });
+
+  it('steal: none where /proc/stat is missing or has no steal field', () => {
+    expect(readCpuTimes(join(dir, 'missing'))).toBeUndefined();
+    expect(readCpuTimes(stat('cpu  1000 0 200 700'))).toBeUndefined();
+    expect(stealBetween(undefined, { steal: 1, total: 10 })).toBeNull();
+    if (process.platform === 'linux') expect(readCpuTimes()?.total).toBeGreaterThan(0);
   });
 });

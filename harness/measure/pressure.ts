@@ -45,3 +45,36 @@ export function pressureBetween(from: PressureReading, to: PressureReading): Pre
   }
   return { source: 'loadavg', percent: 100 * (to.loadPerCore ?? 0) };
 }
+
+/** The machine's CPU time since boot, in clock ticks summed over its CPUs (/proc/stat, line "cpu"). */
+export interface CpuTimes {
+  /** Ticks the hypervisor ran something else while this (virtual) machine had work: steal. */
+  steal: number;
+  /** All ticks: user, nice, system, idle, iowait, irq, softirq, steal. */
+  total: number;
+}
+
+const STAT_FILE = '/proc/stat';
+
+/** The CPU times, or undefined where there is no /proc/stat or its line has no steal field (kernels before 2.6.11). */
+export function readCpuTimes(file = STAT_FILE): CpuTimes | undefined {
+  try {
+    const line = /^cpu\s+(.*)$/m.exec(readFileSync(file, 'utf8'))?.[1];
+    // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is already counted in user.
+    const ticks = line?.trim().split(/\s+/).slice(0, 8).map(Number);
+    if (!ticks || ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return undefined;
+    return { steal: ticks[7] as number, total: ticks.reduce((sum, t) => sum + t, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * % of the machine's CPU time between two readings that the hypervisor gave to other guests while this one
+ * had work (0 on bare metal). Pressure inside the machine cannot see it: a stolen CPU stalls every task on it,
+ * a real-time one too. null when either reading is missing or no tick passed.
+ */
+export function stealBetween(from: CpuTimes | undefined, to: CpuTimes | undefined): number | null {
+  if (!from || !to || to.total <= from.total) return null;
+  return (100 * Math.max(0, to.steal - from.steal)) / (to.total - from.total);
+}

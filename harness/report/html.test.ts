@@ -114,6 +114,16 @@ describe('renderDrillHtml', () => {
     expect(table).toMatch(/<td>fault<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">63\.4%<\/td><td class="num">31\.0%<\/td><td class="num">12\.0 ms<\/td><td class="num">2\.3 ms<\/td>/);
     expect(table).toMatch(/<td>recovery \(after revert\)<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">–<\/td>/);
     expect(page).toContain('from 40% a failing latency or failover threshold names it');
+    // A journal that recorded steal has a column for it (this one did not: none, rather than dashes).
+    expect(table).not.toContain('steal');
+    const stolen = { ...quiet, cpuStealPercent: 12.5 };
+    const withSteal = renderedWith({
+      environment: { pressureSource: 'psi', sampleIntervalMs: 100, phases: { run: stolen, baseline: stolen, fault: { ...stolen, cpuStealPercent: null }, recovery: stolen } },
+    });
+    expect(tableIn(withSteal, 'phases')).toContain('<th class="num">CPU pressure (psi)</th><th class="num">steal</th><th class="num">harness CPU</th>');
+    expect(tableIn(withSteal, 'phases')).toMatch(/<td>fault<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">15\.2%<\/td><td class="num">–<\/td><td class="num">31\.0%<\/td>/);
+    expect(tableIn(withSteal, 'phases')).toMatch(/<td>baseline \(before faults\)<\/td>(<td class="num">[^<]*<\/td>){8}<td class="num">15\.2%<\/td><td class="num">12\.5%<\/td>/);
+    expect(withSteal).toContain('from 10% a failing threshold names it too');
     const before = renderDrillHtml(recordedJournal());
     expect(tableIn(before, 'phases')).not.toContain('CPU pressure');
     expect(before).not.toContain('Send lateness');

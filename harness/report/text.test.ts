@@ -28,6 +28,9 @@ it('gives the machine one line: CPU pressure by phase, the harness CPU and the s
   const phase = (cpuPressurePercent: number | null) => ({ cpuPressurePercent, harnessCpuPercent: 31.04, sendLatenessP50Ms: 0.2, sendLatenessP99Ms: 0.94, sendLatenessMaxMs: 8.1 });
   journal.measurements = { ...journal.measurements!, environment: { pressureSource: 'psi', sampleIntervalMs: 100, phases: { run: phase(30), baseline: phase(15.24), fault: phase(63.4), recovery: phase(null) } } };
   expect(drillSummaryText(journal).split('\n')).toContain('  machine: CPU pressure (psi) baseline 15.2%, fault 63.4%, recovery –; harness CPU 31.0%; send lateness p99 0.9 ms, max 8.1 ms');
+  // The hypervisor's steal over the run, where it was measured.
+  journal.measurements.environment!.phases.run.cpuStealPercent = 4.2;
+  expect(drillSummaryText(journal)).toContain('  machine: CPU pressure (psi) baseline 15.2%, fault 63.4%, recovery –; steal 4.2%; harness CPU 31.0%;');
 });
 
 it('lists the recovery steps under the model size: each restart and model load with its steps\' times', () => {

@@ -16,7 +16,8 @@ export function drillSummaryText(j: Journal): string {
     const e = m.environment;
     if (e) {
       const pressure = (['baseline', 'fault', 'recovery'] as const).map((phase) => `${phase} ${percent(e.phases[phase].cpuPressurePercent)}`).join(', ');
-      lines.push(`  machine: CPU pressure (${e.pressureSource ?? 'not sampled'}) ${pressure}; harness CPU ${percent(e.phases.run.harnessCpuPercent)}; send lateness p99 ${ms(e.phases.run.sendLatenessP99Ms)}, max ${ms(e.phases.run.sendLatenessMaxMs)}`);
+      const steal = e.phases.run.cpuStealPercent;
+      lines.push(`  machine: CPU pressure (${e.pressureSource ?? 'not sampled'}) ${pressure}${steal != null ? `; steal ${percent(steal)}` : ''}; harness CPU ${percent(e.phases.run.harnessCpuPercent)}; send lateness p99 ${ms(e.phases.run.sendLatenessP99Ms)}, max ${ms(e.phases.run.sendLatenessMaxMs)}`);
     }
     if (m.drift) {
       const memory = Object.entries(m.drift.containers).map(([name, c]) => `${name} ${c.startMb.toFixed(0)}->${c.endMb.toFixed(0)} MB (${c.slopeMbPerMin >= 0 ? '+' : ''}${c.slopeMbPerMin.toFixed(2)} MB/min)`);

@@ -87,6 +87,20 @@ describe('decideVerdict', () => {
       expect(failing('failbackMs', 'run', 63)).toBe('threshold failbackMs[run] <= 100 failed: observed 115.9'); // recovery was quiet
     });
 
+    it('says so when the hypervisor stole the CPU, which the pressure inside the machine does not see', () => {
+      const stolen = (cpuStealPercent: number | null): EnvironmentMeasurements => {
+        const e = environment(20);
+        return { ...e, phases: { ...e.phases, fault: { ...e.phases.fault, cpuStealPercent } } };
+      };
+      const first = (e: EnvironmentMeasurements): string | undefined =>
+        decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 115.9, 'p99Ms', 'fault')], environment: e }).firstFailure;
+      expect(first(stolen(24.6))).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9 — under CPU pressure: 20 % (psi) in the fault phase, the hypervisor stole 25 % of the CPU, send lateness p99 12.0 ms');
+      expect(first(stolen(9.9))).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
+      expect(first(stolen(null))).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
+      const busy = environment(63.4);
+      expect(first({ ...busy, phases: { ...busy.phases, fault: { ...busy.phases.fault, cpuStealPercent: 3.2 } } })).toContain('63 % (psi) in the fault phase, the hypervisor stole 3 % of the CPU, send');
+    });
+
     it('says nothing when the phase was quiet, was not sampled, or the metric is not a timing', () => {
       expect(failing('p99Ms', 'fault', 39.9)).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');
       expect(failing('p99Ms', 'fault', null)).toBe('threshold p99Ms[fault] <= 100 failed: observed 115.9');

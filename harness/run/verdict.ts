@@ -1,6 +1,6 @@
 // The verdict of a drill, from what its stages found: a pure function, so every rule is tested on its own.
 // Order matters: the first rule that applies names the drill's first failure.
-import { CPU_PRESSURE_LEVEL_PERCENT, type EnvironmentMeasurements } from '../measure/environment';
+import { CPU_PRESSURE_LEVEL_PERCENT, CPU_STEAL_LEVEL_PERCENT, type EnvironmentMeasurements } from '../measure/environment';
 import type { SlowestAnswers } from '../measure/measure';
 import type { Metric } from '../measure/metrics';
 import type { ThresholdResult } from '../measure/thresholds';
@@ -85,11 +85,20 @@ const TIMING_METRICS: Partial<Record<Metric, (phase: Phase) => Phase>> = {
   failbackMs: () => 'recovery',
 };
 
-/** " — under CPU pressure: …" when a timing threshold failed while its phase ran on a busy machine, else "". */
+/**
+ * " — under CPU pressure: …" when a timing threshold failed while its phase ran on a busy machine (CPU pressure
+ * inside it, or a hypervisor stealing its CPUs), else "".
+ */
 function underPressure(t: ThresholdResult, environment: EnvironmentMeasurements | undefined): string {
   const phase = TIMING_METRICS[t.metric]?.(t.phase);
   const e = phase && environment?.phases[phase];
-  if (!phase || !e || e.cpuPressurePercent === null || e.cpuPressurePercent < CPU_PRESSURE_LEVEL_PERCENT) return '';
+  if (!phase || !e) return '';
+  const pressured = e.cpuPressurePercent !== null && e.cpuPressurePercent >= CPU_PRESSURE_LEVEL_PERCENT;
+  const stolen = e.cpuStealPercent != null && e.cpuStealPercent >= CPU_STEAL_LEVEL_PERCENT;
+  if (!pressured && !stolen) return '';
+  const where = `in the ${phase === 'run' ? 'whole run' : `${phase} phase`}`;
+  const pressure = e.cpuPressurePercent === null ? '' : `${Math.round(e.cpuPressurePercent)} % (${environment.pressureSource}) `;
+  const steal = e.cpuStealPercent != null && e.cpuStealPercent >= 1 ? `, the hypervisor stole ${Math.round(e.cpuStealPercent)} % of the CPU` : '';
   const lateness = e.sendLatenessP99Ms === null ? '' : `, send lateness p99 ${e.sendLatenessP99Ms.toFixed(1)} ms`;
-  return ` — under CPU pressure: ${Math.round(e.cpuPressurePercent)} % (${environment.pressureSource}) in the ${phase === 'run' ? 'whole run' : `${phase} phase`}${lateness}`;
+  return ` — under CPU pressure: ${pressure}${where}${steal}${lateness}`;
 }

@@ -1,5 +1,5 @@
 // The sections of a drill's page, each rendering one part of the journal as it was recorded.
-import { CPU_PRESSURE_LEVEL_PERCENT } from '../../measure/environment';
+import { CPU_PRESSURE_LEVEL_PERCENT, CPU_STEAL_LEVEL_PERCENT } from '../../measure/environment';
 import type { PhaseMeasurements, SlowestAnswers } from '../../measure/measure';
 import { replicaColor, type TimelineData } from '../chart/timeline-data';
 import { failoverFigure, megabytes, ms, percent as percentOf, seconds, stepTimes } from '../format';
@@ -55,13 +55,15 @@ const PHASE_LABEL: Record<(typeof PHASE_ORDER)[number], string> = { baseline: 'b
 function environmentColumns(j: Journal): { head: SafeHtml; cells(phase: (typeof PHASE_ORDER)[number]): SafeHtml; caption: SafeHtml } {
   const e = j.measurements?.environment;
   if (!e) return { head: html``, cells: () => html``, caption: html`` };
+  // Journals before steal was recorded have no such field: no column rather than a column of dashes.
+  const steal = e.phases.run.cpuStealPercent !== undefined;
   return {
-    head: html`<th class="num">CPU pressure (${e.pressureSource ?? 'not sampled'})</th><th class="num">harness CPU</th><th class="num">send lateness p99</th><th class="num">max</th>`,
+    head: html`<th class="num">CPU pressure (${e.pressureSource ?? 'not sampled'})</th>${steal ? html`<th class="num">steal</th>` : ''}<th class="num">harness CPU</th><th class="num">send lateness p99</th><th class="num">max</th>`,
     cells(phase) {
       const p = e.phases[phase];
-      return html`<td class="num">${percentOf(p.cpuPressurePercent)}</td><td class="num">${percentOf(p.harnessCpuPercent)}</td><td class="num">${ms(p.sendLatenessP99Ms)}</td><td class="num">${ms(p.sendLatenessMaxMs)}</td>`;
+      return html`<td class="num">${percentOf(p.cpuPressurePercent)}</td>${steal ? html`<td class="num">${percentOf(p.cpuStealPercent ?? null)}</td>` : ''}<td class="num">${percentOf(p.harnessCpuPercent)}</td><td class="num">${ms(p.sendLatenessP99Ms)}</td><td class="num">${ms(p.sendLatenessMaxMs)}</td>`;
     },
-    caption: html`<p class="caption">CPU pressure: the share of the phase's time in which some task on the machine waited for a CPU${e.pressureSource === 'loadavg' ? ' (here: 100 × the 1-minute load average per core, as this kernel has no pressure stall information)' : ' (Linux pressure stall information)'}; from ${CPU_PRESSURE_LEVEL_PERCENT}% a failing latency or failover threshold names it. Harness CPU: the harness process, in % of one core. Send lateness: how long after its slot the load generator sent a request. Sampled every ${e.sampleIntervalMs} ms.</p>`,
+    caption: html`<p class="caption">CPU pressure: the share of the phase's time in which some task on the machine waited for a CPU${e.pressureSource === 'loadavg' ? ' (here: 100 × the 1-minute load average per core, as this kernel has no pressure stall information)' : ' (Linux pressure stall information)'}; from ${CPU_PRESSURE_LEVEL_PERCENT}% a failing latency or failover threshold names it.${steal ? html` Steal: the share of the machine's CPU time its hypervisor gave to other guests (/proc/stat), which CPU pressure does not count; from ${CPU_STEAL_LEVEL_PERCENT}% a failing threshold names it too.` : ''} Harness CPU: the harness process, in % of one core. Send lateness: how long after its slot the load generator sent a request. Sampled every ${e.sampleIntervalMs} ms.</p>`,
   };
 }
 
