@@ -61,7 +61,7 @@ function environmentColumns(j: Journal): { head: SafeHtml; cells(phase: (typeof 
     head: html`<th class="num">CPU pressure (${e.pressureSource ?? 'not sampled'})</th>${steal ? html`<th class="num">steal</th>` : ''}<th class="num">harness CPU</th><th class="num">send lateness p99</th><th class="num">max</th>`,
     cells(phase) {
       const p = e.phases[phase];
-      return html`<td class="num">${percentOf(p.cpuPressurePercent)}</td>${steal ? html`<td class="num">${percentOf(p.cpuStealPercent ?? null)}</td>` : ''}<td class="num">${percentOf(p.harnessCpuPercent)}</td><td class="num">${ms(p.sendLatenessP99Ms)}</td><td class="num">${ms(p.sendLatenessMaxMs)}</td>`;
+      return html`<td class="num">${percentOf(p.cpuPressurePercent)}</td>${steal ? html`<td class="num">${percentOf(p.cpuStealPercent)}</td>` : ''}<td class="num">${percentOf(p.harnessCpuPercent)}</td><td class="num">${ms(p.sendLatenessP99Ms)}</td><td class="num">${ms(p.sendLatenessMaxMs)}</td>`;
     },
     caption: html`<p class="caption">CPU pressure: the share of the phase's time in which some task on the machine waited for a CPU${e.pressureSource === 'loadavg' ? ' (here: 100 × the 1-minute load average per core, as this kernel has no pressure stall information)' : ' (Linux pressure stall information)'}; from ${CPU_PRESSURE_LEVEL_PERCENT}% a failing latency or failover threshold names it.${steal ? html` Steal: the share of the machine's CPU time its hypervisor gave to other guests (/proc/stat), which CPU pressure does not count; from ${CPU_STEAL_LEVEL_PERCENT}% a failing threshold names it too.` : ''} Harness CPU: the harness process, in % of one core. Send lateness: how long after its slot the load generator sent a request. Sampled every ${e.sampleIntervalMs} ms.</p>`,
   };
