@@ -76,7 +76,8 @@ async function drill(plan: DrillPlan, { topology }: Deployment, journal: Journal
   const { measurements, thresholds } = measureDrill(scenario, outcome, consistency);
   journal.measurements = measurements;
   if (measurements.environment) facts.environment = measurements.environment;
-  facts.slowest = Object.fromEntries(Object.entries(measurements.phases).flatMap(([phase, m]) => (m.slowest ? [[phase, m.slowest]] : [])));
+  facts.phases = measurements.phases;
+  facts.sloMs = scenario.load.slo;
   journal.thresholds = facts.thresholds = thresholds;
   const shortfall = loadShortfall(outcome.records, Math.round((scenario.load.rate * scenario.load.duration) / 1000));
   if (shortfall) facts.loadShortfall = shortfall;

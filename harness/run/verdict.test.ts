@@ -1,4 +1,5 @@
 import type { EnvironmentMeasurements, PhaseEnvironment } from '../measure/environment';
+import type { PhaseMeasurements } from '../measure/measure';
 import type { Metric } from '../measure/metrics';
 import type { ThresholdResult } from '../measure/thresholds';
 import type { Phase } from '../scenario/schema';
@@ -7,6 +8,11 @@ import { decideVerdict, type VerdictFacts } from './verdict';
 const threshold = (name: string, pass: boolean, observed: number | null = 1, metric: Metric = 'errors', phase: Phase = 'run'): ThresholdResult =>
   ({ name, metric, phase, limit: 0, bound: 'max', observed, pass });
 const held = { ok: true, elapsedMs: 5 };
+/** A phase's measurements: `requests` answered, `late` of them past the SLO, `errors` failed. */
+const measured = (requests: number, late = 0, errors = 0, p99Ms = 20): PhaseMeasurements => ({
+  requests, errors, uncleanErrors: 0, wrongAnswers: 0, lateResponses: late, servedBy: { primary: requests },
+  latency: { count: requests - errors, p50Ms: 5, p90Ms: 10, p99Ms, maxMs: p99Ms + 10 },
+});
 const broken = (detail: string) => ({ ok: false, detail, elapsedMs: 5000 });
 /** A drill where everything held; each test breaks one thing. */
 const healthy: VerdictFacts = {
@@ -110,16 +116,52 @@ describe('decideVerdict', () => {
     });
 
     it("says where the slowest answers' time went, for a latency threshold, when the gateway gave its timing", () => {
-      const slowest = { fault: { answers: 7, latencyMs: 320.4, attemptMs: 12.2, replicaMs: 1.4, beforeAttemptMs: 300.1, outsideMs: 8 } };
-      const d = decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 325, 'p99Ms', 'fault')], environment: environment(63.4), slowest });
+      const slowest = { answers: 7, latencyMs: 320.4, attemptMs: 12.2, replicaMs: 1.4, beforeAttemptMs: 300.1, outsideMs: 8 };
+      const phases = { fault: { ...measured(400), slowest } };
+      const d = decideVerdict({ ...healthy, thresholds: [threshold('p99Ms[fault] <= 100', false, 325, 'p99Ms', 'fault')], environment: environment(63.4), phases });
       expect(d.firstFailure).toBe('threshold p99Ms[fault] <= 100 failed: observed 325 — under CPU pressure: 63 % (psi) in the fault phase, send lateness p99 12.0 ms' +
         '; its slowest 1 % (7 answers) took a median 320 ms: 12 ms in the attempt that answered (1 ms of it in the replica), 300 ms in the gateway before it, 8 ms outside the gateway (medians)');
-      const failover = decideVerdict({ ...healthy, thresholds: [threshold('failoverMs[run] <= 100', false, 325, 'failoverMs', 'run')], slowest });
+      const failover = decideVerdict({ ...healthy, thresholds: [threshold('failoverMs[run] <= 100', false, 325, 'failoverMs', 'run')], phases });
       expect(failover.firstFailure).toBe('threshold failoverMs[run] <= 100 failed: observed 325');
     });
 
     it('leaves a passing drill a pass however busy the machine was', () => {
       expect(decideVerdict({ ...healthy, environment: environment(95) })).toEqual({ verdict: 'pass' });
+    });
+  });
+
+  describe('a failing threshold on the faults says where its requests were and how the baseline fared', () => {
+    const first = (t: ThresholdResult, phases: VerdictFacts['phases'], facts: Partial<VerdictFacts> = {}): string | undefined =>
+      decideVerdict({ ...healthy, thresholds: [t], phases, sloMs: 250, ...facts }).firstFailure;
+    const quiet = { baseline: measured(300), fault: measured(400, 0, 120), recovery: measured(500, 0, 279), run: measured(1200, 0, 399) };
+
+    it('splits a count over the whole run across the phases', () => {
+      expect(first(threshold('errors[run] <= 0', false, 399), quiet)).toBe('threshold errors[run] <= 0 failed: observed 399 (baseline 0, fault 120, recovery 279)');
+      expect(first(threshold('lateResponses[run] <= 0', false, 0, 'lateResponses'), quiet)).toContain('observed 0 (baseline 0, fault 0, recovery 0)');
+      // A count on one phase, or a timing, is not split.
+      expect(first(threshold('errors[fault] <= 0', false, 120, 'errors', 'fault'), quiet)).toBe('threshold errors[fault] <= 0 failed: observed 120');
+      expect(first(threshold('failoverMs[run] <= 100', false, 325, 'failoverMs'), quiet)).toBe('threshold failoverMs[run] <= 100 failed: observed 325');
+    });
+
+    it('says the load was not carried before any fault when the baseline had errors or over 1 % of its answers late', () => {
+      const late = { ...quiet, baseline: measured(136, 50, 0, 795.1) };
+      expect(first(threshold('p99Ms[fault] <= 300', false, 1455.1, 'p99Ms', 'fault'), late)).toBe('threshold p99Ms[fault] <= 300 failed: observed 1455.1' +
+        '; before any fault took effect, the load was already not carried: in the baseline 50 of 136 requests were answered past the 250 ms SLO (p99 795 ms)');
+      const failed = { ...quiet, baseline: measured(300, 0, 7) };
+      expect(first(threshold('errors[run] <= 0', false, 406), failed)).toBe('threshold errors[run] <= 0 failed: observed 406 (baseline 7, fault 120, recovery 279)' +
+        '; before any fault took effect, the load was already not carried: in the baseline 7 of 300 failed');
+      expect(first(threshold('errors[run] <= 0', false, 406), { ...failed, baseline: measured(300, 30, 7, 400) })).toContain('in the baseline 30 of 300 requests were answered past the 250 ms SLO (p99 400 ms) and 7 of 300 failed');
+      expect(first(threshold('errors[run] <= 0', false, 399), late, { sloMs: undefined })).toContain('answered past the SLO (p99 795 ms)');
+    });
+
+    it('says nothing of the baseline when it kept to the SLO, is what the threshold is on, or no fault ran', () => {
+      const threeLate = { ...quiet, baseline: measured(300, 3) }; // 1 %, the p99's own share
+      expect(first(threshold('errors[run] <= 0', false, 399), threeLate)).not.toContain('before any fault');
+      expect(first(threshold('errors[run] <= 0', false, 399), { ...quiet, baseline: measured(300, 4) })).toContain('in the baseline 4 of 300 requests');
+      const late = { ...quiet, baseline: measured(136, 50, 0, 795.1) };
+      expect(first(threshold('p99Ms[baseline] <= 100', false, 795.1, 'p99Ms', 'baseline'), late)).toBe('threshold p99Ms[baseline] <= 100 failed: observed 795.1');
+      expect(first(threshold('p99Ms[run] <= 100', false, 795.1, 'p99Ms'), late, { faults: [] })).toBe('threshold p99Ms[run] <= 100 failed: observed 795.1');
+      expect(first(threshold('p99Ms[run] <= 100', false, 795.1, 'p99Ms'), { ...late, baseline: measured(0) })).toBe('threshold p99Ms[run] <= 100 failed: observed 795.1');
     });
   });
 });
